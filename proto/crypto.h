@@ -1,0 +1,70 @@
+/* Hashes, MACs and ciphers for the protocol layer.
+ *
+ * The only door to OpenSSL libcrypto: nothing else in connring includes an
+ * OpenSSL header. SHA-256 uses the low-level API (SHA-NI where the CPU has
+ * it, no EVP allocation per call). ChaCha20 and ChaCha20-Poly1305 contexts
+ * hold an EVP context each and are created once per key schedule, never per
+ * message. No globals: any thread may call any function on its own objects. */
+#ifndef CR_PROTO_CRYPTO_H
+#define CR_PROTO_CRYPTO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* One-shot SHA-256 and SHA256d (SHA-256 of SHA-256). */
+void cr_sha256(uint8_t out[32], const void *data, size_t len);
+void cr_sha256d(uint8_t out[32], const void *data, size_t len);
+
+/* Incremental SHA-256. The state is plain memory: copy it to fork a hash. */
+struct cr_sha256 {
+	uint64_t opaque[14]; /* holds an OpenSSL SHA256_CTX (112 bytes) */
+};
+void cr_sha256_init(struct cr_sha256 *h);
+void cr_sha256_update(struct cr_sha256 *h, const void *data, size_t len);
+void cr_sha256_final(struct cr_sha256 *h, uint8_t out[32]);
+
+/* BIP340-style tagged hash: SHA256(SHA256(tag) || SHA256(tag) || msg). */
+void cr_tagged_hash_init(struct cr_sha256 *h, const char *tag);
+
+/* HMAC-SHA256 and HKDF-SHA256 (RFC 5869). Return 0 or CR_E_*. */
+int cr_hmac_sha256(uint8_t out[32], const uint8_t *key, size_t key_len,
+		   const uint8_t *msg, size_t msg_len);
+int cr_hkdf_sha256_extract(uint8_t prk[32], const uint8_t *salt, size_t salt_len,
+			   const uint8_t *ikm, size_t ikm_len);
+/* out_len <= 255 * 32. */
+int cr_hkdf_sha256_expand(uint8_t *out, size_t out_len, const uint8_t prk[32],
+			  const uint8_t *info, size_t info_len);
+
+/* ChaCha20 (RFC 8439 layout: 32-bit block counter, 96-bit nonce). */
+struct cr_chacha20;
+struct cr_chacha20 *cr_chacha20_new(const uint8_t key[32]);
+void cr_chacha20_free(struct cr_chacha20 *c);
+/* Replace the key (for rekeying) without reallocating. */
+int cr_chacha20_rekey(struct cr_chacha20 *c, const uint8_t key[32]);
+/* out = in XOR keystream(nonce, starting at block `counter`). in may be NULL
+ * to get the bare keystream. in and out may alias. Returns 0 or CR_E_CRYPTO. */
+int cr_chacha20_xor(struct cr_chacha20 *c, const uint8_t nonce[12], uint32_t counter,
+		    uint8_t *out, const uint8_t *in, size_t len);
+
+/* AEAD_CHACHA20_POLY1305 (RFC 8439), 16-byte tag. */
+struct cr_aead;
+struct cr_aead *cr_aead_new(const uint8_t key[32]);
+void cr_aead_free(struct cr_aead *a);
+int cr_aead_rekey(struct cr_aead *a, const uint8_t key[32]);
+/* out (len bytes) may alias in; tag written separately. Returns 0 or CR_E_CRYPTO. */
+int cr_aead_seal(struct cr_aead *a, const uint8_t nonce[12],
+		 const uint8_t *aad, size_t aad_len,
+		 uint8_t *out, const uint8_t *in, size_t len, uint8_t tag[16]);
+/* Returns 0, or CR_E_V2_AUTH when the tag does not verify (out is then
+ * zeroed), or CR_E_CRYPTO. */
+int cr_aead_open(struct cr_aead *a, const uint8_t nonce[12],
+		 const uint8_t *aad, size_t aad_len,
+		 uint8_t *out, const uint8_t *in, size_t len, const uint8_t tag[16]);
+
+/* Zero memory in a way the compiler may not elide. */
+void cr_wipe(void *p, size_t len);
+
+/* Constant-time comparison: 0 when equal. */
+int cr_memcmp_ct(const void *a, const void *b, size_t len);
+
+#endif

@@ -1,0 +1,86 @@
+/* One transport interface over V1 and BIP324 V2, so the engine never cares
+ * which one a peer speaks.
+ *
+ * Sans-IO: bytes in, messages out; messages in, bytes to send out. All
+ * randomness (keys, ellswift encoding, garbage) is passed in by the caller.
+ * A transport lives in caller memory (cr_transport_size() bytes, e.g. a peer
+ * slab) and is used by one thread at a time (the peer's worker). */
+#ifndef CR_PROTO_TRANSPORT_H
+#define CR_PROTO_TRANSPORT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "proto/chain.h"
+#include "proto/ellswift.h"
+#include "proto/v1.h"
+
+#define CR_V2_GARBAGE_MAX 4095
+
+/* The caller's fresh randomness for one V2 session. */
+struct cr_v2_entropy {
+	uint8_t seckey[32];     /* our ephemeral secret key */
+	uint8_t ell_rnd[32];    /* randomness for the ellswift encoding */
+	uint16_t garbage_len;   /* 0 .. CR_V2_GARBAGE_MAX */
+	uint8_t garbage[CR_V2_GARBAGE_MAX];
+};
+
+enum cr_transport_kind {
+	CR_TRANSPORT_V1 = 1,
+	CR_TRANSPORT_V2 = 2,
+	CR_TRANSPORT_DETECTING = 3, /* V2 responder that has not yet seen 16 bytes */
+};
+
+struct cr_transport;
+size_t cr_transport_size(void);
+
+/* V1 from the start (outbound V1, or inbound with V2 disabled). */
+int cr_transport_init_v1(struct cr_transport *t, const struct cr_chain *chain);
+/* V2 initiator, or V2 responder that detects and falls back to V1 when the
+ * first bytes are chain magic || "version\0\0\0\0\0". secp must outlive t. */
+int cr_transport_init_v2(struct cr_transport *t, const struct cr_chain *chain,
+			 const struct cr_secp *secp, bool initiator,
+			 const struct cr_v2_entropy *rnd);
+/* Wipes keys and frees any buffers; t may be initialised again afterwards. */
+void cr_transport_clear(struct cr_transport *t);
+
+enum cr_transport_kind cr_transport_kind(const struct cr_transport *t);
+/* The 32-byte BIP324 session id once keys are derived, else NULL. */
+const uint8_t *cr_transport_session_id(const struct cr_transport *t);
+/* True once application messages may be framed (V1: always; V2: after the
+ * peer's key arrived and keys were derived). */
+bool cr_transport_ready(const struct cr_transport *t);
+
+/* Feeds received bytes. Returns bytes consumed (>= 0) or a negative CR_E_*
+ * that ends the session. When a message completes, *msg is set
+ * (msg->command[0] != '\0') and consumption stops right after it; the
+ * payload view stays valid until the next call on t. A message V1 drops
+ * (bad checksum or command, as Core) has msg->reject set to its reason. */
+int cr_transport_recv(struct cr_transport *t, struct cr_msg *msg,
+		      const uint8_t *in, size_t in_len);
+
+/* Tells the transport the peer closed the connection. Returns
+ * CR_E_V2_V1FALLBACK when an initiator never got the peer's key (the caller
+ * may reconnect with V1), else 0. */
+int cr_transport_eof(struct cr_transport *t);
+
+/* Bytes the transport itself must send (V2 key, garbage, terminator,
+ * version packet). Returns their length (0 when none) and a view in *out;
+ * call cr_transport_pending_sent() with the count actually sent. */
+size_t cr_transport_pending(struct cr_transport *t, const uint8_t **out);
+void cr_transport_pending_sent(struct cr_transport *t, size_t n);
+
+/* Room cr_transport_frame() needs for a message of len payload bytes. */
+size_t cr_transport_frame_size(const struct cr_transport *t, const char *cmd, size_t len);
+/* Frames one message into out. V1 writes only the 24-byte header and sets
+ * *payload_follows: the caller sends the payload bytes unchanged after it
+ * (no copy). V2 writes the whole encrypted packet and clears it. Returns the
+ * bytes written or a negative CR_E_*. Requires cr_transport_ready(). */
+int cr_transport_frame(struct cr_transport *t, uint8_t *out, size_t out_cap,
+		       const char *cmd, const uint8_t *payload, size_t len,
+		       bool *payload_follows);
+/* V2 only: frames a decoy packet (ignore bit set) of len content bytes. */
+int cr_transport_frame_decoy(struct cr_transport *t, uint8_t *out, size_t out_cap, size_t len);
+
+#endif
