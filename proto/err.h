@@ -47,6 +47,23 @@ enum {
 	CR_E_SOCKS_REPLY = -1402,   /* server refused the CONNECT (reply code) */
 	CR_E_SOCKS_ADDR = -1403,    /* bad address type in reply */
 	CR_E_SOCKS_HOST = -1404,    /* host name longer than 255 bytes */
+
+	/* address manager: -1550 .. -1599 */
+	CR_E_ADDRMAN_CORRUPT = -1550,   /* stored body well-framed but semantically bad */
+	CR_E_ADDRMAN_COUNT = -1560,     /* check: entry/new/tried counters disagree */
+	CR_E_ADDRMAN_NETCOUNT = -1561,  /* check: per-network counters disagree */
+	CR_E_ADDRMAN_RANDOM = -1562,    /* check: random array or positions wrong */
+	CR_E_ADDRMAN_INDEX = -1563,     /* check: address index missing or stray */
+	CR_E_ADDRMAN_REFCOUNT = -1564,  /* check: bad reference count or slot list */
+	CR_E_ADDRMAN_NEWCELL = -1565,   /* check: new cell not holding its claimer */
+	CR_E_ADDRMAN_TRIEDCELL = -1566, /* check: tried cell not holding its claimer */
+	CR_E_ADDRMAN_NEWPOS = -1567,    /* check: new slot not the keyed position */
+	CR_E_ADDRMAN_TRIEDPOS = -1568,  /* check: tried slot not the keyed bucket/position */
+	CR_E_ADDRMAN_COLLISION = -1569, /* check: collision queue bad */
+	CR_E_ADDRMAN_FREELIST = -1570,  /* check: free list bad */
+	CR_E_ADDRMAN_GROUP = -1571,     /* check: cached netgroup stale */
+	CR_E_ADDRMAN_ADDR = -1572,      /* check: entry holds an invalid address */
+	CR_E_ADDRMAN_CELLSUM = -1573,   /* check: cell checksum: a stray table cell */
 };
 
 /* A readable reason for any CR_E_* or -errno value. Never NULL. */
