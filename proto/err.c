@@ -40,6 +40,9 @@ static const struct reason reasons[] = {
 	{CR_E_SOCKS_REPLY, "socks5: connect refused by proxy"},
 	{CR_E_SOCKS_ADDR, "socks5: bad address type in reply"},
 	{CR_E_SOCKS_HOST, "socks5: host name too long"},
+	{CR_E_SOCKS_DENIED, "socks5: username/password rejected"},
+	{CR_E_SOCKS_PROTO, "socks5: malformed reply"},
+	{CR_E_SOCKS_STATE, "socks5: reply before the request was sent"},
 };
 
 const char *cr_strerror(int err)
