@@ -47,6 +47,9 @@ enum {
 	CR_E_SOCKS_REPLY = -1402,   /* server refused the CONNECT (reply code) */
 	CR_E_SOCKS_ADDR = -1403,    /* bad address type in reply */
 	CR_E_SOCKS_HOST = -1404,    /* host name longer than 255 bytes */
+	CR_E_SOCKS_DENIED = -1405,  /* username/password rejected (RFC 1929) */
+	CR_E_SOCKS_PROTO = -1406,   /* malformed reply (reserved byte not zero) */
+	CR_E_SOCKS_STATE = -1407,   /* reply before our request was fully sent */
 
 	/* addr (stores, parsing, asmap, ban list): -1500 .. -1599 */
 	CR_E_STORE_TRUNCATED = -1500, /* file shorter than its header says */
