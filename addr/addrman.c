@@ -9,6 +9,7 @@
 #include <xxhash.h>
 
 #include "addr/addrman_impl.h"
+#include "addr/netclass.h"
 
 /* ---- keyed placement ------------------------------------------------- */
 
@@ -113,6 +114,32 @@ bool cr_am_addr_valid(const struct cr_netaddr *a)
 	return true;
 }
 
+/* Core's IsRoutable. The test-only netgroup switch that makes 127/8 a
+ * routable IPv4 range (so real-socket tests on loopback can form many
+ * groups) is honoured here too, or such tests could not add a peer;
+ * production never sets it. */
+bool cr_am_routable(const struct cr_addrman *am, const struct cr_netaddr *a)
+{
+	if (cr_addr_is_routable(a))
+		return true;
+	return (am->ng_flags & CR_NETGROUP_LOOPBACK_ROUTABLE) && a->net == CR_NET_IPV4 &&
+	       a->addr[0] == 127;
+}
+
+/* IPv4-mapped IPv6 (::ffff:a.b.c.d) is stored as the IPv4 it carries, as
+ * Core does, so one host cannot hold two entries. */
+static const struct cr_netaddr *canonical(const struct cr_netaddr *a, struct cr_netaddr *tmp)
+{
+	static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+	if (a->net != CR_NET_IPV6 || a->len != 16 || memcmp(a->addr, mapped, 12) != 0)
+		return a;
+	memset(tmp, 0, sizeof(*tmp));
+	tmp->net = CR_NET_IPV4;
+	tmp->len = 4;
+	memcpy(tmp->addr, a->addr + 12, 4);
+	return tmp;
+}
+
 /* ---- address index ---------------------------------------------------- */
 
 /* Seeded from the key: gossiped addresses cannot be chosen to collide. */
@@ -132,8 +159,10 @@ static bool same_service(const struct cr_am_entry *e, const struct cr_netaddr *a
 
 uint32_t cr_am_lookup(const struct cr_addrman *am, const struct cr_netaddr *a, uint16_t port)
 {
+	struct cr_netaddr tmp;
 	if (a->len > CR_NETADDR_MAX)
 		return CR_AM_NONE;
+	a = canonical(a, &tmp);
 	return cr_am_lookup_hashed(am, a, port, cr_am_index_hash(am, a, port));
 }
 
@@ -379,14 +408,17 @@ static bool add_one(struct cr_addrman *am, const struct cr_peeraddr *pa,
 		    const struct cr_netaddr *source, const uint8_t *sg, size_t sg_len,
 		    int64_t penalty, int64_t now, struct cr_rng *rng)
 {
-	if (!cr_am_addr_valid(&pa->na) || !cr_am_routable(am, &pa->na))
+	struct cr_netaddr tmp;
+	if (!cr_am_addr_valid(&pa->na))
+		return false;
+	const struct cr_netaddr *na = canonical(&pa->na, &tmp);
+	if (!cr_am_routable(am, na))
 		return false;
 	int64_t t = pa->time;
 	/* A peer announcing itself is not penalised. */
-	if (source->net == pa->na.net && source->len == pa->na.len &&
-	    memcmp(source->addr, pa->na.addr, source->len) == 0)
+	if (cr_addr_equal(source, &pa->na))
 		penalty = 0;
-	uint32_t id = cr_am_lookup(am, &pa->na, pa->port);
+	uint32_t id = cr_am_lookup(am, na, pa->port);
 	struct cr_am_entry *e;
 	if (id != CR_AM_NONE) {
 		e = &am->ent[id];
@@ -402,7 +434,7 @@ static bool add_one(struct cr_addrman *am, const struct cr_peeraddr *pa,
 		if (e->ref_count > 0 && cr_rng_below(rng, 1u << e->ref_count) != 0)
 			return false;
 	} else {
-		id = cr_am_create(am, &pa->na, pa->port, source);
+		id = cr_am_create(am, na, pa->port, source);
 		if (id == CR_AM_NONE)
 			return false;
 		e = &am->ent[id];

@@ -177,8 +177,9 @@ int cr_addrman_deserialize(struct cr_addrman *am, const uint8_t *body, size_t bo
 int cr_addrman_save(const struct cr_addrman *am, const char *path);
 /* Load through cr_store_load. Returns 0, -ENOENT (no file: am empty), a
  * CR_E_STORE_* code (bad file, moved aside by the store), or
- * CR_E_ADDRMAN_CORRUPT (well-framed but semantically bad). why gets a
- * reason. On any failure am is empty. */
+ * CR_E_ADDRMAN_CORRUPT (well-framed but semantically bad: the file is
+ * then also moved aside with cr_store_set_aside). why gets a reason. On any
+ * failure am is empty. */
 int cr_addrman_load(struct cr_addrman *am, const char *path, char *why, size_t why_len);
 
 #endif

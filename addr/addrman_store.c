@@ -190,7 +190,7 @@ static bool load_entry(struct cr_addrman *am, struct rd *r, uint32_t i)
 		return false;
 	uint16_t port = (uint16_t)get(r, 2);
 	uint64_t services = get(r, 8);
-	int64_t time = get_time(r, UINT32_MAX, "time");
+	int64_t time = get_time(r, CR_ADDRMAN_TIME_MAX, "time");
 	get_addr(r, &src);
 	int64_t last_try = get_time(r, CR_ADDRMAN_TIME_MAX, "last_try");
 	int64_t last_success = get_time(r, CR_ADDRMAN_TIME_MAX, "last_success");
@@ -313,5 +313,11 @@ int cr_addrman_load(struct cr_addrman *am, const char *path, char *why, size_t w
 	err = cr_addrman_deserialize(am, body, len, why, why_len);
 	cr_wipe(body, len < 32 ? len : 32);
 	free(body);
+	if (err == CR_E_ADDRMAN_CORRUPT) {
+		/* Keep the evidence, start fresh; the next save writes a good file. */
+		char reason[160];
+		snprintf(reason, sizeof(reason), "addrman: %s", why && why_len ? why : "bad body");
+		cr_store_set_aside(path, reason, why, why_len);
+	}
 	return err;
 }

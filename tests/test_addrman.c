@@ -558,7 +558,12 @@ static void test_check_detects(void)
 	CHECK_EQ(cr_addrman_check(am, 0), CR_E_ADDRMAN_COUNT);
 	am->n_new--;
 	am->ent[id].addr.addr[3] ^= 1; /* index no longer finds it */
+	CHECK_EQ(cr_addrman_check(am, CR_ADDRMAN_CHECK_FULL), CR_E_ADDRMAN_INDEX);
+	am->ent[id].addr.addr[3] ^= 1;
+	am->ent[id].hash ^= 0x8000; /* its probe chain no longer leads to it */
 	CHECK_EQ(cr_addrman_check(am, 0), CR_E_ADDRMAN_INDEX);
+	am->ent[id].hash ^= 0x8000;
+	am->ent[id].addr.addr[3] ^= 1;
 	am->ent[id].addr.addr[3] ^= 1;
 	am->ent[id].random_pos ^= 1;
 	CHECK_EQ(cr_addrman_check(am, 0), CR_E_ADDRMAN_RANDOM);

@@ -52,7 +52,10 @@ int main(int argc, char **argv)
 			size_t l1, l2;
 			char why[128];
 			CHECK_EQ(cr_addrman_serialize(am, &b1, &l1), 0);
-			CHECK_EQ(cr_addrman_deserialize(copy, b1, l1, why, sizeof(why)), 0);
+			int derr = cr_addrman_deserialize(copy, b1, l1, why, sizeof(why));
+			if (derr)
+				fprintf(stderr, "op %ld: deserialize: %s\n", i, why);
+			CHECK_EQ(derr, 0);
 			CHECK_EQ(cr_addrman_serialize(copy, &b2, &l2), 0);
 			CHECK(l1 == l2 && memcmp(b1, b2, l1) == 0);
 			free(b1);
