@@ -55,11 +55,11 @@ static bool usable(const struct cr_am_entry *e, unsigned nets, int64_t now)
 
 /* Core's random walk finds an entry with probability chance * factor; but
  * terrible entries are skipped here, and if every entry were terrible that
- * walk would never end. After 8 draws per bucket we fall back to a linear
+ * walk would never end. After 2 draws per bucket we fall back to a linear
  * scan from a random point of the random array, which either finds a usable
- * entry or proves there is none. A lone usable entry is reached by the walk
- * within that bound with probability 1 - e^-8. */
-
+ * entry or proves there is none. This bounds a select to 2 * 1024 * 64 cell
+ * reads plus one pass over the entries. A lone usable entry is still found
+ * by the walk with probability 1 - e^-2; otherwise the scan returns it. */
 static uint32_t select_scan(const struct cr_addrman *am, bool new_only, unsigned nets,
 			    int64_t now, struct cr_rng *rng)
 {
@@ -83,7 +83,7 @@ static uint32_t select_walk(const struct cr_addrman *am, bool tried, unsigned ne
 	const uint32_t *tbl = tried ? am->tried_tbl : am->new_tbl;
 	int bucket_bits = tried ? 8 : 10;
 	double factor = 1.0;
-	unsigned max_draws = 8u << bucket_bits;
+	unsigned max_draws = 2u << bucket_bits;
 	for (unsigned draw = 0; draw < max_draws; draw++) {
 		uint32_t bucket = (uint32_t)cr_rng_bits(rng, bucket_bits);
 		uint32_t start = (uint32_t)cr_rng_bits(rng, 6);

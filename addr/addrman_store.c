@@ -154,7 +154,10 @@ static bool get_addr(struct rd *r, struct cr_netaddr *a)
 static bool place(struct cr_addrman *am, struct rd *r, uint32_t id)
 {
 	struct cr_am_entry *e = &am->ent[id];
-	if (get(r, 1)) {
+	unsigned tried = (unsigned)get(r, 1);
+	if (tried > 1)
+		return fail(r, "entry %u: bad table flag %u", id, tried);
+	if (tried) {
 		uint32_t cell = (uint32_t)get(r, 2);
 		if (r->bad)
 			return false;

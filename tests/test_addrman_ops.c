@@ -6,7 +6,7 @@
  * table cells); every 1,000 operations and at the end the full form also
  * reads every cell and recomputes every keyed hash. Every 100,000
  * operations the state goes through serialize/deserialize and must come
- * back byte-identical. CR_SANITIZE=1: 20,000 operations. --seed N replays. */
+ * back byte-identical. CR_SANITIZE=1: 100,000 operations. --seed N replays. */
 #include <stdlib.h>
 
 #include "check.h"
@@ -16,7 +16,7 @@
 int main(int argc, char **argv)
 {
 	uint64_t seed = check_seed(argc, argv), rs = seed;
-	long ops = getenv("CR_SANITIZE") ? 20000 : 1000000;
+	long ops = getenv("CR_SANITIZE") ? 100000 : 1000000;
 	for (int i = 1; i + 1 < argc; i++)
 		if (strcmp(argv[i], "--ops") == 0)
 			ops = strtol(argv[i + 1], NULL, 0);
