@@ -213,8 +213,8 @@ static int set_chain(struct cr_dopts *o, const char *name, const char *v, char *
 static int apply(struct cr_dopts *o, const struct opt *t, const char *v, char *err, size_t len)
 {
 	const char *name = t->name;
-	unsigned long n;
-	bool b;
+	unsigned long n = 0;
+	bool b = false;
 	int r;
 	switch (t->kind) {
 	case K_BOOL:
