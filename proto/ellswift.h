@@ -34,6 +34,11 @@ void cr_ellswift_decode_var(uint8_t x32[32], const uint8_t ell64[64]);
 int cr_ellswift_create(const struct cr_secp *s, uint8_t ell64[64],
 		       const uint8_t seckey32[32], const uint8_t rnd32[32]);
 
+/* x-only ECDH: x(seckey * P) where P is either point with x =
+ * decode(ell_theirs64). Returns 0 or CR_E_V2_KEY (x32 zeroed). */
+int cr_ellswift_xonly_ecdh(const struct cr_secp *s, uint8_t x32[32],
+			   const uint8_t ell_theirs64[64], const uint8_t seckey32[32]);
+
 /* BIP324 shared secret: tagged hash "bip324_ellswift_xonly_ecdh" over
  * ell_a64 || ell_b64 || x(seckey * decode(theirs)), where ell_a is the
  * initiator's encoding and ell_b the responder's. `initiating` says which of

@@ -40,6 +40,22 @@ static const struct reason reasons[] = {
 	{CR_E_SOCKS_REPLY, "socks5: connect refused by proxy"},
 	{CR_E_SOCKS_ADDR, "socks5: bad address type in reply"},
 	{CR_E_SOCKS_HOST, "socks5: host name too long"},
+	{CR_E_SOCKS_DENIED, "socks5: username/password rejected"},
+	{CR_E_SOCKS_PROTO, "socks5: malformed reply"},
+	{CR_E_SOCKS_STATE, "socks5: reply before the request was sent"},
+	{CR_E_STORE_TRUNCATED, "store: file truncated"},
+	{CR_E_STORE_MAGIC, "store: wrong file magic"},
+	{CR_E_STORE_VERSION, "store: file from a newer version"},
+	{CR_E_STORE_CHECKSUM, "store: checksum mismatch (corrupt file)"},
+	{CR_E_STORE_TOOLARGE, "store: body too large or trailing bytes"},
+	{CR_E_STORE_BODY, "store: body does not decode"},
+	{CR_E_ADDR_PARSE, "addr: not a valid address"},
+	{CR_E_ADDR_PORT, "addr: bad port"},
+	{CR_E_ADDR_ONION, "addr: bad .onion checksum or version"},
+	{CR_E_ADDR_SUBNET, "addr: bad subnet prefix or netmask"},
+	{CR_E_ASMAP, "asmap: file fails sanity check"},
+	{CR_E_ASMAP_SIZE, "asmap: file empty or too large"},
+	{CR_E_BAN_FULL, "banlist: too many bans"},
 };
 
 const char *cr_strerror(int err)

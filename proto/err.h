@@ -47,6 +47,24 @@ enum {
 	CR_E_SOCKS_REPLY = -1402,   /* server refused the CONNECT (reply code) */
 	CR_E_SOCKS_ADDR = -1403,    /* bad address type in reply */
 	CR_E_SOCKS_HOST = -1404,    /* host name longer than 255 bytes */
+	CR_E_SOCKS_DENIED = -1405,  /* username/password rejected (RFC 1929) */
+	CR_E_SOCKS_PROTO = -1406,   /* malformed reply (reserved byte not zero) */
+	CR_E_SOCKS_STATE = -1407,   /* reply before our request was fully sent */
+
+	/* addr (stores, parsing, asmap, ban list): -1500 .. -1599 */
+	CR_E_STORE_TRUNCATED = -1500, /* file shorter than its header says */
+	CR_E_STORE_MAGIC = -1501,     /* file is not of the expected kind */
+	CR_E_STORE_VERSION = -1502,   /* file written by a newer format version */
+	CR_E_STORE_CHECKSUM = -1503,  /* checksum mismatch: corrupt file */
+	CR_E_STORE_TOOLARGE = -1504,  /* body above CR_STORE_MAX_BODY or trailing bytes */
+	CR_E_STORE_BODY = -1505,      /* body well-formed on disk but not decodable */
+	CR_E_ADDR_PARSE = -1510,      /* not a host or host:port of a known network */
+	CR_E_ADDR_PORT = -1511,       /* port missing, zero or above 65535 */
+	CR_E_ADDR_ONION = -1512,      /* .onion with bad checksum or version */
+	CR_E_ADDR_SUBNET = -1513,     /* bad CIDR prefix or non-contiguous netmask */
+	CR_E_ASMAP = -1520,           /* asmap file fails Core's sanity check */
+	CR_E_ASMAP_SIZE = -1521,      /* asmap file empty or above the size limit */
+	CR_E_BAN_FULL = -1530,        /* ban list at its entry limit */
 };
 
 /* A readable reason for any CR_E_* or -errno value. Never NULL. */

@@ -1,0 +1,48 @@
+/* Crash-safe on-disk stores: one generic file format and its atomic writer.
+ *
+ * Every persistent addr/ structure (address manager, ban list, anchors) is
+ * saved as one file:
+ *
+ *   magic u32 LE | version u32 LE | body_len u64 LE | body | SHA256d(all before)
+ *
+ * A save writes a temporary file next to the target, fsyncs it, renames it
+ * over the target and fsyncs the directory, so after a crash at any point the
+ * path holds either the old or the new content, never a mix. A load checks
+ * every byte; a file that is truncated, corrupt, of another kind or from a
+ * newer version is renamed aside (path.bad-<n>) so the caller can start fresh
+ * without destroying the evidence. Blocking file I/O: call from the thread
+ * that owns persistence (the coordinator), never from a worker ring. */
+#ifndef CR_ADDR_STORE_H
+#define CR_ADDR_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define CR_STORE_MAX_BODY (256u << 20)
+#define CR_STORE_HEADER_LEN 16u
+#define CR_STORE_CHECKSUM_LEN 32u
+
+/* Atomically replaces path with header(magic, version) + body + checksum.
+ * Returns 0 or -errno/CR_E_*; on failure the old file is untouched (the
+ * temporary path.new is removed). body may be NULL when body_len is 0. */
+int cr_store_save(const char *path, uint32_t magic, uint32_t version,
+		  const uint8_t *body, size_t body_len);
+
+/* Loads path. Returns 0 with *body malloc'd (caller frees; non-NULL even for
+ * an empty body) and *version set; -ENOENT when absent; a negative
+ * CR_E_STORE_* when truncated, corrupt, wrong magic or a version above
+ * max_version -- in that case the file has been moved aside and why (if
+ * non-NULL) holds a readable reason incl. the new name. Other -errno (EACCES,
+ * EIO...) leave the file in place. On any failure *body is NULL, *body_len
+ * and *version 0. */
+int cr_store_load(const char *path, uint32_t magic, uint32_t max_version,
+		  uint32_t *version, uint8_t **body, size_t *body_len,
+		  char *why, size_t why_len);
+
+/* Moves path aside to path.bad-<n> (the first n in 1..9999 not taken), for a
+ * caller whose body decoder rejected a file that cr_store_load accepted.
+ * reason is prefixed to the message written to why (if non-NULL).
+ * Returns 0 or -errno. */
+int cr_store_set_aside(const char *path, const char *reason, char *why, size_t why_len);
+
+#endif

@@ -1,0 +1,317 @@
+/* Tests of addr/store: round trip, every kind of bad file set aside with a
+ * reason, failed saves that keep the old file, and a kill test: a writer
+ * process is SIGKILLed at random points during saves, and after each kill
+ * the file holds the last completed save or the one in progress, never a
+ * corrupt file. Uses a mkdtemp directory under /tmp, removed at the end. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "addr/store.h"
+#include "proto/err.h"
+#include "check.h"
+
+#define MAGIC 0x54534554u /* "TEST" */
+
+static char dir[64];
+static uint64_t seed;
+
+static void path_of(char *out, size_t n, const char *name)
+{
+	snprintf(out, n, "%.63s/%.200s", dir, name);
+}
+
+static void clean_dir(void)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	char p[512];
+	while (d && (e = readdir(d))) {
+		if (e->d_name[0] == '.')
+			continue;
+		path_of(p, sizeof(p), e->d_name);
+		if (unlink(p) < 0)
+			rmdir(p);
+	}
+	if (d)
+		closedir(d);
+}
+
+static long file_size(const char *p)
+{
+	struct stat st;
+	return stat(p, &st) < 0 ? -1 : (long)st.st_size;
+}
+
+static void write_raw(const char *p, const uint8_t *d, size_t n)
+{
+	int fd = open(p, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	CHECK(fd >= 0);
+	CHECK_EQ(write(fd, d, n), (long)n);
+	close(fd);
+}
+
+static size_t read_raw(const char *p, uint8_t *d, size_t cap)
+{
+	int fd = open(p, O_RDONLY);
+	CHECK(fd >= 0);
+	ssize_t r = read(fd, d, cap);
+	close(fd);
+	return r < 0 ? 0 : (size_t)r;
+}
+
+static void test_store_round_trip(void)
+{
+	char p[512];
+	uint8_t body[1000], *got;
+	size_t len;
+	uint32_t v;
+
+	clean_dir();
+	path_of(p, sizeof(p), "rt.dat");
+	for (size_t i = 0; i < sizeof(body); i++)
+		body[i] = (uint8_t)(i * 7);
+	CHECK_EQ(cr_store_load(p, MAGIC, 1, &v, &got, &len, NULL, 0), -ENOENT);
+	CHECK(got == NULL);
+	CHECK_EQ(cr_store_save(p, MAGIC, 1, body, sizeof(body)), 0);
+	CHECK_EQ(file_size(p), (long)(sizeof(body) + 48));
+	CHECK_EQ(cr_store_load(p, MAGIC, 1, &v, &got, &len, NULL, 0), 0);
+	CHECK_EQ(v, 1);
+	CHECK_EQ(len, sizeof(body));
+	CHECK(got && memcmp(got, body, len) == 0);
+	free(got);
+	/* An older version loads under a newer max_version. */
+	CHECK_EQ(cr_store_load(p, MAGIC, 7, &v, &got, &len, NULL, 0), 0);
+	free(got);
+	/* Empty body. */
+	CHECK_EQ(cr_store_save(p, MAGIC, 0, NULL, 0), 0);
+	CHECK_EQ(cr_store_load(p, MAGIC, 0, &v, &got, &len, NULL, 0), 0);
+	CHECK(got != NULL);
+	CHECK_EQ(len, 0);
+	CHECK_EQ(v, 0);
+	free(got);
+	/* No temporary file is left behind. */
+	char tmp[600];
+	snprintf(tmp, sizeof(tmp), "%s.new", p);
+	CHECK_EQ(file_size(tmp), -1);
+}
+
+/* Loads a bad file and checks the error, the reason and the set-aside name. */
+static void expect_bad(const char *p, int want, const char *why_has, unsigned bad_n)
+{
+	char why[512], bad[300];
+	uint8_t *got = (uint8_t *)1;
+	size_t len = 1;
+	uint32_t v = 1;
+	int rc = cr_store_load(p, MAGIC, 2, &v, &got, &len, why, sizeof(why));
+	if (want)
+		CHECK_EQ(rc, want);
+	else
+		CHECK(rc <= -1500 && rc >= -1505);
+	CHECK(got == NULL && len == 0 && v == 0);
+	CHECK(strstr(why, "moved aside") != NULL);
+	if (why_has)
+		CHECK(strstr(why, why_has) != NULL);
+	snprintf(bad, sizeof(bad), "%s.bad-%u", p, bad_n);
+	CHECK(strstr(why, bad) != NULL);
+	CHECK(file_size(bad) >= 0);
+	CHECK_EQ(file_size(p), -1);
+}
+
+static void test_store_bad_files(void)
+{
+	char p[512];
+	uint8_t body[64], img[200];
+	size_t n;
+
+	clean_dir();
+	path_of(p, sizeof(p), "bad.dat");
+	memset(body, 0xab, sizeof(body));
+	CHECK_EQ(cr_store_save(p, MAGIC, 2, body, sizeof(body)), 0);
+	n = read_raw(p, img, sizeof(img));
+	CHECK_EQ(n, sizeof(body) + 48);
+
+	unsigned bad_n = 0;
+	/* Every truncation. */
+	for (size_t cut = 0; cut < n; cut++) {
+		write_raw(p, img, cut);
+		expect_bad(p, CR_E_STORE_TRUNCATED, "truncated", ++bad_n);
+	}
+	/* Every single-byte corruption is caught (magic, length, version or
+	 * checksum), and each file goes aside under a new name. */
+	for (size_t i = 0; i < n; i++) {
+		img[i] ^= 0x40;
+		write_raw(p, img, n);
+		expect_bad(p, 0, NULL, ++bad_n);
+		img[i] ^= 0x40;
+	}
+	clean_dir();
+	/* Specific reasons. */
+	write_raw(p, img, n);
+	uint8_t *got;
+	size_t len;
+	uint32_t v;
+	char why[512];
+	CHECK_EQ(cr_store_load(p, MAGIC ^ 1, 2, &v, &got, &len, why, sizeof(why)),
+		 CR_E_STORE_MAGIC);
+	CHECK(strstr(why, "wrong magic") != NULL);
+	clean_dir();
+	CHECK_EQ(cr_store_save(p, MAGIC, 3, body, sizeof(body)), 0);
+	expect_bad(p, CR_E_STORE_VERSION, "newer", 1);
+	clean_dir();
+	uint8_t longer[300];
+	memcpy(longer, img, n);
+	longer[n] = 0;
+	write_raw(p, longer, n + 1);
+	expect_bad(p, CR_E_STORE_TOOLARGE, "trailing", 1);
+	/* Declared body length above the limit. */
+	clean_dir();
+	memcpy(longer, img, n);
+	longer[8] = 0;
+	longer[9] = 0;
+	longer[10] = 0;
+	longer[11] = 0x20; /* 512 MiB */
+	write_raw(p, longer, n);
+	expect_bad(p, CR_E_STORE_TOOLARGE, "above the limit", 1);
+}
+
+static void test_store_failed_save_keeps_old(void)
+{
+	char p[256], tmp[300];
+	uint8_t body[32] = {1, 2, 3}, *got;
+	size_t len;
+	uint32_t v;
+
+	clean_dir();
+	path_of(p, sizeof(p), "keep.dat");
+	CHECK_EQ(cr_store_save(p, MAGIC, 1, body, sizeof(body)), 0);
+	/* The temporary name is taken by a directory: the save must fail
+	 * before touching the target. */
+	snprintf(tmp, sizeof(tmp), "%s.new", p);
+	CHECK_EQ(mkdir(tmp, 0755), 0);
+	uint8_t other[16] = {9};
+	CHECK(cr_store_save(p, MAGIC, 1, other, sizeof(other)) < 0);
+	rmdir(tmp);
+	/* Too large a body is refused outright. */
+	CHECK_EQ(cr_store_save(p, MAGIC, 1, other, (size_t)CR_STORE_MAX_BODY + 1),
+		 CR_E_STORE_TOOLARGE);
+	CHECK_EQ(cr_store_load(p, MAGIC, 1, &v, &got, &len, NULL, 0), 0);
+	CHECK_EQ(len, sizeof(body));
+	CHECK(got && memcmp(got, body, sizeof(body)) == 0);
+	free(got);
+	/* A stale temporary from a crashed save does not disturb the next. */
+	write_raw(tmp, other, 3);
+	CHECK_EQ(cr_store_save(p, MAGIC, 1, other, sizeof(other)), 0);
+	CHECK_EQ(file_size(tmp), -1);
+	/* A missing directory is an error, not a crash. */
+	char nodir[600];
+	snprintf(nodir, sizeof(nodir), "%s/none/x.dat", dir);
+	CHECK_EQ(cr_store_save(nodir, MAGIC, 1, other, sizeof(other)), -ENOENT);
+}
+
+/* Generation g's body: its number, then a pattern, of a size that varies
+ * so that old and new files differ in length too. */
+static size_t gen_body(uint8_t *b, uint64_t g)
+{
+	size_t n = 8 + (size_t)((g * 7919) % 60000);
+	memcpy(b, &g, 8);
+	for (size_t i = 8; i < n; i++)
+		b[i] = (uint8_t)(g * 31 + i);
+	return n;
+}
+
+static void writer(const char *p, int fd, uint64_t g)
+{
+	static uint8_t b[70000];
+	for (;; g++) {
+		size_t n = gen_body(b, g);
+		if (cr_store_save(p, MAGIC, 1, b, n) != 0)
+			_exit(3);
+		if (write(fd, &g, 8) != 8)
+			_exit(4);
+	}
+}
+
+static void test_store_kill_during_save(void)
+{
+	static uint8_t want[70000];
+	char p[512];
+	uint64_t s = seed, done = 0;
+	int rounds = getenv("CR_SANITIZE") ? 60 : 300;
+	int old_seen = 0, new_seen = 0;
+
+	clean_dir();
+	path_of(p, sizeof(p), "kill.dat");
+	size_t n0 = gen_body(want, 0);
+	CHECK_EQ(cr_store_save(p, MAGIC, 1, want, n0), 0);
+	for (int r = 0; r < rounds; r++) {
+		int pfd[2];
+		CHECK_EQ(pipe(pfd), 0);
+		pid_t pid = fork();
+		if (pid == 0) {
+			close(pfd[0]);
+			writer(p, pfd[1], done + 1);
+		}
+		close(pfd[1]);
+		usleep((useconds_t)(check_rand(&s) % 4000));
+		kill(pid, SIGKILL);
+		int st;
+		waitpid(pid, &st, 0);
+		CHECK(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
+		uint64_t g;
+		while (read(pfd[0], &g, 8) == 8)
+			done = g;
+		close(pfd[0]);
+
+		uint8_t *got;
+		size_t len;
+		uint32_t v;
+		char why[512];
+		int rc = cr_store_load(p, MAGIC, 1, &v, &got, &len, why, sizeof(why));
+		CHECK_EQ(rc, 0);
+		if (rc) {
+			fprintf(stderr, "round %d: %s\n", r, why);
+			return;
+		}
+		uint64_t fg;
+		CHECK(len >= 8);
+		memcpy(&fg, got, 8);
+		/* The last reported save, or the one the kill interrupted after
+		 * its rename but before it could report. */
+		CHECK(fg == done || fg == done + 1);
+		old_seen += fg == done;
+		new_seen += fg == done + 1;
+		size_t wn = gen_body(want, fg);
+		CHECK_EQ(len, wn);
+		CHECK(len == wn && memcmp(got, want, len) == 0);
+		free(got);
+		done = fg;
+	}
+	printf("kill test: %d rounds, file at last reported save %d times, "
+	       "at the interrupted one %d times, %llu saves in all\n",
+	       rounds, old_seen, new_seen, (unsigned long long)done);
+}
+
+int main(int argc, char **argv)
+{
+	seed = check_seed(argc, argv);
+	snprintf(dir, sizeof(dir), "/tmp/cr_store_XXXXXX");
+	if (!mkdtemp(dir)) {
+		perror("mkdtemp");
+		return 1;
+	}
+	RUN(test_store_round_trip);
+	RUN(test_store_bad_files);
+	RUN(test_store_failed_save_keeps_old);
+	RUN(test_store_kill_during_save);
+	clean_dir();
+	rmdir(dir);
+	return check_done();
+}
