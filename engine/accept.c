@@ -77,7 +77,7 @@ int cr_listen_open(struct cr_engine *e)
 			struct cr_worker *w = &e->w[k];
 			if (any_port && e->port)
 				set_port(&ss, e->port);
-			int fd;
+			int fd = -1;
 			ret = open_one(e, &ss, &fd);
 			if (ret)
 				return ret;

@@ -44,4 +44,11 @@ static inline void cr_prep_fixed_fd_install(struct io_uring_sqe *sqe, int fixed_
 	sqe->rw_flags = 0;
 }
 
+/* liburing 2.3 declares io_uring_enable_rings() but its shared library does
+ * not export it: issue the register call directly. */
+static inline int cr_enable_rings(struct io_uring *ring)
+{
+	return io_uring_register(ring->ring_fd, IORING_REGISTER_ENABLE_RINGS, NULL, 0);
+}
+
 #endif

@@ -109,6 +109,7 @@ void cr_connect_start(struct cr_worker *w, struct cr_cmd *c)
 	io_uring_prep_socket_direct_alloc(sqe, fam, SOCK_STREAM, 0, 0);
 	io_uring_sqe_set_data64(sqe, cr_ud(OP_SOCKET, p->slot, p->gen));
 	p->ops++;
+	cr_node_open(w, p); /* the handshake clock covers connect and proxy too */
 }
 
 /* TCP_NODELAY through IORING_OP_URING_CMD (SOCKET_URING_OP_SETSOCKOPT,

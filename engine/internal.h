@@ -293,6 +293,7 @@ struct cr_worker {
 	uint32_t *free_slots;
 	uint32_t nfree;
 	_Atomic uint32_t npeers; /* live peers, read by the coordinator */
+	_Atomic uint32_t placing; /* connects placed here, not yet started */
 
 	struct cr_peer *dirty;   /* peers with output to flush */
 	struct cr_peer *closing; /* peers to free after this batch */
@@ -369,7 +370,11 @@ struct cr_engine {
 	struct io_uring bell;
 	bool bell_ok;
 	_Atomic int stop_flag;
+	_Atomic uint64_t api_copy_bytes; /* payload copies made by cr_send/cr_broadcast */
 };
+
+/* A connect command placed by the coordinator (counted in w->placing). */
+#define CR_CONNECT_PLACED 0x100u
 
 /* ---- functions between files ---------------------------------------------- */
 
@@ -462,6 +467,7 @@ int cr_parse_hostport(const char *s, uint16_t default_port, struct sockaddr_stor
 
 /* node.c */
 void cr_node_open(struct cr_worker *w, struct cr_peer *p);
+void cr_node_progress(struct cr_worker *w, struct cr_peer *p);
 int cr_node_message(struct cr_worker *w, struct cr_peer *p, const struct cr_msg *m, size_t wire_len);
 void cr_node_timer(struct cr_worker *w, struct cr_peer *p);
 

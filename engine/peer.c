@@ -7,6 +7,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "engine/internal.h"
@@ -256,7 +257,7 @@ void cr_peer_fill_info(struct cr_worker *w, struct cr_peer *p, struct cr_peer_in
 	o->inbound = p->inbound;
 	o->addr = p->addr;
 	if (p->host[0])
-		snprintf(o->addr_str, sizeof o->addr_str, "%s", p->host);
+		snprintf(o->addr_str, sizeof o->addr_str, "%.63s", p->host);
 	else
 		cr_addr_str(&p->addr, o->addr_str, sizeof o->addr_str);
 	if (p->state == PS_OPEN || p->state == PS_READY) {

@@ -89,8 +89,10 @@ void cr_recv_feed(struct cr_worker *w, struct cr_peer *p, const uint8_t *in, siz
 			break; /* cannot happen with len > 0; never spin */
 		}
 	}
-	if (p->state == PS_OPEN || p->state == PS_READY)
+	if (p->state == PS_OPEN || p->state == PS_READY) {
 		cr_pump_transport(w, p);
+		cr_node_progress(w, p);
+	}
 }
 
 static void pause_recv(struct cr_worker *w, struct cr_peer *p)

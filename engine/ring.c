@@ -86,6 +86,10 @@ int cr_ring_setup(struct cr_engine *e, struct io_uring *ring, unsigned entries, 
 	for (size_t i = single_issuer ? 0 : 1; i < sizeof tries / sizeof tries[0]; i++) {
 		memset(&p, 0, sizeof p);
 		p.flags = tries[i] | IORING_SETUP_CQSIZE | IORING_SETUP_SUBMIT_ALL;
+		/* A single-issuer ring belongs to the thread that enables it:
+		 * set up here, enabled by the worker or coordinator thread. */
+		if (single_issuer)
+			p.flags |= IORING_SETUP_R_DISABLED;
 		p.cq_entries = entries * 4;
 		ret = io_uring_queue_init_params(entries, ring, &p);
 		if (ret == 0) {
@@ -204,6 +208,8 @@ int cr_worker_setup(struct cr_worker *w)
 	if (ret)
 		return ret;
 	cr_mailbox_init(&w->mb, w->ring.ring_fd);
+	/* no doorbell until the thread enabled the ring; it drains first */
+	atomic_store(&w->mb.rung, 1);
 	cr_wheel_init(&w->wheel);
 	uint8_t seed[32];
 	cr_random(seed, sizeof seed);

@@ -166,9 +166,10 @@ int cr_peer_send_msg(struct cr_worker *w, struct cr_peer *p, const char *cmd,
 		return n;
 	}
 	b->len = (size_t)n;
-	if (follows) {
+	if (follows && len) {
 		memcpy(b->data + n, payload, len);
 		b->len += len;
+		CR_STAT_ADD(w, payload_copy_bytes, len);
 	}
 	cr_sendq_push(w, p, b, 0, b->len);
 	cr_sbuf_unref(w, b);
