@@ -130,6 +130,7 @@ static void yield(struct cr_msg *m, const uint8_t *hdr, const uint8_t *payload, 
 	/* A readable stand-in for a malformed command: up to its last
 	 * non-NUL byte, non-printable bytes as '?', never empty. */
 	size_t end = CR_COMMAND_MAX;
+	memset(m->command, 0, sizeof(m->command));
 	while (end > 0 && cmd[end - 1] == 0)
 		end--;
 	for (size_t i = 0; i < end; i++)
