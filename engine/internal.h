@@ -138,7 +138,8 @@ struct cr_cmd {
 	struct sockaddr_storage addr;
 	char host[128];             /* for the proxy: "host:port" as given */
 	size_t nids;
-	uint64_t ids[];             /* CMD_BCAST: nids ids (nids 0 = all ready peers) */
+	uint64_t *ids;              /* CMD_BCAST: nids ids (nids 0 = all ready peers),
+	                               stored right after the command */
 };
 
 /* Vyukov's intrusive MPSC queue plus a doorbell flag. */

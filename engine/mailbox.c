@@ -21,12 +21,13 @@ void cr_mailbox_init(struct cr_mailbox *mb, int ring_fd)
 
 struct cr_cmd *cr_cmd_new(enum cr_cmd_kind kind, size_t nids)
 {
-	struct cr_cmd *c = calloc(1, sizeof *c + nids * sizeof c->ids[0]);
+	struct cr_cmd *c = calloc(1, sizeof *c + nids * sizeof(uint64_t));
 	if (!c)
 		return NULL;
 	c->kind = kind;
 	c->manual = UINT32_MAX;
 	c->nids = nids;
+	c->ids = (uint64_t *)(c + 1);
 	return c;
 }
 
