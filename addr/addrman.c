@@ -157,26 +157,26 @@ static bool same_service(const struct cr_am_entry *e, const struct cr_netaddr *a
 	       memcmp(e->addr.addr, a->addr, a->len) == 0;
 }
 
-uint32_t cr_am_lookup(const struct cr_addrman *am, const struct cr_netaddr *a, uint16_t port)
-{
-	struct cr_netaddr tmp;
-	if (a->len > CR_NETADDR_MAX)
-		return CR_AM_NONE;
-	a = canonical(a, &tmp);
-	return cr_am_lookup_hashed(am, a, port, cr_am_index_hash(am, a, port));
-}
-
-uint32_t cr_am_lookup_hashed(const struct cr_addrman *am, const struct cr_netaddr *a,
-			     uint16_t port, uint32_t hash)
+static uint32_t lookup_hashed(const struct cr_addrman *am, const struct cr_netaddr *a,
+			      uint16_t port, uint32_t hash)
 {
 	uint32_t mask = CR_AM_INDEX_SIZE - 1;
 	for (uint32_t i = hash & mask;; i = (i + 1) & mask) {
 		uint32_t id = am->index[i];
 		if (id == CR_AM_NONE)
 			return CR_AM_NONE;
-		if (same_service(&am->ent[id], a, port))
+		if (am->ent[id].hash == hash && same_service(&am->ent[id], a, port))
 			return id;
 	}
+}
+
+uint32_t cr_am_lookup(const struct cr_addrman *am, const struct cr_netaddr *a, uint16_t port)
+{
+	struct cr_netaddr tmp;
+	if (a->len > CR_NETADDR_MAX)
+		return CR_AM_NONE;
+	a = canonical(a, &tmp);
+	return lookup_hashed(am, a, port, cr_am_index_hash(am, a, port));
 }
 
 static void index_insert(struct cr_addrman *am, uint32_t id)

@@ -6,6 +6,18 @@
 
 #include "addr/addrman_impl.h"
 
+/* A lookup starting at the entry's home slot meets it before a hole. */
+static bool probe_reaches(const struct cr_addrman *am, uint32_t hash, uint32_t id)
+{
+	uint32_t mask = CR_AM_INDEX_SIZE - 1;
+	for (uint32_t i = hash & mask;; i = (i + 1) & mask) {
+		if (am->index[i] == id)
+			return true;
+		if (am->index[i] == CR_AM_NONE)
+			return false;
+	}
+}
+
 static int check_free_list(const struct cr_addrman *am)
 {
 	uint32_t steps = 0;
@@ -98,8 +110,9 @@ static int check_entries(const struct cr_addrman *am, bool full)
 			return CR_E_ADDRMAN_RANDOM;
 		/* The quick form trusts the stored hash and walks the probe chain
 		 * from it; the full form also recomputes the hash. */
-		if ((full && e->hash != cr_am_index_hash(am, &e->addr, e->port)) ||
-		    cr_am_lookup_hashed(am, &e->addr, e->port, e->hash) != id)
+		if ((full && (e->hash != cr_am_index_hash(am, &e->addr, e->port) ||
+			      cr_am_lookup(am, &e->addr, e->port) != id)) ||
+		    !probe_reaches(am, e->hash, id))
 			return CR_E_ADDRMAN_INDEX;
 		int err = check_claims(am, id, &sum);
 		if (err)

@@ -78,8 +78,6 @@ unsigned cr_am_position(const struct cr_addrman *am, const struct cr_am_entry *e
 uint32_t cr_am_index_hash(const struct cr_addrman *am, const struct cr_netaddr *a,
 			  uint16_t port);
 uint32_t cr_am_lookup(const struct cr_addrman *am, const struct cr_netaddr *a, uint16_t port);
-uint32_t cr_am_lookup_hashed(const struct cr_addrman *am, const struct cr_netaddr *a,
-			     uint16_t port, uint32_t hash);
 uint64_t cr_am_cell_tag(bool tried, uint32_t cell, uint32_t id);
 bool cr_am_addr_valid(const struct cr_netaddr *a);
 bool cr_am_routable(const struct cr_addrman *am, const struct cr_netaddr *a);
