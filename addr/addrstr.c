@@ -287,17 +287,14 @@ int cr_addrstr_parse(struct cr_netaddr *a, uint16_t *port, const char *s, size_t
 	memset(a, 0, sizeof(*a));
 	*port = default_port;
 	if (len >= CR_ADDRSTR_MAX)
-		return CR_E_ADDR_PARSE;
-	if (len && s[0] == '[') {
+		rc = CR_E_ADDR_PARSE;
+	else if (len && s[0] == '[') {
 		const char *close = memchr(s, ']', len);
-		if (!close)
-			return CR_E_ADDR_PARSE;
-		host_len = (size_t)(close - s) + 1;
-		if (host_len < len) {
-			if (s[host_len] != ':')
-				return CR_E_ADDR_PARSE;
+		host_len = close ? (size_t)(close - s) + 1 : 0;
+		if (!close || (host_len < len && s[host_len] != ':'))
+			rc = CR_E_ADDR_PARSE;
+		else if (host_len < len)
 			colon = s + host_len;
-		}
 	} else {
 		/* One colon separates a port; more means a bare IPv6 host. */
 		const char *c = memchr(s, ':', len);
@@ -306,7 +303,7 @@ int cr_addrstr_parse(struct cr_netaddr *a, uint16_t *port, const char *s, size_t
 			host_len = (size_t)(c - s);
 		}
 	}
-	if (colon)
+	if (!rc && colon)
 		rc = parse_port(port, colon + 1, len - (size_t)(colon - s) - 1);
 	if (!rc)
 		rc = cr_addrstr_parse_host(a, s, host_len, flags);

@@ -223,14 +223,23 @@ bool cr_banlist_is_banned(const struct cr_banlist *bl, const struct cr_netaddr *
 	struct cr_subnet probe;
 
 	/* Normalizes IPv4-mapped to IPv4 and rejects malformed addresses. */
-	if (!bl->n || a->net >= NETS || cr_subnet_init(&probe, a, a->len * 8u))
+	if (!bl->n || a->net >= NETS || cr_subnet_from_addr(&probe, a))
 		return false;
-	struct cr_netaddr full = probe.net;
+	const struct cr_netaddr full = probe.net;
 	uint8_t net = full.net;
 	for (int k = 0; k < bl->nlens[net]; k++) {
 		unsigned p = bl->lens[net][k];
-		if (cr_subnet_init(&probe, &full, p == 255 && full.len == 32 ? 256 : p))
+		/* Mask in place: the stored networks are masked the same way. */
+		unsigned bits = p == 255 && full.len == 32 ? 256 : p;
+		if (bits > full.len * 8u)
 			continue;
+		unsigned whole = bits / 8, rest = bits % 8;
+		memcpy(probe.net.addr, full.addr, full.len);
+		if (whole < full.len) {
+			probe.net.addr[whole] &= (uint8_t)(0xff00u >> rest);
+			memset(probe.net.addr + whole + 1, 0, full.len - whole - 1);
+		}
+		probe.prefix = (uint8_t)p;
 		long at = find(bl, &probe, key_hash(bl->seed, &probe));
 		if (at >= 0 && now < bl->e[at].ban.until)
 			return true;
@@ -241,7 +250,7 @@ bool cr_banlist_is_banned(const struct cr_banlist *bl, const struct cr_netaddr *
 static size_t disc_key(uint8_t *k, const struct cr_netaddr *a)
 {
 	struct cr_subnet sn;
-	if (cr_subnet_init(&sn, a, a->len * 8u))
+	if (cr_subnet_from_addr(&sn, a))
 		sn.net = *a; /* malformed: hash what we were given, bounded */
 	k[0] = sn.net.net;
 	size_t len = sn.net.len <= CR_NETADDR_MAX ? sn.net.len : CR_NETADDR_MAX;

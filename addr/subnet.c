@@ -48,6 +48,11 @@ int cr_subnet_init(struct cr_subnet *sn, const struct cr_netaddr *a, unsigned pr
 	return 0;
 }
 
+int cr_subnet_from_addr(struct cr_subnet *sn, const struct cr_netaddr *a)
+{
+	return cr_subnet_init(sn, a, cr_addr_is_ipv4_mapped(a) ? 32u : a->len * 8u);
+}
+
 static unsigned full_bits(const struct cr_subnet *sn)
 {
 	return sn->net.len * 8u;
@@ -111,7 +116,7 @@ int cr_subnet_parse(struct cr_subnet *sn, const char *s, size_t len, unsigned fl
 	if (rc)
 		return rc;
 	if (!slash)
-		return cr_subnet_init(sn, &a, a.len * 8u);
+		return cr_subnet_from_addr(sn, &a);
 	const char *p = slash + 1;
 	size_t plen = len - alen - 1;
 	size_t ndig = 0;

@@ -26,6 +26,10 @@ struct cr_subnet {
  * counted in IPv4 bits); sn is zeroed then. */
 int cr_subnet_init(struct cr_subnet *sn, const struct cr_netaddr *a, unsigned prefix);
 
+/* The single-address subnet of a (IPv4-mapped becomes an IPv4 /32).
+ * Returns 0 or CR_E_ADDR_SUBNET for a malformed address. */
+int cr_subnet_from_addr(struct cr_subnet *sn, const struct cr_netaddr *a);
+
 /* Parses the text forms above (flags as for cr_addrstr_parse_host).
  * Returns 0, CR_E_ADDR_PARSE, CR_E_ADDR_ONION or CR_E_ADDR_SUBNET. */
 int cr_subnet_parse(struct cr_subnet *sn, const char *s, size_t len, unsigned flags);

@@ -32,7 +32,7 @@ struct amb {
 static inline void amb_init(struct amb *t)
 {
 	memset(t, 0, sizeof(*t));
-	t->n = calloc(AMB_MAX_NODES, sizeof(*t->n));
+	t->n = (struct amb_node *)calloc(AMB_MAX_NODES, sizeof(*t->n));
 	t->count = 1; /* node 0: root, a leaf of AS 0 */
 }
 
@@ -97,7 +97,7 @@ static inline void amb_put(struct amb *t, int bit)
 {
 	if (t->nbits == t->cap) {
 		t->cap = t->cap ? t->cap * 2 : 1024;
-		t->bits = realloc(t->bits, t->cap);
+		t->bits = (uint8_t *)realloc(t->bits, t->cap);
 	}
 	t->bits[t->nbits++] = (uint8_t)bit;
 }
@@ -180,7 +180,7 @@ static inline size_t amb_finish(struct amb *t, uint8_t **out)
 	t->nbits = 0;
 	amb_encode(t, 0);
 	size_t n = (t->nbits + 7) / 8;
-	*out = calloc(n ? n : 1, 1);
+	*out = (uint8_t *)calloc(n ? n : 1, 1);
 	for (size_t i = 0; i < t->nbits; i++)
 		(*out)[i / 8] |= (uint8_t)(t->bits[i] << (i % 8));
 	return n;
