@@ -130,6 +130,27 @@ void BM_SecpPubkeyCreate(benchmark::State &state)
 	SetRate(state);
 }
 
+void BM_SecpEcdh(benchmark::State &state)
+{
+	Fixture f;
+	secp256k1_context *ctx = secp256k1_context_create(SECP256K1_CONTEXT_NONE);
+	secp256k1_pubkey pk[kPeers];
+	uint8_t out[32];
+	for (int i = 0; i < kPeers; i++)
+		if (!secp256k1_ec_pubkey_create(ctx, &pk[i], f.keys[i]))
+			abort();
+	int i = 0;
+	for (auto _ : state) {
+		benchmark::DoNotOptimize(
+			secp256k1_ecdh(ctx, out, &pk[i % kPeers], f.keys[(i + 1) % kPeers], nullptr, nullptr));
+		i++;
+	}
+	secp256k1_context_destroy(ctx);
+	SetRate(state);
+}
+
+void BM_HkdfKeys(benchmark::State &state);
+
 void BM_EllswiftEncode(benchmark::State &state)
 {
 	Fixture f;
@@ -190,6 +211,17 @@ void DeriveKeys(uint8_t out[6][32], const uint8_t secret[32])
 			abort();
 }
 
+void BM_HkdfKeys(benchmark::State &state)
+{
+	uint8_t secret[32] = { 1 }, keys[6][32];
+	for (auto _ : state) {
+		DeriveKeys(keys, secret);
+		secret[0] = keys[5][0];
+		benchmark::DoNotOptimize(keys);
+	}
+	SetRate(state);
+}
+
 // One side's crypto for a whole handshake (the responder's; the initiator
 // does the same work): fresh key, encode, decode theirs + ECDH, key schedule.
 void BM_HandshakeResponder(benchmark::State &state)
@@ -229,6 +261,8 @@ int main(int argc, char **argv)
 		{ "field_sqrt", BM_FieldSqrt },
 		{ "field_is_square_var", BM_FieldIsSquareVar },
 		{ "secp_pubkey_create", BM_SecpPubkeyCreate },
+		{ "secp_ecdh", BM_SecpEcdh },
+		{ "hkdf_bip324_keys", BM_HkdfKeys },
 		{ "ellswift_encode", BM_EllswiftEncode },
 		{ "ellswift_decode", BM_EllswiftDecode },
 		{ "ellswift_xdh", BM_EllswiftXdh },

@@ -9,6 +9,7 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <openssl/sha.h>
+#include <limits.h>
 #include <string.h>
 
 #include "proto/crypto.h"
@@ -55,7 +56,17 @@ void cr_tagged_hash_init(struct cr_sha256 *h, const char *tag)
 int cr_hmac_sha256(uint8_t out[32], const uint8_t *key, size_t key_len,
 		   const uint8_t *msg, size_t msg_len)
 {
+	/* OpenSSL 3's HMAC() rejects a NULL key even with length 0, and HKDF
+	 * with an empty salt (RFC 5869 test case 3) passes exactly that. */
+	static const uint8_t empty[1];
 	unsigned int n = 32;
+
+	if (key_len > INT_MAX)
+		return CR_E_INVAL;
+	if (!key)
+		key = empty;
+	if (!msg)
+		msg = empty;
 	if (!HMAC(EVP_sha256(), key, (int)key_len, msg, msg_len, out, &n))
 		return CR_E_CRYPTO;
 	return 0;
@@ -72,15 +83,18 @@ int cr_hkdf_sha256_expand(uint8_t *out, size_t out_len, const uint8_t prk[32],
 {
 	uint8_t t[32 + 255 + 1], block[32];
 	size_t t_len = 0, done = 0;
+	int err = 0;
 
 	if (out_len > 255 * 32 || info_len > 255)
 		return CR_E_INVAL;
-	for (uint8_t i = 1; done < out_len; i++) {
+	for (unsigned i = 1; done < out_len; i++) {
 		/* T(i) = HMAC(PRK, T(i-1) || info || i) */
-		memcpy(t + t_len, info, info_len);
-		t[t_len + info_len] = i;
-		if (cr_hmac_sha256(block, prk, 32, t, t_len + info_len + 1))
-			return CR_E_CRYPTO;
+		if (info_len)
+			memcpy(t + t_len, info, info_len);
+		t[t_len + info_len] = (uint8_t)i;
+		err = cr_hmac_sha256(block, prk, 32, t, t_len + info_len + 1);
+		if (err)
+			break;
 		size_t n = out_len - done < 32 ? out_len - done : 32;
 		memcpy(out + done, block, n);
 		done += n;
@@ -89,7 +103,9 @@ int cr_hkdf_sha256_expand(uint8_t *out, size_t out_len, const uint8_t prk[32],
 	}
 	cr_wipe(block, sizeof(block));
 	cr_wipe(t, sizeof(t));
-	return 0;
+	if (err)
+		cr_wipe(out, out_len);
+	return err;
 }
 
 struct cr_chacha20 {
@@ -98,11 +114,15 @@ struct cr_chacha20 {
 
 struct cr_chacha20 *cr_chacha20_new(const uint8_t key[32])
 {
+	static const uint8_t iv[16];
 	struct cr_chacha20 *c = OPENSSL_zalloc(sizeof(*c));
+
 	if (!c)
 		return NULL;
+	/* The cipher is named (and fetched) once here; rekeying passes NULL
+	 * and keeps it, so a rekey costs no provider lookup. */
 	c->ctx = EVP_CIPHER_CTX_new();
-	if (!c->ctx || cr_chacha20_rekey(c, key)) {
+	if (!c->ctx || EVP_EncryptInit_ex(c->ctx, EVP_chacha20(), NULL, key, iv) != 1) {
 		cr_chacha20_free(c);
 		return NULL;
 	}
@@ -119,9 +139,34 @@ void cr_chacha20_free(struct cr_chacha20 *c)
 
 int cr_chacha20_rekey(struct cr_chacha20 *c, const uint8_t key[32])
 {
-	uint8_t iv[16] = {0};
-	if (EVP_EncryptInit_ex(c->ctx, EVP_chacha20(), NULL, key, iv) != 1)
+	if (EVP_EncryptInit_ex(c->ctx, NULL, NULL, key, NULL) != 1)
 		return CR_E_CRYPTO;
+	return 0;
+}
+
+/* out = in XOR keystream, or the bare keystream when in is NULL. The
+ * context must already hold its key and IV. */
+static int stream_xor(EVP_CIPHER_CTX *ctx, uint8_t *out, const uint8_t *in, size_t len)
+{
+	static const uint8_t zeros[256];
+	int n;
+
+	if (in) {
+		for (size_t done = 0; done < len;) {
+			/* EVP lengths are int: feed huge inputs in slices. */
+			size_t k = len - done < (1u << 30) ? len - done : (1u << 30);
+			if (EVP_CipherUpdate(ctx, out + done, &n, in + done, (int)k) != 1)
+				return CR_E_CRYPTO;
+			done += k;
+		}
+		return 0;
+	}
+	for (size_t done = 0; done < len;) {
+		size_t k = len - done < sizeof(zeros) ? len - done : sizeof(zeros);
+		if (EVP_CipherUpdate(ctx, out + done, &n, zeros, (int)k) != 1)
+			return CR_E_CRYPTO;
+		done += k;
+	}
 	return 0;
 }
 
@@ -130,8 +175,7 @@ int cr_chacha20_xor(struct cr_chacha20 *c, const uint8_t nonce[12], uint32_t cou
 {
 	/* OpenSSL's 16-byte ChaCha20 IV is the little-endian block counter
 	 * followed by the 96-bit nonce. */
-	uint8_t iv[16], zeros[256];
-	int n;
+	uint8_t iv[16];
 
 	iv[0] = (uint8_t)counter;
 	iv[1] = (uint8_t)(counter >> 8);
@@ -140,24 +184,16 @@ int cr_chacha20_xor(struct cr_chacha20 *c, const uint8_t nonce[12], uint32_t cou
 	memcpy(iv + 4, nonce, 12);
 	if (EVP_EncryptInit_ex(c->ctx, NULL, NULL, NULL, iv) != 1)
 		return CR_E_CRYPTO;
-	if (in) {
-		if (EVP_EncryptUpdate(c->ctx, out, &n, in, (int)len) != 1)
-			return CR_E_CRYPTO;
-		return 0;
-	}
-	memset(zeros, 0, sizeof(zeros));
-	for (size_t done = 0; done < len;) {
-		size_t k = len - done < sizeof(zeros) ? len - done : sizeof(zeros);
-		if (EVP_EncryptUpdate(c->ctx, out + done, &n, zeros, (int)k) != 1)
-			return CR_E_CRYPTO;
-		done += k;
-	}
-	return 0;
+	return stream_xor(c->ctx, out, in, len);
 }
 
+/* One EVP context per direction, created on first use: a BIP324 cipher
+ * only ever seals or only ever opens, so a session holds two contexts, not
+ * four. The key is kept (wiped on free) to set up the missing one. */
 struct cr_aead {
 	EVP_CIPHER_CTX *enc;
 	EVP_CIPHER_CTX *dec;
+	uint8_t key[32];
 };
 
 struct cr_aead *cr_aead_new(const uint8_t key[32])
@@ -165,12 +201,7 @@ struct cr_aead *cr_aead_new(const uint8_t key[32])
 	struct cr_aead *a = OPENSSL_zalloc(sizeof(*a));
 	if (!a)
 		return NULL;
-	a->enc = EVP_CIPHER_CTX_new();
-	a->dec = EVP_CIPHER_CTX_new();
-	if (!a->enc || !a->dec || cr_aead_rekey(a, key)) {
-		cr_aead_free(a);
-		return NULL;
-	}
+	memcpy(a->key, key, 32);
 	return a;
 }
 
@@ -180,13 +211,32 @@ void cr_aead_free(struct cr_aead *a)
 		return;
 	EVP_CIPHER_CTX_free(a->enc);
 	EVP_CIPHER_CTX_free(a->dec);
-	OPENSSL_free(a);
+	OPENSSL_clear_free(a, sizeof(*a));
+}
+
+/* The context for one direction, created and keyed on first use. */
+static EVP_CIPHER_CTX *aead_ctx(struct cr_aead *a, int enc)
+{
+	EVP_CIPHER_CTX **pc = enc ? &a->enc : &a->dec;
+
+	if (*pc)
+		return *pc;
+	*pc = EVP_CIPHER_CTX_new();
+	if (!*pc)
+		return NULL;
+	if (EVP_CipherInit_ex(*pc, EVP_chacha20_poly1305(), NULL, a->key, NULL, enc) != 1) {
+		EVP_CIPHER_CTX_free(*pc);
+		*pc = NULL;
+	}
+	return *pc;
 }
 
 int cr_aead_rekey(struct cr_aead *a, const uint8_t key[32])
 {
-	if (EVP_EncryptInit_ex(a->enc, EVP_chacha20_poly1305(), NULL, key, NULL) != 1 ||
-	    EVP_DecryptInit_ex(a->dec, EVP_chacha20_poly1305(), NULL, key, NULL) != 1)
+	memcpy(a->key, key, 32);
+	/* NULL cipher keeps the fetched one: no provider lookup per rekey. */
+	if ((a->enc && EVP_EncryptInit_ex(a->enc, NULL, NULL, key, NULL) != 1) ||
+	    (a->dec && EVP_DecryptInit_ex(a->dec, NULL, NULL, key, NULL) != 1))
 		return CR_E_CRYPTO;
 	return 0;
 }
@@ -195,15 +245,31 @@ int cr_aead_seal(struct cr_aead *a, const uint8_t nonce[12],
 		 const uint8_t *aad, size_t aad_len,
 		 uint8_t *out, const uint8_t *in, size_t len, uint8_t tag[16])
 {
+	return cr_aead_seal2(a, nonce, aad, aad_len, out, in, len, NULL, 0, tag);
+}
+
+int cr_aead_seal2(struct cr_aead *a, const uint8_t nonce[12],
+		  const uint8_t *aad, size_t aad_len, uint8_t *out,
+		  const uint8_t *in1, size_t len1, const uint8_t *in2, size_t len2,
+		  uint8_t tag[16])
+{
+	EVP_CIPHER_CTX *ctx = aead_ctx(a, 1);
 	int n;
-	if (EVP_EncryptInit_ex(a->enc, NULL, NULL, NULL, nonce) != 1)
+
+	if (!ctx)
+		return CR_E_NOMEM;
+	if (aad_len > INT_MAX)
+		return CR_E_INVAL;
+	if (EVP_EncryptInit_ex(ctx, NULL, NULL, NULL, nonce) != 1)
 		return CR_E_CRYPTO;
-	if (aad_len && EVP_EncryptUpdate(a->enc, NULL, &n, aad, (int)aad_len) != 1)
+	if (aad_len && EVP_EncryptUpdate(ctx, NULL, &n, aad, (int)aad_len) != 1)
 		return CR_E_CRYPTO;
-	if (len && EVP_EncryptUpdate(a->enc, out, &n, in, (int)len) != 1)
+	if (len1 && stream_xor(ctx, out, in1, len1))
 		return CR_E_CRYPTO;
-	if (EVP_EncryptFinal_ex(a->enc, out + len, &n) != 1 ||
-	    EVP_CIPHER_CTX_ctrl(a->enc, EVP_CTRL_AEAD_GET_TAG, 16, tag) != 1)
+	if (len2 && stream_xor(ctx, out + len1, in2, len2))
+		return CR_E_CRYPTO;
+	if (EVP_EncryptFinal_ex(ctx, out + len1 + len2, &n) != 1 ||
+	    EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_GET_TAG, 16, tag) != 1)
 		return CR_E_CRYPTO;
 	return 0;
 }
@@ -212,20 +278,43 @@ int cr_aead_open(struct cr_aead *a, const uint8_t nonce[12],
 		 const uint8_t *aad, size_t aad_len,
 		 uint8_t *out, const uint8_t *in, size_t len, const uint8_t tag[16])
 {
+	EVP_CIPHER_CTX *ctx = aead_ctx(a, 0);
+	uint8_t t[16];
 	int n;
-	if (EVP_DecryptInit_ex(a->dec, NULL, NULL, NULL, nonce) != 1)
+
+	if (!ctx)
+		return CR_E_NOMEM;
+	if (aad_len > INT_MAX)
+		return CR_E_INVAL;
+	/* The tag may sit right after the ciphertext in a buffer that is being
+	 * decrypted in place: copy it before out is written. */
+	memcpy(t, tag, 16);
+	if (EVP_DecryptInit_ex(ctx, NULL, NULL, NULL, nonce) != 1)
 		return CR_E_CRYPTO;
-	if (aad_len && EVP_DecryptUpdate(a->dec, NULL, &n, aad, (int)aad_len) != 1)
+	if (aad_len && EVP_DecryptUpdate(ctx, NULL, &n, aad, (int)aad_len) != 1)
 		return CR_E_CRYPTO;
-	if (len && EVP_DecryptUpdate(a->dec, out, &n, in, (int)len) != 1)
+	if (len && stream_xor(ctx, out, in, len))
 		return CR_E_CRYPTO;
-	if (EVP_CIPHER_CTX_ctrl(a->dec, EVP_CTRL_AEAD_SET_TAG, 16, (void *)tag) != 1)
+	if (EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_SET_TAG, 16, t) != 1)
 		return CR_E_CRYPTO;
-	if (EVP_DecryptFinal_ex(a->dec, out + len, &n) != 1) {
+	if (EVP_DecryptFinal_ex(ctx, out + len, &n) != 1) {
 		cr_wipe(out, len);
 		return CR_E_V2_AUTH;
 	}
 	return 0;
+}
+
+int cr_aead_keystream(struct cr_aead *a, const uint8_t nonce[12], uint8_t *out, size_t len)
+{
+	/* Either direction XORs the same keystream into zeros; the Poly1305
+	 * state this leaves behind is discarded by the next Init. */
+	EVP_CIPHER_CTX *ctx = a->dec ? a->dec : aead_ctx(a, 1);
+
+	if (!ctx)
+		return CR_E_NOMEM;
+	if (EVP_CipherInit_ex(ctx, NULL, NULL, NULL, nonce, -1) != 1)
+		return CR_E_CRYPTO;
+	return stream_xor(ctx, out, NULL, len);
 }
 
 void cr_wipe(void *p, size_t len)

@@ -46,7 +46,9 @@ int cr_chacha20_rekey(struct cr_chacha20 *c, const uint8_t key[32]);
 int cr_chacha20_xor(struct cr_chacha20 *c, const uint8_t nonce[12], uint32_t counter,
 		    uint8_t *out, const uint8_t *in, size_t len);
 
-/* AEAD_CHACHA20_POLY1305 (RFC 8439), 16-byte tag. */
+/* AEAD_CHACHA20_POLY1305 (RFC 8439), 16-byte tag. The EVP context of each
+ * direction is created on its first seal or open (CR_E_NOMEM if that fails),
+ * so an object used one way only holds one. */
 struct cr_aead;
 struct cr_aead *cr_aead_new(const uint8_t key[32]);
 void cr_aead_free(struct cr_aead *a);
@@ -55,11 +57,21 @@ int cr_aead_rekey(struct cr_aead *a, const uint8_t key[32]);
 int cr_aead_seal(struct cr_aead *a, const uint8_t nonce[12],
 		 const uint8_t *aad, size_t aad_len,
 		 uint8_t *out, const uint8_t *in, size_t len, uint8_t tag[16]);
+/* The same over in1 || in2 (len1 + len2 bytes written to out), so a packet
+ * header and a caller's payload are sealed without copying them together. */
+int cr_aead_seal2(struct cr_aead *a, const uint8_t nonce[12],
+		  const uint8_t *aad, size_t aad_len, uint8_t *out,
+		  const uint8_t *in1, size_t len1, const uint8_t *in2, size_t len2,
+		  uint8_t tag[16]);
 /* Returns 0, or CR_E_V2_AUTH when the tag does not verify (out is then
- * zeroed), or CR_E_CRYPTO. */
+ * zeroed), or CR_E_CRYPTO. out may alias in; tag may follow in directly. */
 int cr_aead_open(struct cr_aead *a, const uint8_t nonce[12],
 		 const uint8_t *aad, size_t aad_len,
 		 uint8_t *out, const uint8_t *in, size_t len, const uint8_t tag[16]);
+/* The keystream the AEAD would XOR into plaintext under nonce (ChaCha20
+ * from block counter 1), len bytes into out; no tag. Equals the ciphertext
+ * of len zero bytes: BIP324 rekeys with it. Returns 0 or CR_E_*. */
+int cr_aead_keystream(struct cr_aead *a, const uint8_t nonce[12], uint8_t *out, size_t len);
 
 /* Zero memory in a way the compiler may not elide. */
 void cr_wipe(void *p, size_t len);

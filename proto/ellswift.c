@@ -214,21 +214,19 @@ static bool xswiftec_inv_var(struct cr_fe *t, const struct cr_fe *x, const struc
 		cr_fe_add(&den, &den, &tmp);
 		if (cr_fe_is_zero(&den))
 			return false; /* only when x is not on the curve */
+		/* s = -g/den is a square iff -g * den is; test that cheaply
+		 * before paying for the root. */
 		cr_fe_neg(&tmp, &g);
-		if (!sqrt_frac(&w, &tmp, &den))
+		struct cr_fe prod;
+		cr_fe_mul(&prod, &tmp, &den);
+		if (!cr_fe_is_square_var(&prod) || !sqrt_frac(&w, &tmp, &den))
 			return false;
 	} else {
 		struct cr_fe q, r, S;
 		cr_fe_sub(&s, x, u);
-		if (cr_fe_is_zero(&s))
+		if (cr_fe_is_zero(&s) || !cr_fe_is_square_var(&s))
 			return false;
-		/* w = sqrt(s) and 1/s = S^2 from one power S = s^((p-3)/4). */
-		cr_fe_pow_pm3d4(&S, &s);
-		cr_fe_mul(&w, &S, &s);
-		cr_fe_sqr(&tmp, &w);
-		if (!cr_fe_equal(&tmp, &s))
-			return false;
-		/* r = sqrt(-s (4(u^3 + 7) + 3 u^2 s)) */
+		/* q = -s (4(u^3 + 7) + 3 u^2 s) must be a square too. */
 		cr_fe_sqr(&q, u);
 		cr_fe_mul(&q, &q, &s);
 		cr_fe_mul_int(&q, &q, 3);
@@ -236,10 +234,13 @@ static bool xswiftec_inv_var(struct cr_fe *t, const struct cr_fe *x, const struc
 		cr_fe_add(&q, &q, &tmp);
 		cr_fe_mul(&q, &q, &s);
 		cr_fe_neg(&q, &q);
-		if (!cr_fe_sqrt(&r, &q))
+		if (!cr_fe_is_square_var(&q) || !cr_fe_sqrt(&r, &q))
 			return false;
 		if ((c & 1) && cr_fe_is_zero(&r))
 			return false;
+		/* w = sqrt(s) and 1/s = S^2 from one power S = s^((p-3)/4). */
+		cr_fe_pow_pm3d4(&S, &s);
+		cr_fe_mul(&w, &S, &s);
 		/* v = (r/s - u)/2 */
 		cr_fe_sqr(&S, &S);
 		cr_fe_mul(&v, &r, &S);

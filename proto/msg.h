@@ -147,8 +147,9 @@ struct cr_addr_list {
  * skipped, as Core makes them invalid. CR_E_OVERFLOW when more entries than
  * cap. On failure count = skipped = 0 and the entries written are zeroed. */
 int cr_msg_addr_decode(struct cr_addr_list *out, const uint8_t *p, size_t len);
-/* Only IPv4 and IPv6 fit in addr: CR_E_MSG_ADDR for any other network or a
- * length that does not match; CR_E_MSG_COUNT above 1000 entries. */
+/* Only IPv4 and IPv6 fit in addr: CR_E_MSG_ADDR for any other network, a
+ * length that does not match, or an IPv6 address in a range the decoder
+ * skips; CR_E_MSG_COUNT above 1000 entries. */
 int cr_msg_addr_encode(uint8_t *out, size_t cap, const struct cr_addr_list *in);
 
 /* addrv2 (BIP155): count <= 1000 (else CR_E_MSG_COUNT), entries of time,
@@ -159,8 +160,9 @@ int cr_msg_addr_encode(uint8_t *out, size_t cap, const struct cr_addr_list *in);
  * ranges that embed another network (IPv4-mapped, OnionCat, Core's
  * internal range). */
 int cr_msg_addrv2_decode(struct cr_addr_list *out, const uint8_t *p, size_t len);
-/* CR_E_MSG_ADDR for an unknown network, Tor v2 or a wrong length;
- * CR_E_MSG_COUNT above 1000 entries. */
+/* CR_E_MSG_ADDR for a wrong length or any entry the decoder would skip
+ * (unknown network, Tor v2, IPv6 embedding another network, CJDNS outside
+ * fc00::/8); CR_E_MSG_COUNT above 1000 entries. */
 int cr_msg_addrv2_encode(uint8_t *out, size_t cap, const struct cr_addr_list *in);
 
 #endif

@@ -44,6 +44,9 @@ int cr_transport_init_v2(struct cr_transport *t, const struct cr_chain *chain,
 			 const struct cr_v2_entropy *rnd);
 /* Wipes keys and frees any buffers; t may be initialised again afterwards. */
 void cr_transport_clear(struct cr_transport *t);
+/* Frees the receive buffer when no partial message is held (call it when
+ * the peer goes idle). Invalidates the last message's payload view. */
+void cr_transport_trim(struct cr_transport *t);
 
 enum cr_transport_kind cr_transport_kind(const struct cr_transport *t);
 /* The 32-byte BIP324 session id once keys are derived, else NULL. */
@@ -67,7 +70,9 @@ int cr_transport_eof(struct cr_transport *t);
 
 /* Bytes the transport itself must send (V2 key, garbage, terminator,
  * version packet). Returns their length (0 when none) and a view in *out;
- * call cr_transport_pending_sent() with the count actually sent. */
+ * call cr_transport_pending_sent() with the count actually sent. They go on
+ * the wire before anything cr_transport_frame() produced: check for them
+ * after every cr_transport_recv() and before sending framed bytes. */
 size_t cr_transport_pending(struct cr_transport *t, const uint8_t **out);
 void cr_transport_pending_sent(struct cr_transport *t, size_t n);
 

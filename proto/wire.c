@@ -14,6 +14,9 @@ static const uint8_t *take(struct cr_reader *r, size_t n)
 		return NULL;
 	}
 	const uint8_t *p = r->p;
+	/* A reader over (NULL, 0) is legal; NULL + 0 is not (UBSan). */
+	if (n == 0)
+		return p;
 	r->p += n;
 	r->len -= n;
 	return p;
@@ -52,6 +55,8 @@ uint64_t cr_read_u64le(struct cr_reader *r)
 void cr_read_bytes(struct cr_reader *r, void *out, size_t len)
 {
 	const uint8_t *p = take(r, len);
+	if (len == 0)
+		return;
 	if (p)
 		memcpy(out, p, len);
 	else
@@ -114,9 +119,10 @@ void cr_read_varstr(struct cr_reader *r, char *out, size_t out_cap, size_t max, 
 		return;
 	}
 	const uint8_t *p = take(r, (size_t)n);
-	if (!p)
+	if (r->err)
 		return;
-	memcpy(out, p, (size_t)n);
+	if (n)
+		memcpy(out, p, (size_t)n);
 	out[n] = '\0';
 	*len = (size_t)n;
 }
@@ -130,6 +136,8 @@ static uint8_t *room(struct cr_writer *w, size_t n)
 		w->err = CR_E_OVERFLOW;
 		return NULL;
 	}
+	if (n == 0)
+		return w->p; /* may be NULL for a (NULL, 0) writer: no arithmetic */
 	uint8_t *p = w->p + w->len;
 	w->len += n;
 	return p;
@@ -177,7 +185,7 @@ void cr_write_u64le(struct cr_writer *w, uint64_t v)
 void cr_write_bytes(struct cr_writer *w, const void *src, size_t len)
 {
 	uint8_t *p = room(w, len);
-	if (p && len)
+	if (!w->err && len)
 		memcpy(p, src, len);
 }
 
@@ -216,7 +224,8 @@ void cr_write_varstr(struct cr_writer *w, const char *s, size_t len)
 {
 	if (w->err)
 		return;
-	if (cr_compact_size(len) + len > w->cap - w->len) {
+	/* Checked as two steps so a huge len cannot wrap the sum. */
+	if (len > w->cap - w->len || cr_compact_size(len) > w->cap - w->len - len) {
 		w->err = CR_E_OVERFLOW;
 		return;
 	}

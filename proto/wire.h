@@ -23,7 +23,7 @@ struct cr_reader {
 
 struct cr_writer {
 	uint8_t *p;
-	size_t cap; /* bytes of room left */
+	size_t cap; /* total capacity of p (room left is cap - len) */
 	size_t len; /* bytes written so far */
 	int err;
 };
@@ -51,7 +51,9 @@ uint32_t cr_read_u32le(struct cr_reader *r);
 uint64_t cr_read_u64le(struct cr_reader *r);
 /* Copies len bytes into out. */
 void cr_read_bytes(struct cr_reader *r, void *out, size_t len);
-/* Returns a view of the next len bytes and skips them, or NULL. */
+/* Returns a view of the next len bytes and skips them, or NULL with r->err
+ * set. A zero-length view of a reader over (NULL, 0) is NULL too: test
+ * r->err, not the pointer. */
 const uint8_t *cr_read_view(struct cr_reader *r, size_t len);
 void cr_read_hash(struct cr_reader *r, uint8_t out[32]);
 /* CompactSize: rejects non-canonical encodings (CR_E_NONCANONICAL) and, when
