@@ -1,0 +1,442 @@
+/* connringd's option table, setter and config-file parser; see conf.h.
+ * No I/O and no globals beyond the constant table; any thread. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd/conf.h"
+
+enum kind { K_BOOL, K_UINT, K_STR, K_LIST, K_CHAIN, K_NET };
+
+struct opt {
+	const char *name;
+	enum kind kind;
+	unsigned long min, max; /* K_UINT range; K_STR/K_LIST: max length */
+	const char *help;
+};
+
+/* Index order matters only for cmdline_set bits (< 64 options). */
+static const struct opt table[] = {
+	{"chain", K_CHAIN, 0, 0, "=<chain>  main, test, testnet4, signet or regtest (default main)"},
+	{"regtest", K_NET, 0, 0, "  same as -chain=regtest"},
+	{"testnet", K_NET, 0, 0, "  same as -chain=test"},
+	{"testnet4", K_NET, 0, 0, "  same as -chain=testnet4"},
+	{"signet", K_NET, 0, 0, "  same as -chain=signet"},
+	{"bind", K_LIST, 0, 63, "=<addr>[:<port>]  listen on this numeric address (repeatable; default all)"},
+	{"port", K_UINT, 1, 65535, "=<port>  listen port (default: the chain's)"},
+	{"listen", K_BOOL, 0, 1, "=<0|1>  accept inbound peers (default 1)"},
+	{"connect", K_LIST, 0, 127, "=<host>[:<port>]  keep a connection to this peer (repeatable)"},
+	{"addnode", K_LIST, 0, 127, "=<host>[:<port>]  add a peer to keep connected (repeatable)"},
+	{"maxconnections", K_UINT, 0, 1000000, "=<n>  peers in all (default 125)"},
+	{"workers", K_UINT, 0, 256, "=<n>  io_uring worker threads (default: one per core)"},
+	{"v2transport", K_BOOL, 0, 1, "=<0|1>  BIP324 encrypted transport (default 1)"},
+	{"proxy", K_STR, 0, 127, "=<ip>:<port>  connect outbound through this SOCKS5 proxy"},
+	{"datadir", K_STR, 0, CR_CONF_PATH_MAX - 1, "=<dir>  data directory (must exist)"},
+	{"conf", K_STR, 0, CR_CONF_PATH_MAX - 1, "=<file>  config file (default <datadir>/connring.conf)"},
+	{"debug", K_STR, 0, 127, "[=<cat>]  debug logging: net, or all (bare -debug = all)"},
+	{"logfile", K_STR, 0, CR_CONF_PATH_MAX - 1, "=<file>  also log here (relative to -datadir)"},
+	{"pinginterval", K_UINT, 1, 86400, "=<s>  seconds between pings (default 120; for tests)"},
+	{"statsinterval", K_UINT, 1, 86400, "=<s>  seconds between stats lines (default 60)"},
+	{"statsfile", K_STR, 0, CR_CONF_PATH_MAX - 1, "=<file>  write JSON stats here on SIGUSR1 and at exit"},
+	{"help", K_BOOL, 0, 1, "  this text"},
+};
+#define NOPTS (sizeof(table) / sizeof(table[0]))
+
+static int fail(char *err, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(err, len, fmt, ap);
+	va_end(ap);
+	return -EINVAL;
+}
+
+void cr_dopts_init(struct cr_dopts *o, const struct cr_config *engine_defaults)
+{
+	memset(o, 0, sizeof(*o));
+	if (engine_defaults)
+		o->cfg = *engine_defaults;
+	o->stats_interval_s = 60;
+}
+
+static const struct opt *find(const char *name, size_t *index)
+{
+	for (size_t i = 0; i < NOPTS; i++)
+		if (strcmp(table[i].name, name) == 0) {
+			*index = i;
+			return &table[i];
+		}
+	return NULL;
+}
+
+static int parse_bool(const char *name, const char *v, bool *out, char *err, size_t len)
+{
+	if (!v || strcmp(v, "1") == 0)
+		*out = true;
+	else if (strcmp(v, "0") == 0)
+		*out = false;
+	else
+		return fail(err, len, "-%s=%s: expected 0 or 1", name, v);
+	return 0;
+}
+
+static int parse_uint(const struct opt *t, const char *v, unsigned long *out, char *err, size_t len)
+{
+	char *end;
+	if (!v || !*v)
+		return fail(err, len, "-%s needs a number", t->name);
+	errno = 0;
+	unsigned long n = strtoul(v, &end, 10);
+	if (*end || v[0] == '-' || v[0] == '+' || errno || n < t->min || n > t->max)
+		return fail(err, len, "-%s=%s: expected a whole number in %lu..%lu", t->name, v, t->min,
+			    t->max);
+	*out = n;
+	return 0;
+}
+
+/* "ip", "ip:port", "[v6]", "[v6]:port" with a numeric address. */
+static bool numeric_hostport(const char *s, bool port_required)
+{
+	char host[64];
+	const char *port = NULL;
+	if (s[0] == '[') {
+		const char *close = strchr(s, ']');
+		if (!close || (size_t)(close - s - 1) >= sizeof(host))
+			return false;
+		memcpy(host, s + 1, (size_t)(close - s - 1));
+		host[close - s - 1] = '\0';
+		if (close[1] == ':')
+			port = close + 2;
+		else if (close[1])
+			return false;
+	} else {
+		const char *colon = strchr(s, ':');
+		if (colon && strchr(colon + 1, ':'))
+			colon = NULL; /* a bare IPv6 address */
+		size_t hl = colon ? (size_t)(colon - s) : strlen(s);
+		if (hl >= sizeof(host))
+			return false;
+		memcpy(host, s, hl);
+		host[hl] = '\0';
+		if (colon)
+			port = colon + 1;
+	}
+	uint8_t buf[16];
+	if (inet_pton(AF_INET, host, buf) != 1 && inet_pton(AF_INET6, host, buf) != 1)
+		return false;
+	if (!port)
+		return !port_required;
+	char *end;
+	long p = strtol(port, &end, 10);
+	return *port && !*end && p >= 1 && p <= 65535;
+}
+
+/* A peer: host name or address, optional port; no spaces or controls. */
+static bool peer_ok(const char *s)
+{
+	if (!*s)
+		return false;
+	for (const char *p = s; *p; p++)
+		if ((unsigned char)*p <= 0x20 || *p == 0x7f || *p == '#' || *p == '/')
+			return false;
+	return true;
+}
+
+static int set_list(struct cr_dopts *o, const char *name, const char *v, char *err, size_t len)
+{
+	bool bind = strcmp(name, "bind") == 0, addnode = strcmp(name, "addnode") == 0;
+	unsigned *n = bind ? &o->cfg.nbind : addnode ? &o->cfg.naddnode : &o->cfg.nconnect;
+	unsigned cap = bind ? CR_BIND_MAX : CR_MANUAL_MAX;
+	size_t width = bind ? sizeof(o->cfg.bind[0]) : sizeof(o->cfg.connect[0]);
+	char *slot0 = bind ? o->cfg.bind[0] : addnode ? o->cfg.addnode[0] : o->cfg.connect[0];
+	if (!v || strcmp(v, "0") == 0) { /* -noconnect, -connect=0: none */
+		*n = 0;
+		return 0;
+	}
+	if (strlen(v) >= width)
+		return fail(err, len, "-%s=%s: longer than %zu characters", name, v, width - 1);
+	if (bind ? !numeric_hostport(v, false) : !peer_ok(v))
+		return fail(err, len, "-%s=%s: expected %s", name, v,
+			    bind ? "a numeric address with an optional port" : "host[:port]");
+	if (*n >= cap)
+		return fail(err, len, "-%s: more than %u entries", name, cap);
+	memcpy(slot0 + (size_t)(*n)++ * width, v, strlen(v) + 1);
+	return 0;
+}
+
+static int set_str(struct cr_dopts *o, const struct opt *t, const char *v, char *err, size_t len)
+{
+	const char *name = t->name;
+	if (strcmp(name, "debug") == 0) {
+		if (!v || strcmp(v, "1") == 0)
+			v = "all";
+		else if (strcmp(v, "0") == 0)
+			v = "";
+		for (const char *p = v; *p; p++)
+			if (!((*p >= 'a' && *p <= 'z') || *p == ','))
+				return fail(err, len, "-debug=%s: expected categories such as net or all", v);
+	}
+	if (!v || !*v) {
+		if (strcmp(name, "debug") != 0 && strcmp(name, "proxy") != 0)
+			return fail(err, len, "-%s needs a value", name);
+		v = "";
+	}
+	if (strlen(v) > t->max)
+		return fail(err, len, "-%s: longer than %lu characters", name, t->max);
+	if (strcmp(name, "proxy") == 0 && *v && !numeric_hostport(v, true))
+		return fail(err, len, "-proxy=%s: expected a numeric ip:port", v);
+	char *dst = strcmp(name, "proxy") == 0     ? o->cfg.proxy
+		    : strcmp(name, "datadir") == 0 ? o->datadir
+		    : strcmp(name, "conf") == 0    ? o->conf
+		    : strcmp(name, "logfile") == 0 ? o->logfile
+		    : strcmp(name, "statsfile") == 0 ? o->statsfile
+						     : o->debug;
+	memcpy(dst, v, strlen(v) + 1);
+	return 0;
+}
+
+static int set_chain(struct cr_dopts *o, const char *name, const char *v, char *err, size_t len)
+{
+	const struct cr_chain *c = cr_chain_by_name(v ? v : "");
+	if (!c)
+		return fail(err, len, "-%s=%s: expected main, test, testnet4, signet or regtest", name,
+			    v ? v : "");
+	if (o->chain_fixed && c->id != o->cfg.chain)
+		return fail(err, len, "-%s: the chain cannot change after a [section]", name);
+	o->cfg.chain = c->id;
+	return 0;
+}
+
+static int apply(struct cr_dopts *o, const struct opt *t, const char *v, char *err, size_t len)
+{
+	const char *name = t->name;
+	unsigned long n = 0;
+	bool b = false;
+	int r;
+	switch (t->kind) {
+	case K_BOOL:
+		if ((r = parse_bool(name, v, &b, err, len)) < 0)
+			return r;
+		if (strcmp(name, "listen") == 0) o->cfg.listen = b;
+		else if (strcmp(name, "v2transport") == 0) o->cfg.v2transport = b;
+		else o->help = b;
+		return 0;
+	case K_NET:
+		if ((r = parse_bool(name, v, &b, err, len)) < 0 || !b)
+			return r;
+		return set_chain(o, name, strcmp(name, "testnet") == 0 ? "test" : name, err, len);
+	case K_CHAIN:
+		return set_chain(o, name, v, err, len);
+	case K_UINT:
+		if ((r = parse_uint(t, v, &n, err, len)) < 0)
+			return r;
+		if (strcmp(name, "port") == 0) o->cfg.port = (uint16_t)n;
+		else if (strcmp(name, "maxconnections") == 0) o->cfg.max_connections = (unsigned)n;
+		else if (strcmp(name, "workers") == 0) o->cfg.workers = (unsigned)n;
+		else if (strcmp(name, "pinginterval") == 0) o->cfg.ping_interval_ms = (unsigned)n * 1000;
+		else o->stats_interval_s = (unsigned)n;
+		return 0;
+	case K_LIST:
+		return set_list(o, name, v, err, len);
+	default:
+		return set_str(o, t, v, err, len);
+	}
+}
+
+int cr_dopts_set(struct cr_dopts *o, const char *name, const char *value, bool from_cmdline,
+		 char *err, size_t err_len)
+{
+	size_t i;
+	const struct opt *t = find(name, &i);
+	bool negated = false;
+	if (!t && strncmp(name, "no", 2) == 0 && (t = find(name + 2, &i)) != NULL) {
+		/* bitcoind: -noX means -X=0, and -noX=0 means -X=1. */
+		bool b;
+		if (parse_bool(name, value, &b, err, err_len) < 0)
+			return -EINVAL;
+		value = b ? "0" : "1";
+		negated = true;
+	}
+	if (!t)
+		return fail(err, err_len, "unknown option -%s", name);
+	if (negated && t->kind != K_BOOL && t->kind != K_LIST && strcmp(t->name, "debug") != 0)
+		return fail(err, err_len, "-no%s: -%s is not a yes/no option", t->name, t->name);
+	if (!from_cmdline && (o->cmdline_set >> i & 1))
+		return 0; /* the command line wins */
+	int r = apply(o, t, value, err, err_len);
+	if (r == 0 && from_cmdline)
+		o->cmdline_set |= 1ull << i;
+	return r;
+}
+
+int cr_dopts_cmdline(struct cr_dopts *o, int argc, char **argv, char *err, size_t err_len)
+{
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		if (strcmp(a, "-h") == 0 || strcmp(a, "-?") == 0) {
+			o->help = true;
+			continue;
+		}
+		if (a[0] != '-' || !a[1])
+			return fail(err, err_len, "unexpected argument '%s' (options look like -name=value)", a);
+		a += a[1] == '-' ? 2 : 1; /* bitcoind accepts --name too */
+		char name[64];
+		const char *eq = strchr(a, '=');
+		size_t nl = eq ? (size_t)(eq - a) : strlen(a);
+		if (nl == 0 || nl >= sizeof(name))
+			return fail(err, err_len, "bad option '%s'", argv[i]);
+		memcpy(name, a, nl);
+		name[nl] = '\0';
+		if (cr_dopts_set(o, name, eq ? eq + 1 : NULL, true, err, err_len) < 0)
+			return -EINVAL;
+	}
+	return 0;
+}
+
+int cr_dopts_finish(struct cr_dopts *o, char *err, size_t err_len)
+{
+	const struct cr_chain *c = cr_chain_get(o->cfg.chain);
+	/* Manual peers without a port get the chain's. */
+	for (unsigned list = 0; list < 2; list++) {
+		unsigned n = list ? o->cfg.naddnode : o->cfg.nconnect;
+		for (unsigned i = 0; i < n; i++) {
+			char *s = list ? o->cfg.addnode[i] : o->cfg.connect[i];
+			const char *close = strchr(s, ']');
+			const char *colon = strrchr(close ? close : s, ':');
+			bool bare_v6 = !close && colon && strchr(s, ':') != colon;
+			if (colon && !bare_v6)
+				continue;
+			char tmp[128];
+			int w = bare_v6 ? snprintf(tmp, sizeof(tmp), "[%s]:%u", s, c->default_port)
+					: snprintf(tmp, sizeof(tmp), "%s:%u", s, c->default_port);
+			if (w < 0 || (size_t)w >= sizeof(tmp))
+				return fail(err, err_len, "-%s=%s: too long with its port",
+					    list ? "addnode" : "connect", s);
+			memcpy(s, tmp, (size_t)w + 1);
+		}
+	}
+	if (o->cfg.max_connections && o->cfg.nconnect + o->cfg.naddnode > o->cfg.max_connections)
+		return fail(err, err_len, "-maxconnections=%u is below the %u manual peers",
+			    o->cfg.max_connections, o->cfg.nconnect + o->cfg.naddnode);
+	return 0;
+}
+
+void cr_dopts_help(char *out, size_t out_len)
+{
+	size_t used = 0;
+	int w = snprintf(out, out_len, "Usage: connringd [options]\n"
+				      "Options (also name=value lines in the config file):\n");
+	for (size_t i = 0; w >= 0 && i < NOPTS; i++) {
+		used += (size_t)w;
+		if (used >= out_len)
+			return;
+		w = snprintf(out + used, out_len - used, "  -%s%s\n", table[i].name, table[i].help);
+	}
+}
+
+/* ---- the config file ---- */
+
+static int conf_fail(struct cr_conf *c, const char *fmt, ...)
+{
+	char reason[CR_CONF_ERR_MAX - 32];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(reason, sizeof(reason), fmt, ap);
+	va_end(ap);
+	snprintf(c->msg, sizeof(c->msg), "line %u: %s", c->line, reason);
+	c->err = -EINVAL;
+	return c->err;
+}
+
+void cr_conf_init(struct cr_conf *c, struct cr_dopts *o)
+{
+	memset(c, 0, sizeof(*c));
+	c->o = o;
+}
+
+static bool is_space(char ch)
+{
+	return ch == ' ' || ch == '\t';
+}
+
+static int conf_section(struct cr_conf *c, const char *s, size_t n)
+{
+	if (n < 3 || s[n - 1] != ']')
+		return conf_fail(c, "section header must look like [regtest]");
+	char name[16];
+	if (n - 2 >= sizeof(name))
+		return conf_fail(c, "unknown section [%.*s]", (int)(n - 2 < 32 ? n - 2 : 32), s + 1);
+	memcpy(name, s + 1, n - 2);
+	name[n - 2] = '\0';
+	const struct cr_chain *ch = cr_chain_by_name(name);
+	if (!ch || strcmp(name, "testnet3") == 0)
+		return conf_fail(c, "unknown section [%s]: expected main, test, testnet4, signet or regtest", name);
+	memcpy(c->section, name, strlen(name) + 1);
+	c->o->chain_fixed = true; /* a later chain= would change which sections apply */
+	return 0;
+}
+
+int cr_conf_line(struct cr_conf *c, const char *line, size_t len)
+{
+	if (c->err)
+		return c->err;
+	c->line++;
+	if (len > CR_CONF_LINE_MAX)
+		return conf_fail(c, "longer than %d characters", CR_CONF_LINE_MAX);
+	if (memchr(line, '\0', len))
+		return conf_fail(c, "contains a NUL byte");
+	char buf[CR_CONF_LINE_MAX + 1];
+	memcpy(buf, line, len);
+	buf[len] = '\0';
+	char *s = buf, *end = buf + len;
+	if (end > s && end[-1] == '\r')
+		*--end = '\0';
+	while (is_space(*s))
+		s++;
+	while (end > s && is_space(end[-1]))
+		*--end = '\0';
+	if (!*s || *s == '#')
+		return 0;
+	if (*s == '[')
+		return conf_section(c, s, (size_t)(end - s));
+	char *eq = strchr(s, '=');
+	if (!eq)
+		return conf_fail(c, "'%.64s' is not name=value (for a negated option write no%.64s=1)", s, s);
+	char *name_end = eq;
+	while (name_end > s && is_space(name_end[-1]))
+		name_end--;
+	*name_end = '\0';
+	char *value = eq + 1;
+	while (is_space(*value))
+		value++;
+	if (*s == '-')
+		return conf_fail(c, "write options without the leading '-' in the config file");
+	if (strchr(value, '#'))
+		return conf_fail(c, "'#' in a value: comments go on their own line");
+	if (!*s)
+		return conf_fail(c, "missing option name before '='");
+	if (strcmp(s, "conf") == 0)
+		return conf_fail(c, "conf= cannot be set inside the config file");
+	char *dot = strchr(s, '.');
+	if (dot)
+		return conf_fail(c, "'%.64s': network.option names are not supported, use a [section]", s);
+	/* Lines of another chain's section are checked but not applied. */
+	struct cr_dopts scratch, *target = c->o;
+	if (c->section[0] && cr_chain_by_name(c->section)->id != c->o->cfg.chain) {
+		scratch = *c->o;
+		scratch.cmdline_set = 0;
+		target = &scratch;
+	}
+	char reason[CR_CONF_ERR_MAX - 32];
+	if (cr_dopts_set(target, s, value, false, reason, sizeof(reason)) < 0)
+		return conf_fail(c, "%s", reason);
+	return 0;
+}
+
+int cr_conf_finish(struct cr_conf *c)
+{
+	return c->err;
+}

@@ -1,0 +1,79 @@
+/* connringd's options: one table of bitcoind-style options shared by the
+ * command line (-name=value) and the config file (name=value), and a
+ * sans-IO config-file parser driven line by line (init, line, finish, as
+ * wireguard-tools' config.c), so a fuzzer can drive it without files.
+ *
+ * Precedence as bitcoind: the command line wins over the config file; in
+ * the file, top-level lines apply to every chain and lines after a
+ * [main]/[test]/[testnet4]/[signet]/[regtest] header only to that chain.
+ * Every error names the option, and in a file the line number.
+ *
+ * Pure functions over caller memory: no I/O, no globals; any thread. */
+#ifndef CR_CMD_CONF_H
+#define CR_CMD_CONF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "engine/connring.h"
+
+#define CR_CONF_LINE_MAX 4096 /* longest config line accepted */
+#define CR_CONF_ERR_MAX 256
+#define CR_CONF_PATH_MAX 256
+
+/* Everything connringd can be told. cfg is handed to the engine as is. */
+struct cr_dopts {
+	struct cr_config cfg;
+	char datadir[CR_CONF_PATH_MAX];
+	char conf[CR_CONF_PATH_MAX];
+	char logfile[CR_CONF_PATH_MAX];
+	char statsfile[CR_CONF_PATH_MAX]; /* JSON totals + peers on SIGUSR1 and at exit */
+	char debug[128];                  /* categories, "" = none, "all" */
+	unsigned stats_interval_s;        /* one-line summary period (60) */
+	bool help;
+	uint64_t cmdline_set; /* bit i: table option i came from the command line */
+	bool chain_fixed;     /* a section header was seen: the chain can no longer change */
+};
+
+/* Defaults: the engine's (engine_defaults, from cr_config_default(); NULL =
+ * all zero) plus the daemon's own. Taking them as an argument keeps this
+ * parser free of a link dependency on the engine, for tests and fuzzing. */
+void cr_dopts_init(struct cr_dopts *o, const struct cr_config *engine_defaults);
+
+/* Sets one option by name (no leading '-'; "noNAME" negates a boolean, as
+ * bitcoind). value NULL means the bare form ("-listen"). Returns 0, or
+ * -EINVAL with a readable reason in err. from_cmdline marks the option so
+ * config-file values for it are ignored later. */
+int cr_dopts_set(struct cr_dopts *o, const char *name, const char *value, bool from_cmdline,
+		 char *err, size_t err_len);
+
+/* Parses argv[1..] ("-name=value", "--name=value", "-name"). Returns 0 or
+ * -EINVAL with err filled. */
+int cr_dopts_cmdline(struct cr_dopts *o, int argc, char **argv, char *err, size_t err_len);
+
+/* Checks the whole set once every source was applied (chain-dependent
+ * defaults such as manual peers' default port are filled here). */
+int cr_dopts_finish(struct cr_dopts *o, char *err, size_t err_len);
+
+/* Writes the -help text into out (always NUL-terminated). */
+void cr_dopts_help(char *out, size_t out_len);
+
+/* The config-file parser. */
+struct cr_conf {
+	struct cr_dopts *o;
+	unsigned line;         /* number of the last line fed */
+	char section[16];      /* "" at top level */
+	int err;               /* sticky: first error, or 0 */
+	char msg[CR_CONF_ERR_MAX]; /* "line N: reason" */
+};
+
+void cr_conf_init(struct cr_conf *c, struct cr_dopts *o);
+/* Feeds one line (without its newline; a trailing '\r' is ignored), len
+ * bytes, which may contain anything. Returns 0 or -EINVAL (c->msg says
+ * why, with the line number); after an error every call returns it. */
+int cr_conf_line(struct cr_conf *c, const char *line, size_t len);
+/* Ends the file. Returns c->err. */
+int cr_conf_finish(struct cr_conf *c);
+
+#endif

@@ -1,0 +1,242 @@
+/* Inbound connections: each worker owns one SO_REUSEPORT listen socket per
+ * bind address (so the kernel spreads newcomers over the workers) with a
+ * multishot accept that installs each new socket straight into the ring's
+ * fixed-file table. Accept errors such as a full table back off with a
+ * growing timeout instead of re-arming at once. The inbound budget is the
+ * coordinator's limit; a newcomer over it is refused (closed at once).
+ * cr_listen_open runs on the thread starting the engine; the rest on the
+ * owner worker. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "engine/internal.h"
+
+#define ACCEPT_BACKOFF_MIN_MS 10
+#define ACCEPT_BACKOFF_MAX_MS 1000
+
+static int open_one(struct cr_engine *e, const struct sockaddr_storage *ss, int *out)
+{
+	int fd = socket(ss->ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	int one = 1;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+	setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
+	if (ss->ss_family == AF_INET6)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+	socklen_t len = ss->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
+	if (bind(fd, (const struct sockaddr *)ss, len) < 0 || listen(fd, 4096) < 0) {
+		int err = -errno;
+		char a[64];
+		cr_addr_str(ss, a, sizeof a);
+		cr_log(e, CR_LOG_ERROR, "listen on %s: %s", a, strerror(errno));
+		close(fd);
+		return err;
+	}
+	*out = fd;
+	return 0;
+}
+
+static void set_port(struct sockaddr_storage *ss, uint16_t port)
+{
+	if (ss->ss_family == AF_INET)
+		((struct sockaddr_in *)ss)->sin_port = htons(port);
+	else
+		((struct sockaddr_in6 *)ss)->sin6_port = htons(port);
+}
+
+static uint16_t get_port(const struct sockaddr_storage *ss)
+{
+	if (ss->ss_family == AF_INET)
+		return ntohs(((const struct sockaddr_in *)ss)->sin_port);
+	return ntohs(((const struct sockaddr_in6 *)ss)->sin6_port);
+}
+
+/* Opens every worker's listen sockets. A port of 0 takes the port the
+ * first socket got, so all workers and families share one port. */
+int cr_listen_open(struct cr_engine *e)
+{
+	const struct cr_config *c = &e->cfg;
+	char defaults[2][64] = { "0.0.0.0", "[::]" };
+	unsigned n = c->nbind ? c->nbind : 2;
+	uint16_t port = c->port ? c->port : e->chain->default_port;
+	for (unsigned i = 0; i < n; i++) {
+		struct sockaddr_storage ss;
+		const char *a = c->nbind ? c->bind[i] : defaults[i];
+		int ret = cr_parse_hostport(a, port, &ss);
+		if (ret) {
+			cr_log(e, CR_LOG_ERROR, "bad bind address '%s'", a);
+			return ret;
+		}
+		bool any_port = get_port(&ss) == 0;
+		for (unsigned k = 0; k < e->nworkers; k++) {
+			struct cr_worker *w = &e->w[k];
+			if (any_port && e->port)
+				set_port(&ss, e->port);
+			int fd = -1;
+			ret = open_one(e, &ss, &fd);
+			if (ret)
+				return ret;
+			struct cr_listener *l = &w->ls[w->nls++];
+			l->fd = fd;
+			l->backoff_ms = 0;
+			l->armed = false;
+			struct sockaddr_storage got;
+			socklen_t gl = sizeof got;
+			if (getsockname(fd, (struct sockaddr *)&got, &gl) == 0 && !e->port)
+				e->port = get_port(&got);
+		}
+	}
+	return 0;
+}
+
+void cr_accept_arm(struct cr_worker *w, unsigned li)
+{
+	struct cr_listener *l = &w->ls[li];
+	if (l->armed || l->fd < 0 || w->stopping)
+		return;
+	struct io_uring_sqe *sqe = cr_sqe(&w->ring);
+	io_uring_prep_multishot_accept_direct(sqe, l->fd, NULL, NULL, 0);
+	io_uring_sqe_set_data64(sqe, cr_ud(OP_ACCEPT, li, 0));
+	l->armed = true;
+}
+
+static void backoff(struct cr_worker *w, unsigned li)
+{
+	struct cr_listener *l = &w->ls[li];
+	l->backoff_ms = l->backoff_ms ? l->backoff_ms * 2 : ACCEPT_BACKOFF_MIN_MS;
+	if (l->backoff_ms > ACCEPT_BACKOFF_MAX_MS)
+		l->backoff_ms = ACCEPT_BACKOFF_MAX_MS;
+	l->ts.tv_sec = l->backoff_ms / 1000;
+	l->ts.tv_nsec = (long long)(l->backoff_ms % 1000) * 1000000;
+	struct io_uring_sqe *sqe = cr_sqe(&w->ring);
+	io_uring_prep_timeout(sqe, &l->ts, 0, 0);
+	io_uring_sqe_set_data64(sqe, cr_ud(OP_ACCEPT_RETRY, li, 0));
+}
+
+void cr_accept_retry(struct cr_worker *w, unsigned li)
+{
+	cr_accept_arm(w, li);
+}
+
+static void close_fixed(struct cr_worker *w, int fd)
+{
+	struct io_uring_sqe *sqe = cr_sqe(&w->ring);
+	io_uring_prep_close_direct(sqe, (unsigned)fd);
+	sqe->flags |= IOSQE_CQE_SKIP_SUCCESS;
+	io_uring_sqe_set_data64(sqe, cr_ud(OP_CLOSE, 0, 0));
+}
+
+/* Takes one inbound slot from the coordinator's budget, or refuses. */
+static bool take_inbound(struct cr_engine *e)
+{
+	unsigned cur = atomic_load(&e->inbound_now);
+	do {
+		if (cur >= atomic_load(&e->inbound_max))
+			return false;
+	} while (!atomic_compare_exchange_weak(&e->inbound_now, &cur, cur + 1));
+	return true;
+}
+
+static void accepted(struct cr_worker *w, int fd)
+{
+	struct cr_engine *e = w->e;
+	if (w->stopping) {
+		close_fixed(w, fd);
+		return;
+	}
+	if (!take_inbound(e)) {
+		/* inbound full: refuse the newcomer (eviction is a later policy) */
+		CR_STAT_ADD(w, accept_refused, 1);
+		cr_log(e, CR_LOG_DEBUG, "inbound full (%u): refused a connection",
+		       atomic_load(&e->inbound_max));
+		close_fixed(w, fd);
+		return;
+	}
+	struct cr_peer *p = cr_peer_alloc(w);
+	if (!p) {
+		atomic_fetch_sub(&e->inbound_now, 1);
+		CR_STAT_ADD(w, accept_refused, 1);
+		close_fixed(w, fd);
+		return;
+	}
+	CR_STAT_ADD(w, accepted, 1);
+	CR_STAT_ADD(w, inbound, 1);
+	p->fd = fd;
+	p->inbound = true;
+	p->counted_inbound = true;
+	p->type = CR_CONN_INBOUND;
+	p->state = PS_OPEN;
+	cr_peer_publish(w, p);
+	int ret = cr_transport_start(w, p, false, e->cfg.v2transport);
+	if (ret < 0) {
+		cr_peer_close(w, p, CR_CLOSE_RESOURCES, "transport init failed");
+		return;
+	}
+	if (e->feat_fd_install) {
+		/* Direct descriptors have no getpeername(): install a normal
+		 * descriptor briefly to read the address (see cr_peername_complete). */
+		struct io_uring_sqe *sqe = cr_sqe(&w->ring);
+		cr_prep_fixed_fd_install(sqe, fd);
+		io_uring_sqe_set_data64(sqe, cr_ud(OP_PEERNAME, p->slot, p->gen));
+		p->ops++;
+	}
+	cr_node_open(w, p);
+	cr_recv_arm(w, p);
+}
+
+void cr_accept_complete(struct cr_worker *w, unsigned li, int res, uint32_t flags)
+{
+	struct cr_listener *l = &w->ls[li];
+	if (!(flags & IORING_CQE_F_MORE))
+		l->armed = false;
+	if (res >= 0) {
+		l->backoff_ms = 0;
+		accepted(w, res);
+		if (!l->armed)
+			cr_accept_arm(w, li);
+		return;
+	}
+	if (res == -ECANCELED || w->stopping)
+		return;
+	if (res != -EAGAIN && res != -EINTR && res != -ECONNABORTED)
+		cr_log(w->e, CR_LOG_WARN, "accept: %s (backing off)", strerror(-res));
+	if (!l->armed)
+		backoff(w, li);
+}
+
+void cr_peername_complete(struct cr_worker *w, struct cr_peer *p, int res)
+{
+	cr_peer_op_done(w, p);
+	if (res < 0)
+		return;
+	socklen_t len = sizeof p->addr;
+	if (getpeername(res, (struct sockaddr *)&p->addr, &len) < 0)
+		memset(&p->addr, 0, sizeof p->addr);
+	close(res);
+	if (p->state != PS_CLOSING) {
+		char a[64];
+		cr_addr_str(&p->addr, a, sizeof a);
+		cr_log(w->e, CR_LOG_INFO, "connect peer=%llx inbound from %s",
+		       (unsigned long long)cr_peer_id(w, p), a);
+	}
+}
+
+/* Stop accepting: close the listen sockets (their multishot accepts end
+ * with an error completion). */
+void cr_listen_close(struct cr_worker *w)
+{
+	for (unsigned i = 0; i < w->nls; i++) {
+		struct cr_listener *l = &w->ls[i];
+		if (l->fd < 0)
+			continue;
+		struct io_uring_sqe *sqe = cr_sqe(&w->ring);
+		io_uring_prep_cancel64(sqe, cr_ud(OP_ACCEPT, i, 0), 0);
+		sqe->flags |= IOSQE_CQE_SKIP_SUCCESS;
+		io_uring_sqe_set_data64(sqe, cr_ud(OP_CANCEL, 0, 0));
+	}
+}

@@ -1,0 +1,311 @@
+/* The per-peer calls of engine/connring.h: connect, send, broadcast,
+ * disconnect, flow-control release and peer snapshots. A call made on the
+ * peer's own worker runs at once; any other becomes a mailbox command. The
+ * generation check against the slot's public word rejects most stale ids
+ * at the call; the worker checks again when the command arrives, so an id
+ * that goes stale in between is rejected there (counted in stale_ids). */
+#include <errno.h>
+#include <linux/futex.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <time.h>
+
+#include "engine/internal.h"
+#include "proto/v1.h"
+
+/* The worker of a live peer id, or NULL (-ESTALE). Any thread. */
+static struct cr_worker *worker_of(const struct cr_engine *e, uint64_t id)
+{
+	unsigned wi = cr_id_worker(id);
+	if (!e->w || wi >= e->nworkers)
+		return NULL;
+	struct cr_worker *w = &e->w[wi];
+	uint32_t slot = cr_id_slot(id);
+	if (slot >= w->cap || !w->pub)
+		return NULL;
+	uint64_t pub = atomic_load_explicit(&w->pub[slot], memory_order_acquire);
+	if ((uint32_t)pub == 0 || (uint32_t)pub != cr_id_gen(id))
+		return NULL;
+	return w;
+}
+
+static bool on_worker(const struct cr_worker *w)
+{
+	return cr_cur_worker == w;
+}
+
+static int check_live(struct cr_engine *e)
+{
+	if (!e->started || atomic_load(&e->stop_flag))
+		return -ESHUTDOWN;
+	return 0;
+}
+
+static int check_command(const char *command, size_t len)
+{
+	char padded[CR_COMMAND_MAX] = { 0 };
+	size_t n = command ? strnlen(command, CR_COMMAND_MAX + 1) : 0;
+	if (n == 0 || n > CR_COMMAND_MAX || len > CR_V1_MAX_PAYLOAD)
+		return -EINVAL;
+	memcpy(padded, command, n);
+	return cr_v1_command_valid(padded) ? 0 : -EINVAL;
+}
+
+int cr_connect(struct cr_engine *e, const char *hostport, unsigned flags)
+{
+	int ret = check_live(e);
+	if (ret)
+		return ret;
+	if (!hostport || strlen(hostport) >= sizeof(((struct cr_cmd *)0)->host))
+		return -EINVAL;
+	struct cr_cmd *c = cr_cmd_new(CMD_CO_CONNECT, 0);
+	if (!c)
+		return -ENOMEM;
+	if (cr_parse_hostport(hostport, e->chain->default_port, &c->addr) < 0 && !e->cfg.proxy[0]) {
+		cr_cmd_free(c);
+		return -EINVAL;
+	}
+	c->flags = flags & (CR_CONNECT_PERSISTENT | CR_CONNECT_V1);
+	snprintf(c->host, sizeof c->host, "%s", hostport);
+	cr_mailbox_post(e, &e->co.mb, c);
+	return 0;
+}
+
+struct cr_msgbuf *cr_msgbuf_new(size_t len)
+{
+	if (len > CR_V1_MAX_PAYLOAD)
+		return NULL;
+	struct cr_sbuf *b = cr_sbuf_shared(len, CR_V1_HEADER_SIZE);
+	return (struct cr_msgbuf *)b;
+}
+
+uint8_t *cr_msgbuf_data(struct cr_msgbuf *m)
+{
+	return ((struct cr_sbuf *)m)->data + CR_V1_HEADER_SIZE;
+}
+
+void cr_msgbuf_free(struct cr_msgbuf *m)
+{
+	if (m)
+		cr_sbuf_unref(NULL, (struct cr_sbuf *)m);
+}
+
+/* Writes the V1 header in front of the payload: the same bytes for every
+ * V1 peer of the chain, so one buffer serves them all. */
+static int seal(struct cr_engine *e, struct cr_sbuf *b, const char *command)
+{
+	size_t len = b->len - CR_V1_HEADER_SIZE;
+	int n = cr_v1_encode(b->data, b->cap, e->chain->magic, command, (uint32_t)len);
+	return n < 0 ? -EINVAL : 0;
+}
+
+int cr_send_buf(struct cr_engine *e, uint64_t peer, const char *command, struct cr_msgbuf *m)
+{
+	struct cr_sbuf *b = (struct cr_sbuf *)m;
+	int ret = check_live(e);
+	if (!ret)
+		ret = check_command(command, b->len - CR_V1_HEADER_SIZE);
+	if (!ret)
+		ret = seal(e, b, command);
+	struct cr_worker *w = ret ? NULL : worker_of(e, peer);
+	if (!ret && !w)
+		ret = -ESTALE;
+	if (ret) {
+		cr_sbuf_unref(NULL, b);
+		return ret;
+	}
+	if (on_worker(w)) {
+		struct cr_peer *p = cr_peer_by_id(w, peer);
+		ret = p ? cr_peer_send_shared(w, p, command, b, true) : -ESTALE;
+		cr_sbuf_unref(w, b);
+		return ret;
+	}
+	struct cr_cmd *c = cr_cmd_new(CMD_SEND, 0);
+	if (!c) {
+		cr_sbuf_unref(NULL, b);
+		return -ENOMEM;
+	}
+	c->peer = peer;
+	snprintf(c->command, sizeof c->command, "%s", command);
+	c->buf = b;
+	cr_mailbox_post(e, &w->mb, c);
+	return 0;
+}
+
+int cr_send(struct cr_engine *e, uint64_t peer, const char *command, const uint8_t *payload, size_t len)
+{
+	int ret = check_live(e);
+	if (!ret)
+		ret = check_command(command, len);
+	if (ret)
+		return ret;
+	struct cr_worker *w = worker_of(e, peer);
+	if (!w)
+		return -ESTALE;
+	if (on_worker(w)) {
+		struct cr_peer *p = cr_peer_by_id(w, peer);
+		if (!p)
+			return -ESTALE;
+		if (p->t_init && cr_transport_kind(p->t) == CR_TRANSPORT_V1)
+			CR_STAT_ADD(w, payload_copy_bytes, len); /* copied behind its header */
+		return cr_peer_send_msg(w, p, command, payload, len);
+	}
+	struct cr_msgbuf *m = cr_msgbuf_new(len);
+	if (!m)
+		return -ENOMEM;
+	if (len)
+		memcpy(cr_msgbuf_data(m), payload, len);
+	atomic_fetch_add_explicit(&e->api_copy_bytes, len, memory_order_relaxed);
+	return cr_send_buf(e, peer, command, m);
+}
+
+/* One command per worker that has any of the ids (all workers for ids ==
+ * NULL), each holding a reference to the one buffer. */
+int cr_broadcast_buf(struct cr_engine *e, const uint64_t *ids, size_t n, const char *command,
+		     struct cr_msgbuf *m)
+{
+	struct cr_sbuf *b = (struct cr_sbuf *)m;
+	int ret = check_live(e);
+	if (!ret)
+		ret = check_command(command, b->len - CR_V1_HEADER_SIZE);
+	if (!ret)
+		ret = seal(e, b, command);
+	if (ret) {
+		cr_sbuf_unref(NULL, b);
+		return ret;
+	}
+	for (unsigned wi = 0; wi < e->nworkers; wi++) {
+		size_t k = 0;
+		if (ids) {
+			for (size_t i = 0; i < n; i++)
+				k += cr_id_worker(ids[i]) == wi;
+			if (!k)
+				continue;
+		}
+		struct cr_cmd *c = cr_cmd_new(CMD_BCAST, k);
+		if (!c) {
+			ret = -ENOMEM;
+			break;
+		}
+		if (ids)
+			for (size_t i = 0, j = 0; i < n; i++)
+				if (cr_id_worker(ids[i]) == wi)
+					c->ids[j++] = ids[i];
+		snprintf(c->command, sizeof c->command, "%s", command);
+		cr_sbuf_ref(b);
+		c->buf = b;
+		struct cr_worker *w = &e->w[wi];
+		if (on_worker(w))
+			cr_worker_command(w, c);
+		else
+			cr_mailbox_post(e, &w->mb, c);
+	}
+	cr_sbuf_unref(cr_cur_worker, b);
+	return ret;
+}
+
+int cr_broadcast(struct cr_engine *e, const uint64_t *ids, size_t n, const char *command,
+		 const uint8_t *payload, size_t len)
+{
+	int ret = check_live(e);
+	if (!ret)
+		ret = check_command(command, len);
+	if (ret)
+		return ret;
+	struct cr_msgbuf *m = cr_msgbuf_new(len);
+	if (!m)
+		return -ENOMEM;
+	if (len)
+		memcpy(cr_msgbuf_data(m), payload, len);
+	atomic_fetch_add_explicit(&e->api_copy_bytes, len, memory_order_relaxed);
+	return cr_broadcast_buf(e, ids, n, command, m);
+}
+
+static int simple(struct cr_engine *e, uint64_t peer, enum cr_cmd_kind kind, size_t n)
+{
+	int ret = check_live(e);
+	if (ret)
+		return ret;
+	struct cr_worker *w = worker_of(e, peer);
+	if (!w)
+		return -ESTALE;
+	struct cr_cmd *c = cr_cmd_new(kind, 0);
+	if (!c)
+		return -ENOMEM;
+	c->peer = peer;
+	c->n = n;
+	if (on_worker(w))
+		cr_worker_command(w, c);
+	else
+		cr_mailbox_post(e, &w->mb, c);
+	return 0;
+}
+
+int cr_disconnect(struct cr_engine *e, uint64_t peer)
+{
+	return simple(e, peer, CMD_DISCONNECT, 0);
+}
+
+int cr_recv_done(struct cr_engine *e, uint64_t peer, size_t n)
+{
+	return simple(e, peer, CMD_RECV_DONE, n);
+}
+
+int cr_peer_writable(const struct cr_engine *e, uint64_t peer)
+{
+	struct cr_worker *w = worker_of(e, peer);
+	if (!w)
+		return -ESTALE;
+	uint64_t pub = atomic_load_explicit(&w->pub[cr_id_slot(peer)], memory_order_acquire);
+	return (pub & CR_PUB_WRITABLE) ? 1 : 0;
+}
+
+int cr_peer_info(struct cr_engine *e, uint64_t peer, struct cr_peer_info *out)
+{
+	memset(out, 0, sizeof *out);
+	int ret = check_live(e);
+	if (ret)
+		return ret;
+	struct cr_worker *w = worker_of(e, peer);
+	if (!w)
+		return -ESTALE;
+	if (on_worker(w)) {
+		struct cr_peer *p = cr_peer_by_id(w, peer);
+		if (!p)
+			return -ESTALE;
+		cr_peer_fill_info(w, p, out);
+		return 0;
+	}
+	if ((cr_cur_worker && cr_cur_worker->e == e) || cr_cur_coord == &e->co)
+		return -EDEADLK; /* two workers waiting on each other could deadlock */
+	struct cr_waiter wt = { .info = out };
+	atomic_init(&wt.done, 0);
+	struct cr_cmd *c = cr_cmd_new(CMD_INFO, 0);
+	if (!c)
+		return -ENOMEM;
+	c->peer = peer;
+	c->waiter = &wt;
+	cr_mailbox_post(e, &w->mb, c);
+	while (!atomic_load_explicit(&wt.done, memory_order_acquire))
+		syscall(SYS_futex, &wt.done, FUTEX_WAIT_PRIVATE, 0, NULL, NULL, 0);
+	if (wt.ret)
+		memset(out, 0, sizeof *out);
+	return wt.ret;
+}
+
+size_t cr_engine_peers(const struct cr_engine *e, uint64_t *ids, size_t cap)
+{
+	size_t n = 0;
+	for (unsigned wi = 0; wi < e->nworkers && n < cap; wi++) {
+		const struct cr_worker *w = &e->w[wi];
+		if (!w->pub)
+			continue;
+		for (uint32_t s = 0; s < w->cap && n < cap; s++) {
+			uint64_t pub = atomic_load_explicit(&w->pub[s], memory_order_relaxed);
+			if ((uint32_t)pub)
+				ids[n++] = cr_id_make(wi, s, (uint32_t)pub);
+		}
+	}
+	return n;
+}

@@ -1,0 +1,484 @@
+/* Engine internals shared by the engine's .c files: the engine, its workers,
+ * peers, send buffers, mailboxes and timers. Nothing outside engine/ includes
+ * this. Unless a comment says otherwise a worker's fields are touched only by
+ * its own thread; the _Atomic fields are the ones other threads read. */
+#ifndef CR_ENGINE_INTERNAL_H
+#define CR_ENGINE_INTERNAL_H
+
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "engine/compat.h"
+#include "engine/connring.h"
+#include "proto/transport.h"
+
+/* ---- ids and user_data ------------------------------------------------ */
+
+#define CR_SLOT_BITS 24
+#define CR_MAX_WORKERS 64
+
+static inline uint64_t cr_id_make(unsigned w, uint32_t slot, uint32_t gen)
+{
+	return (uint64_t)w << 56 | (uint64_t)slot << 32 | gen;
+}
+static inline unsigned cr_id_worker(uint64_t id) { return (unsigned)(id >> 56); }
+static inline uint32_t cr_id_slot(uint64_t id) { return (uint32_t)(id >> 32) & ((1u << CR_SLOT_BITS) - 1); }
+static inline uint32_t cr_id_gen(uint64_t id) { return (uint32_t)id; }
+
+/* user_data: op in the top byte, then a 24-bit index and a 32-bit
+ * generation, so a completion for a reused slot is recognised as stale. */
+enum cr_op {
+	OP_NONE = 0,
+	OP_ACCEPT,       /* idx = listener */
+	OP_ACCEPT_RETRY, /* backoff timeout, idx = listener */
+	OP_PEERNAME,     /* fixed-fd install to read the peer address */
+	OP_RECV,         /* multishot recv */
+	OP_SEND,
+	OP_SEND_ZC,      /* idx = zc entry */
+	OP_SOCKET,
+	OP_CONNECT,
+	OP_CANCEL,       /* result ignored */
+	OP_SHUTDOWN,     /* result ignored */
+	OP_CLOSE,        /* result ignored */
+	OP_TICK,         /* timer wheel */
+	OP_DOORBELL,     /* MSG_RING from another thread */
+	OP_DIRECT_RECV,  /* a large payload straight into place */
+};
+
+static inline uint64_t cr_ud(enum cr_op op, uint32_t idx, uint32_t gen)
+{
+	return (uint64_t)op << 56 | (uint64_t)(idx & 0xffffff) << 32 | gen;
+}
+static inline enum cr_op cr_ud_op(uint64_t ud) { return (enum cr_op)(ud >> 56); }
+static inline uint32_t cr_ud_idx(uint64_t ud) { return (uint32_t)(ud >> 32) & 0xffffff; }
+static inline uint32_t cr_ud_gen(uint64_t ud) { return (uint32_t)ud; }
+
+/* ---- send buffers ------------------------------------------------------ */
+
+/* A refcounted byte buffer. Shared buffers (broadcast, cr_send from another
+ * thread) are malloc'd and freed by whichever thread drops the last
+ * reference; pool buffers belong to one worker and never leave it. */
+struct cr_sbuf {
+	_Atomic uint32_t ref;
+	uint32_t pool;    /* 1: from the owning worker's small pool */
+	size_t len;       /* bytes used */
+	size_t cap;
+	uint8_t *data;    /* = inline storage, or the payload of a cr_msgbuf */
+	struct cr_sbuf *next_free;
+	uint8_t mem[];
+};
+
+#define CR_SMALL_BUF 1024 /* pool buffer size: version, ping, inv, V2 frames */
+
+/* One queued piece of a peer's output. */
+struct cr_seg {
+	struct cr_seg *next;
+	struct cr_sbuf *buf;
+	uint32_t off, len; /* bytes of buf still to send */
+};
+
+struct cr_msgbuf; /* = a cr_sbuf with CR_V1_HEADER_SIZE bytes reserved in front */
+
+/* ---- timers ------------------------------------------------------------ */
+
+#define CR_WHEEL_SLOTS 512
+#define CR_TICK_MS 50
+
+struct cr_timer {
+	struct cr_timer *prev, *next; /* in a wheel slot; NULL when unarmed */
+	uint64_t due_tick;
+};
+
+struct cr_wheel {
+	struct cr_timer slots[CR_WHEEL_SLOTS]; /* list heads */
+	uint64_t now_tick;   /* last tick processed */
+	uint64_t start_us;   /* monotonic time of tick 0 */
+	unsigned armed;      /* timers in the wheel */
+	bool tick_pending;   /* an OP_TICK timeout is in flight */
+	struct __kernel_timespec ts;
+};
+
+/* ---- mailbox ------------------------------------------------------------ */
+
+enum cr_cmd_kind {
+	CMD_SEND = 1,    /* peer, command, buf */
+	CMD_BCAST,       /* ids[n] or all, command, buf (header in front for V1) */
+	CMD_DISCONNECT,
+	CMD_RECV_DONE,   /* n */
+	CMD_INFO,        /* reply through waiter */
+	CMD_CONNECT,     /* worker: open addr; flags, manual index */
+	CMD_STOP,
+	/* to the coordinator */
+	CMD_EV_UP,       /* outbound ready: manual index */
+	CMD_EV_DOWN,     /* outbound gone: manual index, ever_ready */
+	CMD_CO_CONNECT,  /* cr_connect: place and open */
+};
+
+struct cr_waiter {
+	_Atomic int done;
+	int ret;
+	struct cr_peer_info *info;
+};
+
+/* A command: an intrusive node of the receiver's MPSC queue. */
+struct cr_cmd {
+	_Atomic(struct cr_cmd *) next;
+	enum cr_cmd_kind kind;
+	uint64_t peer;
+	char command[CR_COMMAND_MAX + 1];
+	struct cr_sbuf *buf;
+	size_t n;
+	unsigned flags;
+	uint32_t manual;            /* coordinator's manual index, or UINT32_MAX */
+	int reason;
+	struct cr_waiter *waiter;
+	struct sockaddr_storage addr;
+	char host[128];             /* for the proxy: "host:port" as given */
+	size_t nids;
+	uint64_t *ids;              /* CMD_BCAST: nids ids (nids 0 = all ready peers),
+	                               stored right after the command */
+};
+
+/* Vyukov's intrusive MPSC queue plus a doorbell flag. */
+struct cr_mailbox {
+	_Atomic(struct cr_cmd *) tail; /* producers swap here */
+	struct cr_cmd *head;           /* consumer only */
+	struct cr_cmd stub;
+	_Atomic int rung;              /* a doorbell is on its way */
+	int ring_fd;                   /* target ring for MSG_RING */
+};
+
+/* ---- peers -------------------------------------------------------------- */
+
+enum cr_peer_state {
+	PS_FREE = 0,
+	PS_CONNECTING, /* socket + connect in flight */
+	PS_PROXY,      /* SOCKS5 exchange */
+	PS_OPEN,       /* transport running, handshake in progress */
+	PS_READY,      /* verack exchanged */
+	PS_CLOSING,    /* waiting for in-flight operations to end */
+};
+
+#define CR_IOV_BATCH 16
+#define CR_CMD_ROWS CR_STATS_COMMANDS
+
+struct cr_cmd_row {
+	char command[CR_COMMAND_MAX + 1];
+	uint32_t msgs_sent, msgs_recv;
+	uint64_t bytes_sent, bytes_recv;
+};
+
+struct cr_peer {
+	uint32_t gen;
+	uint32_t slot;
+	int fd;                  /* fixed-file index, -1 when none */
+	uint8_t state;
+	uint8_t type;            /* enum cr_conn_type */
+	bool inbound;
+	bool counted_inbound;    /* holds one of the engine's inbound slots */
+	bool try_v2;             /* outbound V2 attempt (may fall back) */
+	bool t_init;             /* *t is initialised */
+	bool recv_armed;         /* multishot recv in flight */
+	bool recv_paused;        /* flood control: recv not re-armed */
+	bool send_inflight;
+	bool sent_version, got_version, got_verack, sent_verack;
+	bool ready_reported;     /* on_peer_ready was called */
+	bool closed_reported;
+	bool in_dirty;           /* on the worker's flush list */
+	bool direct_pending;     /* waiting for recv to stop to receive directly */
+	uint16_t ops;            /* operations in flight (final CQE pending) */
+	uint32_t manual;         /* coordinator's manual index or UINT32_MAX */
+	unsigned connect_flags;
+	struct cr_peer *next_dirty;
+	struct cr_peer *next_close;
+	struct cr_peer *next_rearm;
+	bool rearm_queued;       /* on the worker's re-arm list */
+
+	struct sockaddr_storage addr;
+	struct sockaddr_storage conn_to; /* connect target (peer or proxy) */
+	char host[128];          /* proxy target "host:port", "" otherwise */
+	struct cr_transport *t;  /* slab memory, cr_transport_size() bytes */
+	void *socks;             /* SOCKS5 client state while in PS_PROXY */
+
+	/* output */
+	struct cr_seg *sq_head, **sq_tail;
+	size_t sq_bytes;
+	unsigned iov_n;
+	struct iovec iov[CR_IOV_BATCH];
+	struct msghdr mh;
+
+	/* input */
+	size_t held_bytes;       /* kept by the application (on_message) */
+
+	/* timers and handshake */
+	struct cr_timer tm;
+	uint64_t connected_us, last_send_us, last_recv_us; /* monotonic */
+	uint64_t connected_wall_us;
+	uint64_t open_us;        /* monotonic, for the handshake timeout */
+	uint64_t ping_nonce, ping_sent_us, next_ping_us;
+	uint64_t version_nonce;
+	int64_t ping_last_us, ping_min_us;
+
+	/* what the peer told us */
+	int32_t version;
+	uint64_t services;
+	int32_t start_height;
+	bool relay;
+	char user_agent[CR_UA_MAX + 1];
+
+	/* statistics */
+	uint64_t bytes_sent, bytes_recv, msgs_sent, msgs_recv;
+	unsigned nrows;
+	struct cr_cmd_row rows[CR_CMD_ROWS];
+};
+
+/* A peer slot's public word, readable by any thread: generation in the low
+ * 32 bits (0 = free or closing), CR_PUB_WRITABLE and CR_PUB_READY above. */
+#define CR_PUB_WRITABLE (1ull << 32)
+#define CR_PUB_READY (1ull << 33)
+
+/* ---- workers ------------------------------------------------------------ */
+
+#define CR_MAX_LISTENERS (2 * CR_BIND_MAX)
+#define CR_ZC_MAX 4096
+
+struct cr_listener {
+	int fd;                 /* normal descriptor (SO_REUSEPORT) */
+	bool armed;
+	unsigned backoff_ms;
+	struct __kernel_timespec ts;
+};
+
+/* A zero-copy send in flight: holds its buffer until the notification. */
+struct cr_zc {
+	struct cr_sbuf *buf;
+	uint32_t slot, gen;
+	uint32_t next_free;
+};
+
+/* Counters: written by the owner with relaxed stores, read by anyone. */
+struct cr_wstats {
+	_Atomic uint64_t v[sizeof(struct cr_totals) / sizeof(uint64_t)];
+};
+#define CR_STAT_IDX(field) (offsetof(struct cr_totals, field) / sizeof(uint64_t))
+#define CR_STAT_ADD(w, field, n)                                                        \
+	atomic_store_explicit(&(w)->stats.v[CR_STAT_IDX(field)],                          \
+			      atomic_load_explicit(&(w)->stats.v[CR_STAT_IDX(field)],     \
+						   memory_order_relaxed) + (n),           \
+			      memory_order_relaxed)
+
+struct cr_worker {
+	struct cr_engine *e;
+	unsigned idx;
+	pthread_t thread;
+	bool thread_started;
+	struct io_uring ring;
+	bool ring_ok;
+	struct cr_mailbox mb;
+	struct cr_secp *secp;
+
+	/* provided buffers */
+	struct io_uring_buf_ring *br;
+	uint8_t *bufs;
+	unsigned nbufs, buf_size, buf_mask, br_added;
+
+	/* peer slab */
+	uint32_t cap;            /* slots = fixed-file table size */
+	struct cr_peer *peers;
+	uint8_t *tmem;           /* transports, cap * tsize */
+	size_t tsize;
+	_Atomic uint64_t *pub;   /* cap public words */
+	uint32_t *free_slots;
+	uint32_t nfree;
+	_Atomic uint32_t npeers; /* live peers, read by the coordinator */
+	_Atomic uint32_t placing; /* connects placed here, not yet started */
+
+	struct cr_peer *dirty;   /* peers with output to flush */
+	struct cr_peer *closing; /* peers to free after this batch */
+	struct cr_peer *rearm;   /* peers whose recv ended: re-arm after the batch */
+
+	struct cr_listener ls[CR_MAX_LISTENERS];
+	unsigned nls;
+
+	struct cr_wheel wheel;
+
+	/* pools */
+	struct cr_sbuf *free_small;
+	struct cr_seg *free_segs;
+	struct cr_zc *zc;
+	uint32_t zc_free;
+
+	bool stopping;
+	uint64_t stop_deadline_us;
+	bool done;
+	struct __kernel_timespec connect_ts;
+	uint8_t rng_state[32];
+	uint64_t rng_ctr;
+
+	struct cr_wstats stats;
+};
+
+/* ---- coordinator and engine --------------------------------------------- */
+
+struct cr_manual {
+	char hostport[128];
+	struct sockaddr_storage addr;
+	unsigned flags;          /* CR_CONNECT_* */
+	bool connected, pending;
+	unsigned retries;
+	uint64_t next_us;        /* monotonic time of the next attempt (0 = now) */
+};
+
+struct cr_coord {
+	pthread_t thread;
+	bool thread_started;
+	struct io_uring ring;
+	bool ring_ok;
+	struct cr_mailbox mb;
+	struct cr_manual *manual;
+	unsigned nmanual, cap_manual;
+	bool tick_pending;
+	struct __kernel_timespec ts;
+	bool stop;
+};
+
+struct cr_engine {
+	struct cr_config cfg;
+	const struct cr_chain *chain;
+	char user_agent[CR_UA_MAX + 1];
+	unsigned nworkers;
+	struct cr_worker *w;
+	struct cr_coord co;
+	uint16_t port;
+	bool started, stopped;
+	bool feat_defer;         /* rings run with SINGLE_ISSUER | DEFER_TASKRUN */
+	bool feat_zc_report;
+	bool feat_fd_install;
+
+	/* inbound budget: the coordinator sets the limit, workers take slots */
+	_Atomic unsigned inbound_max;
+	_Atomic unsigned inbound_now;
+	_Atomic unsigned outbound_now;
+
+	/* our outbound version nonces, for self-connection detection */
+	_Atomic uint64_t nonces[1024];
+
+	/* a small ring for doorbells rung by non-engine threads */
+	pthread_mutex_t bell_lock;
+	struct io_uring bell;
+	bool bell_ok;
+	_Atomic int stop_flag;
+	_Atomic uint64_t api_copy_bytes; /* payload copies made by cr_send/cr_broadcast */
+};
+
+/* A connect command placed by the coordinator (counted in w->placing). */
+#define CR_CONNECT_PLACED 0x100u
+
+/* ---- functions between files ---------------------------------------------- */
+
+uint64_t cr_now_us(void);      /* monotonic */
+uint64_t cr_wall_us(void);
+void cr_log(struct cr_engine *e, enum cr_log_level lvl, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+extern _Thread_local struct cr_worker *cr_cur_worker;
+extern _Thread_local struct cr_coord *cr_cur_coord;
+
+/* ring.c */
+int cr_ring_setup(struct cr_engine *e, struct io_uring *ring, unsigned entries, bool single_issuer);
+int cr_worker_setup(struct cr_worker *w);
+void cr_worker_teardown(struct cr_worker *w);
+struct io_uring_sqe *cr_sqe(struct io_uring *ring);
+void cr_buf_return(struct cr_worker *w, unsigned bid);
+void cr_random(void *out, size_t len);
+
+/* mailbox.c */
+void cr_mailbox_init(struct cr_mailbox *mb, int ring_fd);
+void cr_mailbox_post(struct cr_engine *e, struct cr_mailbox *mb, struct cr_cmd *c);
+struct cr_cmd *cr_mailbox_pop(struct cr_mailbox *mb);
+void cr_mailbox_rearm(struct cr_mailbox *mb);
+struct cr_cmd *cr_cmd_new(enum cr_cmd_kind kind, size_t nids);
+void cr_cmd_free(struct cr_cmd *c);
+
+/* timer.c */
+void cr_wheel_init(struct cr_wheel *wh);
+void cr_timer_set(struct cr_worker *w, struct cr_timer *t, uint64_t due_us);
+void cr_timer_cancel(struct cr_worker *w, struct cr_timer *t);
+void cr_wheel_tick(struct cr_worker *w);
+void cr_wheel_arm(struct cr_worker *w);
+
+/* sendq.c */
+struct cr_sbuf *cr_sbuf_new(struct cr_worker *w, size_t cap);
+struct cr_sbuf *cr_sbuf_shared(size_t cap, size_t headroom);
+void cr_sbuf_ref(struct cr_sbuf *b);
+void cr_sbuf_unref(struct cr_worker *w, struct cr_sbuf *b);
+void cr_sendq_push(struct cr_worker *w, struct cr_peer *p, struct cr_sbuf *b, size_t off, size_t len);
+int cr_peer_send_msg(struct cr_worker *w, struct cr_peer *p, const char *cmd,
+		     const uint8_t *payload, size_t len);
+int cr_peer_send_shared(struct cr_worker *w, struct cr_peer *p, const char *cmd,
+			struct cr_sbuf *b, bool has_header);
+void cr_peer_flush(struct cr_worker *w, struct cr_peer *p);
+void cr_send_complete(struct cr_worker *w, struct cr_peer *p, int res, uint32_t flags);
+void cr_zc_notif(struct cr_worker *w, uint32_t idx, int res, uint32_t flags);
+void cr_sendq_clear(struct cr_worker *w, struct cr_peer *p);
+void cr_pools_free(struct cr_worker *w);
+void cr_pump_transport(struct cr_worker *w, struct cr_peer *p);
+void cr_mark_dirty(struct cr_worker *w, struct cr_peer *p);
+void cr_update_writable(struct cr_worker *w, struct cr_peer *p);
+
+/* peer.c */
+struct cr_peer *cr_peer_alloc(struct cr_worker *w);
+struct cr_peer *cr_peer_get(struct cr_worker *w, uint32_t slot, uint32_t gen);
+struct cr_peer *cr_peer_by_id(struct cr_worker *w, uint64_t id);
+uint64_t cr_peer_id(const struct cr_worker *w, const struct cr_peer *p);
+void cr_peer_close(struct cr_worker *w, struct cr_peer *p, enum cr_close_reason r, const char *text);
+void cr_peer_op_done(struct cr_worker *w, struct cr_peer *p);
+void cr_reap_closing(struct cr_worker *w);
+void cr_peer_fill_info(struct cr_worker *w, struct cr_peer *p, struct cr_peer_info *out);
+struct cr_cmd_row *cr_peer_row(struct cr_peer *p, const char *cmd);
+void cr_peer_publish(struct cr_worker *w, struct cr_peer *p);
+int cr_transport_start(struct cr_worker *w, struct cr_peer *p, bool initiator, bool v2);
+void cr_addr_str(const struct sockaddr_storage *ss, char *out, size_t cap);
+
+/* recv.c */
+void cr_recv_arm(struct cr_worker *w, struct cr_peer *p);
+void cr_recv_complete(struct cr_worker *w, struct cr_peer *p, int res, uint32_t flags);
+void cr_recv_direct_complete(struct cr_worker *w, struct cr_peer *p, int res);
+void cr_recv_release(struct cr_worker *w, struct cr_peer *p, size_t n);
+void cr_recv_rearm_all(struct cr_worker *w);
+void cr_recv_feed(struct cr_worker *w, struct cr_peer *p, const uint8_t *in, size_t len);
+
+/* accept.c */
+int cr_listen_open(struct cr_engine *e);
+void cr_accept_arm(struct cr_worker *w, unsigned li);
+void cr_accept_complete(struct cr_worker *w, unsigned li, int res, uint32_t flags);
+void cr_accept_retry(struct cr_worker *w, unsigned li);
+void cr_peername_complete(struct cr_worker *w, struct cr_peer *p, int res);
+void cr_listen_close(struct cr_worker *w);
+
+/* connect.c */
+void cr_connect_start(struct cr_worker *w, struct cr_cmd *c);
+void cr_socket_complete(struct cr_worker *w, struct cr_peer *p, int res);
+void cr_connect_complete(struct cr_worker *w, struct cr_peer *p, int res);
+int cr_proxy_recv(struct cr_worker *w, struct cr_peer *p, const uint8_t *in, size_t len);
+void cr_connect_retry_v1(struct cr_worker *w, struct cr_peer *old);
+int cr_parse_hostport(const char *s, uint16_t default_port, struct sockaddr_storage *out);
+
+/* node.c */
+void cr_node_open(struct cr_worker *w, struct cr_peer *p);
+void cr_node_progress(struct cr_worker *w, struct cr_peer *p);
+int cr_node_message(struct cr_worker *w, struct cr_peer *p, const struct cr_msg *m, size_t wire_len);
+void cr_node_timer(struct cr_worker *w, struct cr_peer *p);
+
+/* worker.c */
+void *cr_worker_main(void *arg);
+void cr_worker_command(struct cr_worker *w, struct cr_cmd *c);
+
+/* coord.c */
+int cr_coord_start(struct cr_engine *e);
+void cr_coord_stop(struct cr_engine *e);
+void cr_coord_event(struct cr_engine *e, enum cr_cmd_kind kind, uint32_t manual, bool was_ready);
+
+#endif

@@ -1,0 +1,294 @@
+/* The node handshake and liveness, as Bitcoin Core runs them: version,
+ * then wtxidrelay and sendaddrv2, then verack; the peer is ready once both
+ * sides' version and verack are through. Outbound sends its version first,
+ * inbound answers the peer's. Self-connections are caught by the version
+ * nonce (every outbound nonce of the engine is in a small shared table).
+ * Once ready: a ping at once and every ping_interval_ms with the RTT
+ * measured, a pong timeout, and an inactivity timeout; ping and pong are
+ * answered here, everything else goes to on_message. One wheel timer per
+ * peer carries its nearest deadline. Owner worker thread only. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "engine/internal.h"
+#include "proto/err.h"
+#include "proto/msg.h"
+
+static void remember_nonce(struct cr_engine *e, uint64_t nonce)
+{
+	size_t h = nonce % 1024;
+	for (size_t i = 0; i < 8; i++) {
+		uint64_t zero = 0;
+		if (atomic_compare_exchange_strong(&e->nonces[(h + i) % 1024], &zero, nonce))
+			return;
+	}
+	/* table crowded: this peer just goes without self-detection */
+}
+
+static bool is_our_nonce(struct cr_engine *e, uint64_t nonce)
+{
+	size_t h = nonce % 1024;
+	for (size_t i = 0; i < 8; i++)
+		if (atomic_load(&e->nonces[(h + i) % 1024]) == nonce)
+			return true;
+	return false;
+}
+
+static void to_version_addr(struct cr_version_addr *va, const struct sockaddr_storage *ss)
+{
+	memset(va, 0, sizeof *va);
+	if (ss->ss_family == AF_INET) {
+		const struct sockaddr_in *a = (const void *)ss;
+		va->ip[10] = va->ip[11] = 0xff; /* IPv4-mapped */
+		memcpy(va->ip + 12, &a->sin_addr, 4);
+		va->port = ntohs(a->sin_port);
+	} else if (ss->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *a = (const void *)ss;
+		memcpy(va->ip, &a->sin6_addr, 16);
+		va->port = ntohs(a->sin6_port);
+	}
+}
+
+static int send_empty(struct cr_worker *w, struct cr_peer *p, const char *cmd)
+{
+	return cr_peer_send_msg(w, p, cmd, NULL, 0);
+}
+
+static int send_version(struct cr_worker *w, struct cr_peer *p)
+{
+	struct cr_engine *e = w->e;
+	struct cr_version v;
+	memset(&v, 0, sizeof v);
+	v.version = e->cfg.protocol_version;
+	v.services = e->cfg.services;
+	v.timestamp = (int64_t)(cr_wall_us() / 1000000u);
+	to_version_addr(&v.addr_recv, &p->addr);
+	v.addr_from.services = e->cfg.services; /* Core: CService() with our services */
+	do
+		cr_random(&v.nonce, sizeof v.nonce);
+	while (!v.nonce);
+	v.user_agent_len = (uint16_t)strlen(e->user_agent);
+	memcpy(v.user_agent, e->user_agent, v.user_agent_len);
+	v.start_height = e->cfg.start_height;
+	v.relay = e->cfg.relay;
+	uint8_t buf[CR_MSG_VERSION_SIZE_MAX];
+	int n = cr_msg_version_encode(buf, sizeof buf, &v);
+	if (n < 0)
+		return n;
+	if (!p->inbound) {
+		p->version_nonce = v.nonce;
+		remember_nonce(e, v.nonce);
+	}
+	p->sent_version = true;
+	return cr_peer_send_msg(w, p, "version", buf, (size_t)n);
+}
+
+static void schedule(struct cr_worker *w, struct cr_peer *p)
+{
+	const struct cr_config *c = &w->e->cfg;
+	uint64_t due;
+	if (p->state != PS_READY) {
+		due = p->open_us + (uint64_t)c->handshake_timeout_ms * 1000u;
+	} else {
+		uint64_t inact = (uint64_t)c->inactivity_timeout_ms * 1000u;
+		due = (p->last_recv_us < p->last_send_us ? p->last_recv_us : p->last_send_us) + inact;
+		uint64_t ping = p->ping_nonce ? p->ping_sent_us + (uint64_t)c->ping_timeout_ms * 1000u
+					      : p->next_ping_us;
+		if (ping < due)
+			due = ping;
+	}
+	cr_timer_set(w, &p->tm, due);
+}
+
+/* The transport is running: start the handshake clock; an outbound V1
+ * peer sends its version at once (V2 waits for the keys). */
+void cr_node_open(struct cr_worker *w, struct cr_peer *p)
+{
+	schedule(w, p);
+	if (!p->inbound && p->t_init && cr_transport_ready(p->t) && !p->sent_version)
+		send_version(w, p);
+}
+
+/* After input: an outbound V2 peer whose keys just arrived sends its version. */
+void cr_node_progress(struct cr_worker *w, struct cr_peer *p)
+{
+	if (!p->inbound && !p->sent_version && p->state == PS_OPEN && cr_transport_ready(p->t))
+		send_version(w, p);
+}
+
+static void send_ping(struct cr_worker *w, struct cr_peer *p, uint64_t now)
+{
+	struct cr_ping pg;
+	do
+		cr_random(&pg.nonce, sizeof pg.nonce);
+	while (!pg.nonce);
+	uint8_t buf[8];
+	int n = cr_msg_ping_encode(buf, sizeof buf, &pg);
+	if (n < 0 || cr_peer_send_msg(w, p, "ping", buf, (size_t)n) < 0)
+		return;
+	p->ping_nonce = pg.nonce;
+	p->ping_sent_us = now;
+}
+
+static void become_ready(struct cr_worker *w, struct cr_peer *p)
+{
+	struct cr_engine *e = w->e;
+	p->state = PS_READY;
+	cr_peer_publish(w, p);
+	CR_STAT_ADD(w, handshaked, 1);
+	uint64_t now = cr_now_us();
+	p->last_recv_us = p->last_send_us = now;
+	send_ping(w, p, now); /* Core pings a new peer at once */
+	p->next_ping_us = now + (uint64_t)e->cfg.ping_interval_ms * 1000u;
+	schedule(w, p);
+	if (p->manual != UINT32_MAX)
+		cr_coord_event(e, CMD_EV_UP, p->manual, true);
+	if (e->cfg.on_peer_ready) {
+		struct cr_peer_info info;
+		cr_peer_fill_info(w, p, &info);
+		e->cfg.on_peer_ready(e->cfg.user, cr_peer_id(w, p), &info);
+	}
+}
+
+static int on_version(struct cr_worker *w, struct cr_peer *p, const struct cr_msg *m)
+{
+	struct cr_engine *e = w->e;
+	if (p->got_version)
+		return 0; /* Core ignores a second version */
+	struct cr_version v;
+	int ret = cr_msg_version_decode(&v, m->payload, m->len);
+	if (ret < 0) {
+		cr_peer_close(w, p, CR_CLOSE_PROTOCOL, cr_strerror(ret));
+		return ret;
+	}
+	if (v.version < CR_MSG_MIN_PEER_VERSION) {
+		char t[64];
+		snprintf(t, sizeof t, "obsolete version %d", v.version);
+		cr_peer_close(w, p, CR_CLOSE_VERSION, t);
+		return -EPROTO;
+	}
+	if (p->inbound && v.nonce && is_our_nonce(e, v.nonce)) {
+		cr_peer_close(w, p, CR_CLOSE_SELF, "connected to self (version nonce)");
+		return -EPROTO;
+	}
+	p->got_version = true;
+	p->version = v.version;
+	p->services = v.services;
+	p->start_height = v.start_height;
+	p->relay = v.relay;
+	/* keep the user agent printable for logs and info */
+	size_t n = v.user_agent_len < CR_UA_MAX ? v.user_agent_len : CR_UA_MAX;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char ch = (unsigned char)v.user_agent[i];
+		p->user_agent[i] = ch >= 0x20 && ch < 0x7f ? (char)ch : '?';
+	}
+	p->user_agent[n] = '\0';
+	if (p->inbound && !p->sent_version && send_version(w, p) < 0)
+		return -EPROTO;
+	/* BIP339 (wtxidrelay) only to peers of version 70016 and up; both
+	 * before verack, as their BIPs require. */
+	if (v.version >= 70016)
+		send_empty(w, p, "wtxidrelay");
+	send_empty(w, p, "sendaddrv2");
+	send_empty(w, p, "verack");
+	p->sent_verack = true;
+	if (p->got_verack)
+		become_ready(w, p);
+	return 0;
+}
+
+static int on_pong(struct cr_worker *w, struct cr_peer *p, const struct cr_msg *m)
+{
+	struct cr_ping pg;
+	if (cr_msg_pong_decode(&pg, m->payload, m->len) < 0)
+		return 0; /* Core: a malformed pong is ignored */
+	if (!p->ping_nonce || pg.nonce != p->ping_nonce)
+		return 0; /* unsolicited or stale: ignored, as Core */
+	uint64_t now = cr_now_us();
+	int64_t rtt = (int64_t)(now - p->ping_sent_us);
+	p->ping_last_us = rtt;
+	if (p->ping_min_us < 0 || rtt < p->ping_min_us)
+		p->ping_min_us = rtt;
+	p->ping_nonce = 0;
+	p->next_ping_us = p->ping_sent_us + (uint64_t)w->e->cfg.ping_interval_ms * 1000u;
+	schedule(w, p);
+	return 0;
+}
+
+/* One message from the peer. Returns < 0 when the peer was closed. */
+int cr_node_message(struct cr_worker *w, struct cr_peer *p, const struct cr_msg *m, size_t wire_len)
+{
+	(void)wire_len;
+	struct cr_engine *e = w->e;
+	enum cr_msg_type type = cr_msg_type(m->command);
+	if (type == CR_MSG_VERSION)
+		return on_version(w, p, m);
+	if (!p->got_version)
+		return 0; /* Core ignores everything before version */
+	if (p->state != PS_READY) {
+		if (type == CR_MSG_VERACK && !p->got_verack) {
+			p->got_verack = true;
+			if (p->sent_verack)
+				become_ready(w, p);
+		}
+		return 0; /* other messages before verack are ignored, as Core */
+	}
+	switch (type) {
+	case CR_MSG_VERACK:
+		return 0;
+	case CR_MSG_WTXIDRELAY:
+	case CR_MSG_SENDADDRV2:
+		/* BIP339/BIP155: only valid before verack; Core disconnects */
+		cr_peer_close(w, p, CR_CLOSE_PROTOCOL, "wtxidrelay/sendaddrv2 after verack");
+		return -EPROTO;
+	case CR_MSG_PING: {
+		struct cr_ping pg;
+		uint8_t buf[8];
+		if (cr_msg_ping_decode(&pg, m->payload, m->len) == 0) {
+			int n = cr_msg_pong_encode(buf, sizeof buf, &pg);
+			if (n > 0)
+				cr_peer_send_msg(w, p, "pong", buf, (size_t)n);
+		}
+		return 0;
+	}
+	case CR_MSG_PONG:
+		return on_pong(w, p, m);
+	default:
+		break;
+	}
+	if (e->cfg.on_message) {
+		size_t kept = e->cfg.on_message(e->cfg.user, cr_peer_id(w, p), m->command, m->payload, m->len);
+		p->held_bytes += kept < m->len ? kept : m->len;
+	}
+	return p->state == PS_CLOSING ? -ECONNRESET : 0;
+}
+
+/* The peer's nearest deadline passed: check each kind and re-arm. */
+void cr_node_timer(struct cr_worker *w, struct cr_peer *p)
+{
+	const struct cr_config *c = &w->e->cfg;
+	uint64_t now = cr_now_us();
+	if (p->state == PS_CLOSING || p->state == PS_FREE)
+		return;
+	if (p->state != PS_READY) {
+		if (now >= p->open_us + (uint64_t)c->handshake_timeout_ms * 1000u) {
+			cr_peer_close(w, p, CR_CLOSE_HANDSHAKE_TIMEOUT, NULL);
+			return;
+		}
+		schedule(w, p);
+		return;
+	}
+	uint64_t inact = (uint64_t)c->inactivity_timeout_ms * 1000u;
+	if (now >= p->last_recv_us + inact || now >= p->last_send_us + inact) {
+		cr_peer_close(w, p, CR_CLOSE_INACTIVITY, NULL);
+		return;
+	}
+	if (p->ping_nonce && now >= p->ping_sent_us + (uint64_t)c->ping_timeout_ms * 1000u) {
+		cr_peer_close(w, p, CR_CLOSE_PING_TIMEOUT, NULL);
+		return;
+	}
+	if (!p->ping_nonce && now >= p->next_ping_us)
+		send_ping(w, p, now);
+	schedule(w, p);
+}

@@ -1,0 +1,390 @@
+/* Output: refcounted send buffers, per-peer queues of segments, batched
+ * sendmsg flushes and zero-copy sends released on the kernel's
+ * notification. Messages queued during a completion batch are flushed
+ * together after it (one sendmsg with up to CR_IOV_BATCH iovecs per peer).
+ * A V1 broadcast shares one buffer (header + payload) among all peers; V2
+ * peers get their own encrypted packet. Small buffers and segments come
+ * from per-worker free lists: no malloc per message on the hot path. Owner
+ * worker thread only; shared buffers' refcounts are atomic because the
+ * last reference may drop on any worker. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/internal.h"
+#include "proto/err.h"
+
+struct cr_sbuf *cr_sbuf_new(struct cr_worker *w, size_t cap)
+{
+	struct cr_sbuf *b;
+	if (cap <= CR_SMALL_BUF) {
+		b = w->free_small;
+		if (b) {
+			w->free_small = b->next_free;
+		} else {
+			b = malloc(sizeof *b + CR_SMALL_BUF);
+			if (!b)
+				return NULL;
+		}
+		b->pool = 1;
+		b->cap = CR_SMALL_BUF;
+	} else {
+		b = malloc(sizeof *b + cap);
+		if (!b)
+			return NULL;
+		b->pool = 0;
+		b->cap = cap;
+	}
+	atomic_init(&b->ref, 1);
+	b->len = 0;
+	b->data = b->mem;
+	b->next_free = NULL;
+	return b;
+}
+
+/* A buffer that may travel between threads (never pooled). headroom bytes
+ * are reserved in front of the data for a V1 header. */
+struct cr_sbuf *cr_sbuf_shared(size_t cap, size_t headroom)
+{
+	struct cr_sbuf *b = malloc(sizeof *b + headroom + cap);
+	if (!b)
+		return NULL;
+	atomic_init(&b->ref, 1);
+	b->pool = 0;
+	b->cap = headroom + cap;
+	b->len = headroom + cap;
+	b->data = b->mem;
+	b->next_free = NULL;
+	return b;
+}
+
+void cr_sbuf_ref(struct cr_sbuf *b)
+{
+	atomic_fetch_add_explicit(&b->ref, 1, memory_order_relaxed);
+}
+
+/* acq_rel: the thread that frees must see every other thread's last use. */
+void cr_sbuf_unref(struct cr_worker *w, struct cr_sbuf *b)
+{
+	if (atomic_fetch_sub_explicit(&b->ref, 1, memory_order_acq_rel) != 1)
+		return;
+	if (b->pool && w) {
+		b->next_free = w->free_small;
+		w->free_small = b;
+	} else {
+		free(b);
+	}
+}
+
+static struct cr_seg *seg_new(struct cr_worker *w)
+{
+	struct cr_seg *s = w->free_segs;
+	if (s) {
+		w->free_segs = s->next;
+		return s;
+	}
+	return malloc(sizeof *s);
+}
+
+static void seg_free(struct cr_worker *w, struct cr_seg *s)
+{
+	cr_sbuf_unref(w, s->buf);
+	s->next = w->free_segs;
+	w->free_segs = s;
+}
+
+void cr_mark_dirty(struct cr_worker *w, struct cr_peer *p)
+{
+	if (p->in_dirty)
+		return;
+	p->in_dirty = true;
+	p->next_dirty = w->dirty;
+	w->dirty = p;
+}
+
+void cr_update_writable(struct cr_worker *w, struct cr_peer *p)
+{
+	uint64_t pub = atomic_load_explicit(&w->pub[p->slot], memory_order_relaxed);
+	bool was = pub & CR_PUB_WRITABLE;
+	bool now = p->sq_bytes <= w->e->cfg.send_buffer_bytes;
+	if (was != now)
+		cr_peer_publish(w, p);
+}
+
+/* Queues len bytes of b from off; takes its own reference. */
+void cr_sendq_push(struct cr_worker *w, struct cr_peer *p, struct cr_sbuf *b, size_t off, size_t len)
+{
+	if (!len)
+		return;
+	struct cr_seg *s = seg_new(w);
+	if (!s) {
+		cr_peer_close(w, p, CR_CLOSE_RESOURCES, "out of memory queueing output");
+		return;
+	}
+	cr_sbuf_ref(b);
+	s->buf = b;
+	s->off = (uint32_t)off;
+	s->len = (uint32_t)len;
+	s->next = NULL;
+	*p->sq_tail = s;
+	p->sq_tail = &s->next;
+	p->sq_bytes += len;
+	cr_update_writable(w, p);
+	cr_mark_dirty(w, p);
+}
+
+static void count_sent(struct cr_worker *w, struct cr_peer *p, const char *cmd, size_t wire)
+{
+	struct cr_cmd_row *r = cr_peer_row(p, cmd);
+	r->msgs_sent++;
+	r->bytes_sent += wire;
+	p->msgs_sent++;
+	CR_STAT_ADD(w, msgs_sent, 1);
+}
+
+/* Frames and queues one message whose payload is in caller memory. A V1
+ * payload is copied next to its header only when it fits a small buffer;
+ * a larger one is copied once into its own buffer (callers that want no
+ * copy use cr_peer_send_shared). */
+int cr_peer_send_msg(struct cr_worker *w, struct cr_peer *p, const char *cmd,
+		     const uint8_t *payload, size_t len)
+{
+	if (p->state == PS_CLOSING || p->state == PS_FREE)
+		return -ESTALE;
+	if (!p->t_init || !cr_transport_ready(p->t))
+		return CR_E_V2_STATE;
+	size_t need = cr_transport_frame_size(p->t, cmd, len);
+	if (need < CR_V1_HEADER_SIZE + len)
+		need = CR_V1_HEADER_SIZE + len; /* V1: header, then the payload copy */
+	struct cr_sbuf *b = cr_sbuf_new(w, need);
+	if (!b)
+		return -ENOMEM;
+	bool follows = false;
+	int n = cr_transport_frame(p->t, b->data, b->cap, cmd, payload, len, &follows);
+	if (n < 0) {
+		cr_sbuf_unref(w, b);
+		return n;
+	}
+	b->len = (size_t)n;
+	if (follows && len) {
+		memcpy(b->data + n, payload, len);
+		b->len += len;
+	}
+	cr_sendq_push(w, p, b, 0, b->len);
+	cr_sbuf_unref(w, b);
+	count_sent(w, p, cmd, b->len);
+	return 0;
+}
+
+/* Queues a message whose payload lives in a shared buffer b: at
+ * b->data + CR_V1_HEADER_SIZE when has_header (the V1 header already in
+ * front of it), else at b->data. V1 peers reference b itself (no copy). */
+int cr_peer_send_shared(struct cr_worker *w, struct cr_peer *p, const char *cmd,
+			struct cr_sbuf *b, bool has_header)
+{
+	if (p->state == PS_CLOSING || p->state == PS_FREE)
+		return -ESTALE;
+	if (!p->t_init || !cr_transport_ready(p->t))
+		return CR_E_V2_STATE;
+	size_t hoff = has_header ? CR_V1_HEADER_SIZE : 0;
+	const uint8_t *payload = b->data + hoff;
+	size_t len = b->len - hoff;
+	if (cr_transport_kind(p->t) != CR_TRANSPORT_V1)
+		return cr_peer_send_msg(w, p, cmd, payload, len);
+	if (has_header) {
+		cr_sendq_push(w, p, b, 0, b->len);
+		count_sent(w, p, cmd, b->len);
+		return 0;
+	}
+	struct cr_sbuf *h = cr_sbuf_new(w, CR_V1_HEADER_SIZE);
+	if (!h)
+		return -ENOMEM;
+	bool follows = false;
+	int n = cr_transport_frame(p->t, h->data, h->cap, cmd, payload, len, &follows);
+	if (n < 0) {
+		cr_sbuf_unref(w, h);
+		return n;
+	}
+	h->len = (size_t)n;
+	cr_sendq_push(w, p, h, 0, h->len);
+	cr_sbuf_unref(w, h);
+	cr_sendq_push(w, p, b, hoff, len);
+	count_sent(w, p, cmd, (size_t)n + len);
+	return 0;
+}
+
+/* Moves bytes the transport itself must send (V2 key, garbage,
+ * terminator, version packet) to the front of the output. */
+void cr_pump_transport(struct cr_worker *w, struct cr_peer *p)
+{
+	const uint8_t *out;
+	size_t n;
+	while ((n = cr_transport_pending(p->t, &out)) > 0) {
+		struct cr_sbuf *b = cr_sbuf_new(w, n);
+		if (!b) {
+			cr_peer_close(w, p, CR_CLOSE_RESOURCES, "out of memory");
+			return;
+		}
+		memcpy(b->data, out, n);
+		b->len = n;
+		cr_transport_pending_sent(p->t, n);
+		cr_sendq_push(w, p, b, 0, n);
+		cr_sbuf_unref(w, b);
+	}
+}
+
+static bool zc_take(struct cr_worker *w, struct cr_peer *p, struct cr_sbuf *b, uint32_t *idx)
+{
+	if (w->zc_free >= CR_ZC_MAX)
+		return false;
+	*idx = w->zc_free;
+	struct cr_zc *z = &w->zc[*idx];
+	w->zc_free = z->next_free;
+	cr_sbuf_ref(b);
+	z->buf = b;
+	z->slot = p->slot;
+	z->gen = p->gen;
+	return true;
+}
+
+/* Starts one send for the peer if none is in flight: a zero-copy send for
+ * a large head segment, else one sendmsg over up to CR_IOV_BATCH segments. */
+void cr_peer_flush(struct cr_worker *w, struct cr_peer *p)
+{
+	if (p->send_inflight || !p->sq_head || p->fd < 0 || p->state == PS_CLOSING ||
+	    p->state == PS_CONNECTING)
+		return;
+	struct cr_seg *s = p->sq_head;
+	size_t zc_min = w->e->cfg.zc_threshold_bytes;
+	uint32_t zidx;
+	if (zc_min && s->len >= zc_min && !s->buf->pool && zc_take(w, p, s->buf, &zidx)) {
+		struct io_uring_sqe *sqe = cr_sqe(&w->ring);
+		io_uring_prep_send_zc(sqe, p->fd, s->buf->data + s->off, s->len, MSG_NOSIGNAL, 0);
+		sqe->flags |= IOSQE_FIXED_FILE;
+		if (w->e->feat_zc_report)
+			sqe->ioprio |= IORING_SEND_ZC_REPORT_USAGE;
+		io_uring_sqe_set_data64(sqe, cr_ud(OP_SEND_ZC, zidx, 0));
+		p->send_inflight = true;
+		CR_STAT_ADD(w, send_zc, 1);
+		CR_STAT_ADD(w, send_calls, 1);
+		return;
+	}
+	unsigned n = 0;
+	for (; s && n < CR_IOV_BATCH; s = s->next, n++) {
+		p->iov[n].iov_base = s->buf->data + s->off;
+		p->iov[n].iov_len = s->len;
+	}
+	memset(&p->mh, 0, sizeof p->mh);
+	p->mh.msg_iov = p->iov;
+	p->mh.msg_iovlen = n;
+	struct io_uring_sqe *sqe = cr_sqe(&w->ring);
+	io_uring_prep_sendmsg(sqe, p->fd, &p->mh, MSG_NOSIGNAL);
+	sqe->flags |= IOSQE_FIXED_FILE;
+	io_uring_sqe_set_data64(sqe, cr_ud(OP_SEND, p->slot, p->gen));
+	p->send_inflight = true;
+	CR_STAT_ADD(w, send_calls, 1);
+}
+
+static void advance(struct cr_worker *w, struct cr_peer *p, size_t n)
+{
+	p->sq_bytes -= n;
+	p->bytes_sent += n;
+	CR_STAT_ADD(w, bytes_sent, n);
+	while (n && p->sq_head) {
+		struct cr_seg *s = p->sq_head;
+		if (n < s->len) {
+			s->off += (uint32_t)n;
+			s->len -= (uint32_t)n;
+			break;
+		}
+		n -= s->len;
+		p->sq_head = s->next;
+		if (!p->sq_head)
+			p->sq_tail = &p->sq_head;
+		seg_free(w, s);
+	}
+	cr_update_writable(w, p);
+}
+
+/* A send's completion (sendmsg or zero-copy; for the latter the buffer
+ * stays referenced by its zc entry until the notification). */
+void cr_send_complete(struct cr_worker *w, struct cr_peer *p, int res, uint32_t flags)
+{
+	(void)flags;
+	p->send_inflight = false;
+	if (p->state == PS_CLOSING)
+		return;
+	if (res < 0) {
+		if (res == -EAGAIN || res == -EINTR) {
+			cr_mark_dirty(w, p);
+			return;
+		}
+		cr_peer_close(w, p, CR_CLOSE_SOCKET, strerror(-res));
+		return;
+	}
+	advance(w, p, (size_t)res);
+	p->last_send_us = cr_now_us();
+	if (p->sq_head)
+		cr_mark_dirty(w, p);
+}
+
+/* Both completions of a zero-copy send share its user_data: the send
+ * result (F_MORE set when a notification follows) and the notification
+ * (F_NOTIF), which may arrive in any order relative to later sends. */
+void cr_zc_notif(struct cr_worker *w, uint32_t idx, int res, uint32_t flags)
+{
+	if (idx >= CR_ZC_MAX)
+		return;
+	struct cr_zc *z = &w->zc[idx];
+	if (flags & IORING_CQE_F_NOTIF) {
+		if (w->e->feat_zc_report && (res & (int)IORING_NOTIF_USAGE_ZC_COPIED))
+			CR_STAT_ADD(w, send_zc_copied, 1);
+		cr_sbuf_unref(w, z->buf);
+		z->buf = NULL;
+		z->next_free = w->zc_free;
+		w->zc_free = idx;
+		return;
+	}
+	struct cr_peer *p = cr_peer_get(w, z->slot, z->gen);
+	if (p)
+		cr_send_complete(w, p, res, flags);
+	if (!(flags & IORING_CQE_F_MORE)) {
+		/* no notification will come (the send failed early) */
+		cr_sbuf_unref(w, z->buf);
+		z->buf = NULL;
+		z->next_free = w->zc_free;
+		w->zc_free = idx;
+	}
+}
+
+void cr_sendq_clear(struct cr_worker *w, struct cr_peer *p)
+{
+	while (p->sq_head) {
+		struct cr_seg *s = p->sq_head;
+		p->sq_head = s->next;
+		seg_free(w, s);
+	}
+	p->sq_tail = &p->sq_head;
+	p->sq_bytes = 0;
+}
+
+void cr_pools_free(struct cr_worker *w)
+{
+	while (w->free_small) {
+		struct cr_sbuf *b = w->free_small;
+		w->free_small = b->next_free;
+		free(b);
+	}
+	while (w->free_segs) {
+		struct cr_seg *s = w->free_segs;
+		w->free_segs = s->next;
+		free(s);
+	}
+	if (w->zc) {
+		for (uint32_t i = 0; i < CR_ZC_MAX; i++)
+			if (w->zc[i].buf) {
+				cr_sbuf_unref(NULL, w->zc[i].buf);
+				w->zc[i].buf = NULL;
+			}
+	}
+}

@@ -1,0 +1,147 @@
+/* Helpers for the engine tests: an engine with recording callbacks, and a
+ * bounded wait for a condition. Callbacks run on worker threads, so the
+ * recorder takes a mutex. Tests only. */
+#ifndef CR_TESTS_ENGINE_UTIL_H
+#define CR_TESTS_ENGINE_UTIL_H
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "engine/connring.h"
+
+#define REC_MAX 64
+
+struct rec {
+	pthread_mutex_t mu;
+	struct cr_engine *e;
+	const char *name;
+	unsigned ready, closed, msgs;
+	uint64_t ready_ids[REC_MAX];
+	struct cr_peer_info ready_info[4];
+	uint64_t closed_ids[REC_MAX];
+	enum cr_close_reason closed_reason[REC_MAX];
+	bool closed_was_ready[REC_MAX];
+	uint64_t msg_bytes;
+	uint64_t last_msg_peer;
+	char last_cmd[13];
+	uint8_t first_byte, last_byte;
+	bool hold;            /* on_message keeps every payload (flood test) */
+	uint64_t held;
+	bool verbose;
+};
+
+static void rec_ready(void *u, uint64_t id, const struct cr_peer_info *info)
+{
+	struct rec *r = u;
+	pthread_mutex_lock(&r->mu);
+	if (r->ready < 4)
+		r->ready_info[r->ready] = *info;
+	if (r->ready < REC_MAX)
+		r->ready_ids[r->ready] = id;
+	r->ready++;
+	pthread_mutex_unlock(&r->mu);
+}
+
+static size_t rec_msg(void *u, uint64_t id, const char *cmd, const uint8_t *p, size_t len)
+{
+	struct rec *r = u;
+	pthread_mutex_lock(&r->mu);
+	r->msgs++;
+	r->msg_bytes += len;
+	r->last_msg_peer = id;
+	snprintf(r->last_cmd, sizeof r->last_cmd, "%s", cmd);
+	if (len) {
+		r->first_byte = p[0];
+		r->last_byte = p[len - 1];
+	}
+	size_t keep = r->hold ? len : 0;
+	r->held += keep;
+	pthread_mutex_unlock(&r->mu);
+	return keep;
+}
+
+static void rec_closed(void *u, uint64_t id, bool ready, enum cr_close_reason reason, const char *text)
+{
+	struct rec *r = u;
+	pthread_mutex_lock(&r->mu);
+	if (r->closed < REC_MAX) {
+		r->closed_ids[r->closed] = id;
+		r->closed_reason[r->closed] = reason;
+		r->closed_was_ready[r->closed] = ready;
+	}
+	r->closed++;
+	if (r->verbose)
+		fprintf(stderr, "[%s] closed %llx: %s\n", r->name, (unsigned long long)id, text);
+	pthread_mutex_unlock(&r->mu);
+}
+
+static void rec_log(void *u, enum cr_log_level lvl, const char *text)
+{
+	struct rec *r = u;
+	if (r->verbose || lvl <= CR_LOG_WARN)
+		fprintf(stderr, "[%s] %s\n", r->name, text);
+}
+
+/* A config for loopback tests: regtest magic, small rings. */
+static void test_config(struct cr_config *c, struct rec *r, const char *name, bool listen)
+{
+	cr_config_default(c);
+	memset(r, 0, sizeof *r);
+	pthread_mutex_init(&r->mu, NULL);
+	r->name = name;
+	r->verbose = getenv("CR_TEST_VERBOSE") != NULL;
+	c->chain = CR_CHAIN_REGTEST;
+	c->listen = listen;
+	c->nbind = listen ? 1 : 0;
+	snprintf(c->bind[0], sizeof c->bind[0], "127.0.0.1:0");
+	c->workers = 2;
+	c->recv_buf_count = 256;
+	c->recv_buf_size = 16384;
+	c->ring_entries = 256;
+	c->max_peers_per_worker = 512;
+	c->user = r;
+	c->on_peer_ready = rec_ready;
+	c->on_message = rec_msg;
+	c->on_peer_closed = rec_closed;
+	c->on_log = rec_log;
+}
+
+static inline unsigned rec_get(struct rec *r, const unsigned *field)
+{
+	pthread_mutex_lock(&r->mu);
+	unsigned v = *field;
+	pthread_mutex_unlock(&r->mu);
+	return v;
+}
+
+static inline void sleep_ms(unsigned ms)
+{
+	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
+	nanosleep(&ts, NULL);
+}
+
+/* Waits up to ms for cond (re-evaluated every 5 ms); returns it. */
+#define WAIT_FOR(cond, ms)                                                    \
+	({                                                                    \
+		bool ok_ = false;                                             \
+		for (unsigned t_ = 0; t_ < (ms) / 5 + 1; t_++) {              \
+			if ((cond)) {                                         \
+				ok_ = true;                                   \
+				break;                                        \
+			}                                                     \
+			sleep_ms(5);                                          \
+		}                                                             \
+		ok_;                                                          \
+	})
+
+static inline bool sanitize_build(void)
+{
+	return getenv("CR_SANITIZE") != NULL;
+}
+
+#endif

@@ -1,0 +1,238 @@
+/* Tests of connringd's options and config-file parser (cmd/conf.c): every
+ * option's good and bad values with their bounds, precedence of the command
+ * line, sections, negation, and every kind of bad line with its number. */
+#include <errno.h>
+
+#include "cmd/conf.h"
+#include "tests/check.h"
+
+/* Engine-like defaults (the parser takes them from its caller). */
+static struct cr_config defaults = {.listen = true, .v2transport = true, .max_connections = 125};
+
+static int feed(struct cr_dopts *o, struct cr_conf *c, const char *text)
+{
+	cr_conf_init(c, o);
+	const char *p = text;
+	while (*p) {
+		const char *nl = strchr(p, '\n');
+		size_t n = nl ? (size_t)(nl - p) : strlen(p);
+		if (cr_conf_line(c, p, n) < 0)
+			return c->err;
+		p += n + (nl ? 1 : 0);
+	}
+	return cr_conf_finish(c);
+}
+
+static int cmdline(struct cr_dopts *o, char *err, size_t len, int argc, char **argv)
+{
+	cr_dopts_init(o, &defaults);
+	return cr_dopts_cmdline(o, argc, argv, err, len);
+}
+
+#define ARGV(...) (sizeof((char *[]){"connringd", __VA_ARGS__}) / sizeof(char *)), \
+		  ((char *[]){"connringd", __VA_ARGS__})
+
+static void test_conf_cmdline_values(void)
+{
+	struct cr_dopts o;
+	char err[256];
+	CHECK_EQ(cmdline(&o, err, sizeof(err), ARGV("-chain=regtest", "-port=18555", "-listen=0",
+						   "-bind=127.0.0.1", "-bind=[::1]:18556",
+						   "-connect=127.0.0.1:18444", "-addnode=example.org",
+						   "-maxconnections=500", "-workers=3", "-v2transport=0",
+						   "-proxy=127.0.0.1:9050", "-datadir=/tmp", "-debug",
+						   "-logfile=d.log", "-pinginterval=2")),
+		 0);
+	CHECK_EQ(o.cfg.chain, CR_CHAIN_REGTEST);
+	CHECK_EQ(o.cfg.port, 18555);
+	CHECK(!o.cfg.listen);
+	CHECK_EQ(o.cfg.nbind, 2);
+	CHECK(strcmp(o.cfg.bind[1], "[::1]:18556") == 0);
+	CHECK_EQ(o.cfg.nconnect, 1);
+	CHECK_EQ(o.cfg.naddnode, 1);
+	CHECK_EQ(o.cfg.max_connections, 500);
+	CHECK_EQ(o.cfg.workers, 3);
+	CHECK(!o.cfg.v2transport);
+	CHECK(strcmp(o.cfg.proxy, "127.0.0.1:9050") == 0);
+	CHECK(strcmp(o.datadir, "/tmp") == 0);
+	CHECK(strcmp(o.debug, "all") == 0);
+	CHECK(strcmp(o.logfile, "d.log") == 0);
+	CHECK_EQ(o.cfg.ping_interval_ms, 2000);
+	CHECK_EQ(cr_dopts_finish(&o, err, sizeof(err)), 0);
+	/* A manual peer without a port gets the chain's default. */
+	CHECK(strcmp(o.cfg.addnode[0], "example.org:18444") == 0);
+	CHECK(strcmp(o.cfg.connect[0], "127.0.0.1:18444") == 0);
+
+	CHECK_EQ(cmdline(&o, err, sizeof(err), ARGV("--regtest", "-nolisten", "-addnode=::1")), 0);
+	CHECK_EQ(o.cfg.chain, CR_CHAIN_REGTEST);
+	CHECK(!o.cfg.listen);
+	CHECK_EQ(cr_dopts_finish(&o, err, sizeof(err)), 0);
+	CHECK(strcmp(o.cfg.addnode[0], "[::1]:18444") == 0);
+	CHECK_EQ(cmdline(&o, err, sizeof(err), ARGV("-nolisten=0", "-h")), 0);
+	CHECK(o.cfg.listen);
+	CHECK(o.help);
+	CHECK_EQ(cmdline(&o, err, sizeof(err), ARGV("-testnet")), 0);
+	CHECK_EQ(o.cfg.chain, CR_CHAIN_TESTNET3);
+	CHECK_EQ(cmdline(&o, err, sizeof(err), ARGV("-chain=testnet4", "-connect=1.2.3.4", "-noconnect")), 0);
+	CHECK_EQ(o.cfg.chain, CR_CHAIN_TESTNET4);
+	CHECK_EQ(o.cfg.nconnect, 0);
+}
+
+static void expect_bad(const char *arg, const char *needle)
+{
+	struct cr_dopts o;
+	char err[256] = "";
+	char *argv[] = {"connringd", (char *)arg};
+	cr_dopts_init(&o, &defaults);
+	int r = cr_dopts_cmdline(&o, 2, argv, err, sizeof(err));
+	CHECK_EQ(r, -EINVAL);
+	if (!strstr(err, needle)) {
+		fprintf(stderr, "for %s: error '%s' lacks '%s'\n", arg, err, needle);
+		CHECK(!"error text");
+	}
+}
+
+static void test_conf_cmdline_errors(void)
+{
+	expect_bad("-chain=mainnet", "expected main, test");
+	expect_bad("-port=0", "1..65535");
+	expect_bad("-port=65536", "1..65535");
+	expect_bad("-port=-1", "1..65535");
+	expect_bad("-port=12x", "1..65535");
+	expect_bad("-port", "needs a number");
+	expect_bad("-listen=2", "expected 0 or 1");
+	expect_bad("-listen=yes", "expected 0 or 1");
+	expect_bad("-bind=localhost", "numeric address");
+	expect_bad("-bind=127.0.0.1:0", "numeric address");
+	expect_bad("-bind=127.0.0.1:65536", "numeric address");
+	expect_bad("-proxy=127.0.0.1", "numeric ip:port");
+	expect_bad("-proxy=tor:9050", "numeric ip:port");
+	expect_bad("-connect=a b", "host[:port]");
+	expect_bad("-connect=", "host[:port]");
+	expect_bad("-maxconnections=1000001", "0..1000000");
+	expect_bad("-workers=257", "0..256");
+	expect_bad("-pinginterval=0", "1..86400");
+	expect_bad("-debug=NET", "categories");
+	expect_bad("-frobnicate=1", "unknown option -frobnicate");
+	expect_bad("-noport", "not a yes/no option");
+	expect_bad("listen", "unexpected argument");
+	expect_bad("-", "unexpected argument");
+	expect_bad("-=1", "bad option");
+	expect_bad("-datadir", "needs a value");
+	/* Bounds of counts and lengths: n entries fit, n+1 do not. */
+	struct cr_dopts o;
+	char err[256];
+	cr_dopts_init(&o, &defaults);
+	for (int i = 0; i < CR_BIND_MAX; i++)
+		CHECK_EQ(cr_dopts_set(&o, "bind", "127.0.0.1", true, err, sizeof(err)), 0);
+	CHECK_EQ(cr_dopts_set(&o, "bind", "127.0.0.1", true, err, sizeof(err)), -EINVAL);
+	CHECK(strstr(err, "more than 8 entries") != NULL);
+	for (int i = 0; i < CR_MANUAL_MAX; i++)
+		CHECK_EQ(cr_dopts_set(&o, "connect", "h", true, err, sizeof(err)), 0);
+	CHECK_EQ(cr_dopts_set(&o, "connect", "h", true, err, sizeof(err)), -EINVAL);
+	char host[200];
+	memset(host, 'a', sizeof(host));
+	host[127] = '\0';
+	cr_dopts_init(&o, &defaults);
+	CHECK_EQ(cr_dopts_set(&o, "addnode", host, true, err, sizeof(err)), 0);
+	host[127] = 'a';
+	host[128] = '\0';
+	CHECK_EQ(cr_dopts_set(&o, "addnode", host, true, err, sizeof(err)), -EINVAL);
+	/* Too many manual peers for the connection limit. */
+	CHECK_EQ(cmdline(&o, err, sizeof(err), ARGV("-maxconnections=1", "-connect=a", "-addnode=b")), 0);
+	CHECK_EQ(cr_dopts_finish(&o, err, sizeof(err)), -EINVAL);
+	CHECK(strstr(err, "-maxconnections=1") != NULL);
+}
+
+static void test_conf_file_values_and_precedence(void)
+{
+	struct cr_dopts o;
+	struct cr_conf c;
+	char err[256];
+	CHECK_EQ(cmdline(&o, err, sizeof(err), ARGV("-port=20000", "-connect=9.9.9.9")), 0);
+	CHECK_EQ(feed(&o, &c,
+		      "# a comment\n"
+		      "  \n"
+		      "chain = regtest\r\n"
+		      "port=1234\n"
+		      "connect=1.1.1.1\n"
+		      "listen=0\n"
+		      "\tmaxconnections = 64 \n"
+		      "[main]\n"
+		      "workers=7\n"
+		      "[regtest]\n"
+		      "workers=2\n"
+		      "addnode=node.example:18444\n"),
+		 0);
+	CHECK_EQ(c.line, 12);
+	CHECK_EQ(o.cfg.chain, CR_CHAIN_REGTEST);
+	CHECK_EQ(o.cfg.port, 20000);   /* command line wins */
+	CHECK_EQ(o.cfg.nconnect, 1);
+	CHECK(strcmp(o.cfg.connect[0], "9.9.9.9") == 0);
+	CHECK(!o.cfg.listen);
+	CHECK_EQ(o.cfg.max_connections, 64);
+	CHECK_EQ(o.cfg.workers, 2);    /* only the [regtest] section applies */
+	CHECK_EQ(o.cfg.naddnode, 1);
+}
+
+static void expect_line_error(const char *text, unsigned line, const char *needle)
+{
+	struct cr_dopts o;
+	struct cr_conf c;
+	cr_dopts_init(&o, &defaults);
+	CHECK_EQ(feed(&o, &c, text), -EINVAL);
+	CHECK_EQ(c.line, line);
+	char want[32];
+	snprintf(want, sizeof(want), "line %u: ", line);
+	if (strncmp(c.msg, want, strlen(want)) != 0 || !strstr(c.msg, needle)) {
+		fprintf(stderr, "error '%s' lacks '%s%s'\n", c.msg, want, needle);
+		CHECK(!"error text");
+	}
+	/* Sticky. */
+	CHECK_EQ(cr_conf_line(&c, "port=1", 6), -EINVAL);
+	CHECK_EQ(c.line, line);
+}
+
+static void test_conf_file_errors(void)
+{
+	expect_line_error("port=1\nlisten\n", 2, "is not name=value");
+	expect_line_error("-port=1\n", 1, "without the leading '-'");
+	expect_line_error("port=1 # one\n", 1, "comments go on their own line");
+	expect_line_error("\n\n=1\n", 3, "missing option name");
+	expect_line_error("conf=/etc/x\n", 1, "cannot be set inside");
+	expect_line_error("regtest.port=1\n", 1, "use a [section]");
+	expect_line_error("[regtest\n", 1, "section header");
+	expect_line_error("[]\n", 1, "section header");
+	expect_line_error("[mainnet]\n", 1, "unknown section");
+	expect_line_error("[testnet3]\n", 1, "unknown section");
+	expect_line_error("frob=1\n", 1, "unknown option -frob");
+	expect_line_error("port=99999\n", 1, "1..65535");
+	/* Lines of another chain's section are still checked. */
+	expect_line_error("[signet]\nport=0\n", 2, "1..65535");
+	expect_line_error("[regtest]\nchain=signet\n", 2, "cannot change");
+
+	/* Line length: CR_CONF_LINE_MAX is accepted (as a comment), one more is not. */
+	static char big[CR_CONF_LINE_MAX + 2];
+	memset(big, ' ', sizeof(big));
+	big[0] = '#';
+	struct cr_dopts o;
+	struct cr_conf c;
+	cr_dopts_init(&o, &defaults);
+	cr_conf_init(&c, &o);
+	CHECK_EQ(cr_conf_line(&c, big, CR_CONF_LINE_MAX), 0);
+	CHECK_EQ(cr_conf_line(&c, big, CR_CONF_LINE_MAX + 1), -EINVAL);
+	CHECK(strstr(c.msg, "line 2: longer than") != NULL);
+	/* An embedded NUL. */
+	cr_conf_init(&c, &o);
+	CHECK_EQ(cr_conf_line(&c, "port=1\0x", 8), -EINVAL);
+	CHECK(strstr(c.msg, "NUL") != NULL);
+}
+
+int main(void)
+{
+	RUN(test_conf_cmdline_values);
+	RUN(test_conf_cmdline_errors);
+	RUN(test_conf_file_values_and_precedence);
+	RUN(test_conf_file_errors);
+	return check_done();
+}
