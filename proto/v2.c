@@ -46,6 +46,7 @@ struct cr_v2_hs {
 };
 
 static int send_key(struct cr_v2 *s);
+static void buf_free(struct cr_v2 *s);
 
 static const char version_cmd[12] = {'v', 'e', 'r', 's', 'i', 'o', 'n'};
 
@@ -105,22 +106,26 @@ void cr_v2_clear(struct cr_v2 *s)
 	hs_free(s);
 	if (s->keys)
 		cr_bip324_clear(&s->cipher);
+	buf_free(s);
+	cr_wipe(s, sizeof(*s));
+}
+
+static void buf_free(struct cr_v2 *s)
+{
 	if (s->buf) {
 		cr_wipe(s->buf, s->buf_cap);
 		free(s->buf);
 	}
-	cr_wipe(s, sizeof(*s));
+	s->buf = NULL;
+	s->buf_cap = 0;
+	s->release = false;
 }
 
 void cr_v2_trim(struct cr_v2 *s)
 {
-	if (s->buf && s->buf_have == 0) {
-		cr_wipe(s->buf, s->buf_cap);
-		free(s->buf);
-		s->buf = NULL;
-		s->buf_cap = 0;
-		s->release = false;
-	}
+	/* Not between a packet's length and its end: buf is sized for it. */
+	if (s->len_have == 0)
+		buf_free(s);
 }
 
 /* Queues our ellswift key and garbage: at once for an initiator, and for a
@@ -243,9 +248,9 @@ static size_t take_garbage(struct cr_v2 *s, const uint8_t *in, size_t in_len, in
 
 static int grow(struct cr_v2 *s, size_t need)
 {
-	if (s->release && s->buf_have == 0) {
+	if (s->release) {
 		/* The last message was large and has been handed out. */
-		cr_v2_trim(s);
+		buf_free(s);
 	}
 	if (need <= s->buf_cap)
 		return 0;

@@ -753,6 +753,30 @@ static void test_length_limit(void)
 	free(big);
 }
 
+/* Trimming between a packet's length and its end keeps the buffer (found
+ * by fuzz_v2_responder); trimming between packets frees it. */
+static void test_trim(void)
+{
+	struct pair p;
+	struct cr_msg m;
+	uint8_t out[200], payload[100];
+
+	CHECK(pair_up(&p));
+	rnd_bytes(payload, sizeof(payload));
+	for (size_t cut = 1; cut < 121; cut += 7) {
+		int n = cr_v2_frame(&p.a, out, sizeof(out), "tx", payload, sizeof(payload));
+		CHECK_EQ(n, 1 + sizeof(payload) + CR_BIP324_OVERHEAD);
+		CHECK_EQ(cr_v2_recv(&p.b, &m, out, cut), (long)cut);
+		cr_v2_trim(&p.b);
+		CHECK_EQ(cr_v2_recv(&p.b, &m, out + cut, (size_t)n - cut), n - (long)cut);
+		CHECK(strcmp(m.command, "tx") == 0 && m.len == sizeof(payload));
+		CHECK_MEM(m.payload, payload, sizeof(payload));
+		cr_v2_trim(&p.b);
+		CHECK(p.b.buf == NULL);
+	}
+	pair_clear(&p);
+}
+
 /* Framing is refused before the keys exist; entropy is validated. */
 static void test_states(void)
 {
@@ -797,6 +821,7 @@ int main(int argc, char **argv)
 	RUN(test_initiator_fallback);
 	RUN(test_rejected_messages);
 	RUN(test_length_limit);
+	RUN(test_trim);
 	cr_secp_free(secp);
 	return check_done();
 }
