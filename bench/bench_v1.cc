@@ -11,7 +11,9 @@
 //   v1_decode_direct/N  header decoded, payload received in 64 KiB steps
 //                    straight into the decoder's buffer (decode_direct)
 //   v1_encode/N      header and checksum written in place
-// At the end a table of decode and encode rates as a share of SHA256d's.
+// heap_B/msg is the heap each message cost (jemalloc's thread.allocated):
+// 0 on the view and encode paths. At the end a table of decode and encode
+// rates as a share of SHA256d's.
 // CR_BENCH_QUICK=1 shortens every benchmark to a smoke run. Single thread.
 #include <benchmark/benchmark.h>
 
@@ -23,6 +25,7 @@
 #include <string>
 #include <vector>
 
+#include <jemalloc/jemalloc.h>
 #include <unistd.h>
 
 extern "C" {
@@ -36,6 +39,23 @@ namespace {
 const uint8_t *magic()
 {
 	return cr_chain_get(CR_CHAIN_MAIN)->magic;
+}
+
+// Bytes this thread has allocated so far (jemalloc, which every Release
+// program links): the heap_B/msg counter shows what framing costs the heap.
+uint64_t heap_allocated()
+{
+	uint64_t v = 0;
+	size_t len = sizeof(v);
+	if (mallctl("thread.allocated", &v, &len, nullptr, 0) != 0)
+		return 0;
+	return v;
+}
+
+void heap_counter(benchmark::State &state, uint64_t before, uint64_t msgs)
+{
+	double per = msgs ? (double)(heap_allocated() - before) / (double)msgs : 0;
+	state.counters["heap_B/msg"] = per;
 }
 
 std::vector<uint8_t> framed(size_t payload_len)
@@ -53,10 +73,12 @@ void bm_sha256d(benchmark::State &state)
 	size_t n = (size_t)state.range(0);
 	std::vector<uint8_t> buf = framed(n);
 	uint8_t out[32];
+	uint64_t heap = heap_allocated();
 	for (auto _ : state) {
 		cr_sha256d(out, buf.data() + CR_V1_HEADER_SIZE, n);
 		benchmark::DoNotOptimize(out);
 	}
+	heap_counter(state, heap, state.iterations());
 	state.SetBytesProcessed((int64_t)state.iterations() * (int64_t)n);
 }
 
@@ -67,6 +89,7 @@ void bm_sha256d_inc(benchmark::State &state)
 	size_t n = (size_t)state.range(0);
 	std::vector<uint8_t> buf = framed(n);
 	uint8_t mid[32], out[32];
+	uint64_t heap = heap_allocated();
 	for (auto _ : state) {
 		struct cr_sha256 h;
 		cr_sha256_init(&h);
@@ -77,6 +100,7 @@ void bm_sha256d_inc(benchmark::State &state)
 		cr_sha256_final(&h, out);
 		benchmark::DoNotOptimize(out);
 	}
+	heap_counter(state, heap, state.iterations());
 	state.SetBytesProcessed((int64_t)state.iterations() * (int64_t)n);
 }
 
@@ -87,12 +111,14 @@ void bm_v1_decode(benchmark::State &state)
 	struct cr_v1_decoder d;
 	struct cr_msg m;
 	cr_v1_decoder_init(&d, magic(), 0);
+	uint64_t heap = heap_allocated();
 	for (auto _ : state) {
 		int r = cr_v1_decode(&d, &m, buf.data(), buf.size());
 		if (r != (int)buf.size() || m.reject)
 			state.SkipWithError("decode failed");
 		benchmark::DoNotOptimize(m.payload);
 	}
+	heap_counter(state, heap, state.iterations());
 	cr_v1_decoder_clear(&d);
 	state.SetBytesProcessed((int64_t)state.iterations() * (int64_t)n);
 }
@@ -111,6 +137,7 @@ void bm_v1_decode_64k(benchmark::State &state)
 	struct cr_v1_decoder d;
 	struct cr_msg m;
 	cr_v1_decoder_init(&d, magic(), 0);
+	uint64_t heap = heap_allocated();
 	for (auto _ : state) {
 		size_t got = 0;
 		for (size_t pos = 0; pos < stream.size(); pos += recv) {
@@ -130,6 +157,7 @@ void bm_v1_decode_64k(benchmark::State &state)
 		if (got != count)
 			state.SkipWithError("lost messages");
 	}
+	heap_counter(state, heap, state.iterations() * count);
 	cr_v1_decoder_clear(&d);
 	state.SetBytesProcessed((int64_t)state.iterations() * (int64_t)(count * n));
 }
@@ -145,6 +173,7 @@ void bm_v1_decode_direct(benchmark::State &state)
 	struct cr_v1_decoder d;
 	struct cr_msg m;
 	cr_v1_decoder_init(&d, magic(), 0);
+	uint64_t heap = heap_allocated();
 	for (auto _ : state) {
 		size_t first = one.size() < recv ? one.size() : recv;
 		int r = cr_v1_decode(&d, &m, one.data(), first);
@@ -160,6 +189,7 @@ void bm_v1_decode_direct(benchmark::State &state)
 			state.SkipWithError("decode failed");
 		benchmark::DoNotOptimize(m.payload);
 	}
+	heap_counter(state, heap, state.iterations());
 	cr_v1_decoder_clear(&d);
 	state.SetBytesProcessed((int64_t)state.iterations() * (int64_t)n);
 }
@@ -168,11 +198,13 @@ void bm_v1_encode(benchmark::State &state)
 {
 	size_t n = (size_t)state.range(0);
 	std::vector<uint8_t> buf = framed(n);
+	uint64_t heap = heap_allocated();
 	for (auto _ : state) {
 		int r = cr_v1_encode(buf.data(), buf.size(), magic(), "tx", (uint32_t)n);
 		benchmark::DoNotOptimize(r);
 		benchmark::ClobberMemory();
 	}
+	heap_counter(state, heap, state.iterations());
 	state.SetBytesProcessed((int64_t)state.iterations() * (int64_t)n);
 }
 

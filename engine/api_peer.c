@@ -145,7 +145,11 @@ int cr_send(struct cr_engine *e, uint64_t peer, const char *command, const uint8
 		return -ESTALE;
 	if (on_worker(w)) {
 		struct cr_peer *p = cr_peer_by_id(w, peer);
-		return p ? cr_peer_send_msg(w, p, command, payload, len) : -ESTALE;
+		if (!p)
+			return -ESTALE;
+		if (p->t_init && cr_transport_kind(p->t) == CR_TRANSPORT_V1)
+			CR_STAT_ADD(w, payload_copy_bytes, len); /* copied behind its header */
+		return cr_peer_send_msg(w, p, command, payload, len);
 	}
 	struct cr_msgbuf *m = cr_msgbuf_new(len);
 	if (!m)

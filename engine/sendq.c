@@ -169,7 +169,6 @@ int cr_peer_send_msg(struct cr_worker *w, struct cr_peer *p, const char *cmd,
 	if (follows && len) {
 		memcpy(b->data + n, payload, len);
 		b->len += len;
-		CR_STAT_ADD(w, payload_copy_bytes, len);
 	}
 	cr_sendq_push(w, p, b, 0, b->len);
 	cr_sbuf_unref(w, b);

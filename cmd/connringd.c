@@ -1,0 +1,348 @@
+/* connringd: the connring daemon. Reads bitcoind-style options from the
+ * command line and the config file (cmd/conf.c), runs the engine, logs
+ * connects and disconnects with their reasons, prints a one-line stats
+ * summary every -statsinterval seconds and on SIGUSR1 (and writes
+ * -statsfile as JSON then), and stops cleanly on SIGINT/SIGTERM.
+ *
+ * Signals are blocked in every thread and read from a signalfd by the main
+ * thread, so no work runs in a signal handler. Engine callbacks (logging)
+ * run on engine threads; each writes one whole line per call. */
+#include <errno.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cmd/conf.h"
+#include "engine/connring.h"
+
+struct daemon {
+	struct cr_dopts o;
+	FILE *logf;
+	bool debug;
+	struct cr_engine *e;
+};
+
+static void vlog_line(struct daemon *d, const char *fmt, va_list ap)
+{
+	char msg[1024];
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	struct tm tm;
+	gmtime_r(&ts.tv_sec, &tm);
+	char stamp[32];
+	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", &tm);
+	/* One fprintf per line: stdio locks the stream, lines never interleave. */
+	fprintf(stderr, "%s.%03ldZ %s\n", stamp, ts.tv_nsec / 1000000, msg);
+	if (d->logf) {
+		fprintf(d->logf, "%s.%03ldZ %s\n", stamp, ts.tv_nsec / 1000000, msg);
+		fflush(d->logf);
+	}
+}
+
+static void log_line(struct daemon *d, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vlog_line(d, fmt, ap);
+	va_end(ap);
+}
+
+/* ---- engine callbacks (engine threads) ---- */
+
+static void on_log(void *user, enum cr_log_level level, const char *text)
+{
+	struct daemon *d = user;
+	static const char *names[] = {"error", "warning", "info", "debug"};
+	if (level == CR_LOG_DEBUG && !d->debug)
+		return;
+	log_line(d, "%s: %s", names[level <= CR_LOG_DEBUG ? level : CR_LOG_DEBUG], text);
+}
+
+static void on_peer_ready(void *user, uint64_t peer, const struct cr_peer_info *pi)
+{
+	log_line(user, "connect: peer=%" PRIx64 " %s %s%s v%d version=%d services=%" PRIx64
+		       " height=%d ua=\"%s\"",
+		 peer, pi->addr_str, pi->inbound ? "inbound" : "outbound ",
+		 pi->inbound ? "" : cr_conn_type_str(pi->conn_type),
+		 pi->transport, pi->version, pi->services, pi->start_height, pi->user_agent);
+}
+
+static size_t on_message(void *user, uint64_t peer, const char *command, const uint8_t *payload,
+			 size_t len)
+{
+	struct daemon *d = user;
+	(void)payload;
+	if (d->debug)
+		log_line(d, "debug: peer=%" PRIx64 " received %s (%zu bytes)", peer, command, len);
+	return 0;
+}
+
+static void on_peer_closed(void *user, uint64_t peer, bool ready, enum cr_close_reason reason,
+			   const char *text)
+{
+	log_line(user, "disconnect: peer=%" PRIx64 "%s reason=%s (%s)", peer,
+		 ready ? "" : " (before handshake)", cr_close_reason_str(reason), text ? text : "");
+}
+
+/* ---- stats ---- */
+
+static void stats_line(struct daemon *d, const char *why)
+{
+	struct cr_totals t;
+	cr_engine_totals(d->e, &t);
+	log_line(d, "stats(%s): peers %" PRIu64 " (in %" PRIu64 ", out %" PRIu64 ", handshaked %" PRIu64
+		    "), msgs sent %" PRIu64 " recv %" PRIu64 ", bytes sent %" PRIu64 " recv %" PRIu64
+		    ", accepted %" PRIu64 " refused %" PRIu64 ", connects %" PRIu64 " failed %" PRIu64
+		    ", v1 fallbacks %" PRIu64 ", recv enobufs %" PRIu64,
+		 why, t.peers, t.inbound, t.outbound, t.handshaked, t.msgs_sent, t.msgs_recv, t.bytes_sent,
+		 t.bytes_recv, t.accepted, t.accept_refused, t.connects, t.connect_failures, t.v1_fallbacks,
+		 t.recv_enobufs);
+}
+
+static void json_peer(FILE *f, const struct cr_peer_info *pi)
+{
+	fprintf(f, "{\"id\":\"%" PRIx64 "\",\"addr\":\"%s\",\"inbound\":%s,\"transport\":%d,"
+		   "\"session_id\":\"",
+		pi->id, pi->addr_str, pi->inbound ? "true" : "false", pi->transport);
+	for (int i = 0; i < 32 && pi->transport == 2; i++)
+		fprintf(f, "%02x", pi->session_id[i]);
+	fprintf(f, "\",\"handshaked\":%s,\"version\":%d,\"user_agent\":\"", pi->handshaked ? "true" : "false",
+		pi->version);
+	for (const char *p = pi->user_agent; *p; p++)
+		fputc(*p == '"' || *p == '\\' || (unsigned char)*p < 0x20 ? '?' : *p, f);
+	fprintf(f, "\",\"bytes_sent\":%" PRIu64 ",\"bytes_recv\":%" PRIu64 ",\"msgs_sent\":%" PRIu64
+		   ",\"msgs_recv\":%" PRIu64 ",\"ping_last_us\":%" PRId64 ",\"ping_min_us\":%" PRId64
+		   ",\"cmds\":{",
+		pi->bytes_sent, pi->bytes_recv, pi->msgs_sent, pi->msgs_recv, pi->ping_last_us,
+		pi->ping_min_us);
+	for (unsigned i = 0; i < pi->ncmds && i < CR_STATS_COMMANDS; i++)
+		fprintf(f, "%s\"%s\":{\"msgs_sent\":%" PRIu64 ",\"bytes_sent\":%" PRIu64
+			   ",\"msgs_recv\":%" PRIu64 ",\"bytes_recv\":%" PRIu64 "}",
+			i ? "," : "", pi->cmds[i].command, pi->cmds[i].msgs_sent, pi->cmds[i].bytes_sent,
+			pi->cmds[i].msgs_recv, pi->cmds[i].bytes_recv);
+	fprintf(f, "}}");
+}
+
+/* Writes totals and every peer as one JSON object, atomically (rename). */
+static void stats_file(struct daemon *d)
+{
+	if (!d->o.statsfile[0])
+		return;
+	char tmp[CR_CONF_PATH_MAX + 8];
+	snprintf(tmp, sizeof(tmp), "%s.tmp", d->o.statsfile);
+	FILE *f = fopen(tmp, "w");
+	if (!f) {
+		log_line(d, "warning: cannot write %s: %s", tmp, strerror(errno));
+		return;
+	}
+	struct cr_totals t;
+	cr_engine_totals(d->e, &t);
+	fprintf(f, "{\"totals\":{\"peers\":%" PRIu64 ",\"handshaked\":%" PRIu64 ",\"msgs_sent\":%" PRIu64
+		   ",\"msgs_recv\":%" PRIu64 ",\"bytes_sent\":%" PRIu64 ",\"bytes_recv\":%" PRIu64 "},\"peers\":[",
+		t.peers, t.handshaked, t.msgs_sent, t.msgs_recv, t.bytes_sent, t.bytes_recv);
+	size_t cap = 4096;
+	uint64_t *ids = malloc(cap * sizeof(*ids));
+	size_t n = ids ? cr_engine_peers(d->e, ids, cap) : 0;
+	struct cr_peer_info *pi = malloc(sizeof(*pi));
+	bool first = true;
+	for (size_t i = 0; pi && i < n; i++) {
+		if (cr_peer_info(d->e, ids[i], pi) != 0)
+			continue; /* closed meanwhile */
+		fprintf(f, first ? "" : ",");
+		first = false;
+		json_peer(f, pi);
+	}
+	fprintf(f, "]}\n");
+	free(pi);
+	free(ids);
+	if (fclose(f) != 0 || rename(tmp, d->o.statsfile) != 0)
+		log_line(d, "warning: cannot write %s: %s", d->o.statsfile, strerror(errno));
+}
+
+/* ---- setup ---- */
+
+static int read_conf(struct daemon *d, const char *path, bool must_exist)
+{
+	FILE *f = fopen(path, "r");
+	if (!f) {
+		if (!must_exist && errno == ENOENT)
+			return 0;
+		fprintf(stderr, "connringd: error: cannot read config file %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	struct cr_conf c;
+	cr_conf_init(&c, &d->o);
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t n;
+	while ((n = getline(&line, &cap, f)) >= 0) {
+		if (n > 0 && line[n - 1] == '\n')
+			n--;
+		if (cr_conf_line(&c, line, (size_t)n) < 0)
+			break;
+	}
+	free(line);
+	fclose(f);
+	if (cr_conf_finish(&c) < 0) {
+		fprintf(stderr, "connringd: error: %s: %s\n", path, c.msg);
+		return -1;
+	}
+	return 0;
+}
+
+/* Paths relative to -datadir, as bitcoind resolves them. */
+static int in_datadir(const struct daemon *d, char *path, size_t cap)
+{
+	if (!d->o.datadir[0] || path[0] == '/' || !path[0])
+		return 0;
+	size_t dl = strlen(d->o.datadir), pl = strlen(path);
+	if (dl + 1 + pl >= cap) {
+		fprintf(stderr, "connringd: error: %s/%s: path too long\n", d->o.datadir, path);
+		return -1;
+	}
+	memmove(path + dl + 1, path, pl + 1);
+	memcpy(path, d->o.datadir, dl);
+	path[dl] = '/';
+	return 0;
+}
+
+static int configure(struct daemon *d, int argc, char **argv)
+{
+	char err[CR_CONF_ERR_MAX];
+	struct cr_config defaults;
+	cr_config_default(&defaults);
+	cr_dopts_init(&d->o, &defaults);
+	if (cr_dopts_cmdline(&d->o, argc, argv, err, sizeof(err)) < 0) {
+		fprintf(stderr, "connringd: error: %s (see -help)\n", err);
+		return -1;
+	}
+	if (d->o.help) {
+		static char help[8192];
+		cr_dopts_help(help, sizeof(help));
+		fputs(help, stdout);
+		return 1;
+	}
+	struct stat st;
+	if (d->o.datadir[0] && (stat(d->o.datadir, &st) != 0 || !S_ISDIR(st.st_mode))) {
+		fprintf(stderr, "connringd: error: -datadir=%s: not a directory\n", d->o.datadir);
+		return -1;
+	}
+	if (d->o.conf[0]) {
+		if (in_datadir(d, d->o.conf, sizeof(d->o.conf)) < 0 ||
+		    read_conf(d, d->o.conf, true) < 0)
+			return -1;
+	} else if (d->o.datadir[0]) {
+		char path[CR_CONF_PATH_MAX] = "connring.conf";
+		if (in_datadir(d, path, sizeof(path)) < 0 || read_conf(d, path, false) < 0)
+			return -1;
+	}
+	if (cr_dopts_finish(&d->o, err, sizeof(err)) < 0) {
+		fprintf(stderr, "connringd: error: %s\n", err);
+		return -1;
+	}
+	if (in_datadir(d, d->o.logfile, sizeof(d->o.logfile)) < 0 ||
+	    in_datadir(d, d->o.statsfile, sizeof(d->o.statsfile)) < 0)
+		return -1;
+	if (d->o.logfile[0] && !(d->logf = fopen(d->o.logfile, "a"))) {
+		fprintf(stderr, "connringd: error: -logfile=%s: %s\n", d->o.logfile, strerror(errno));
+		return -1;
+	}
+	d->debug = d->o.debug[0] != '\0';
+	d->o.cfg.user = d;
+	d->o.cfg.on_log = on_log;
+	d->o.cfg.on_peer_ready = on_peer_ready;
+	d->o.cfg.on_message = on_message;
+	d->o.cfg.on_peer_closed = on_peer_closed;
+	return 0;
+}
+
+static int run(struct daemon *d, int sfd)
+{
+	const struct cr_chain *chain = cr_chain_get(d->o.cfg.chain);
+	int r = cr_engine_new(&d->e, &d->o.cfg);
+	if (r == 0)
+		r = cr_engine_start(d->e);
+	if (r < 0) {
+		log_line(d, "error: engine failed to start: %s", strerror(r > -4096 ? -r : EINVAL));
+		return 1;
+	}
+	log_line(d, "connringd %s started: chain=%s listen=%s port=%u workers=%u capacity=%zu peers v2transport=%d",
+		 CR_VERSION, chain->name, d->o.cfg.listen ? "yes" : "no", cr_engine_port(d->e),
+		 cr_engine_workers(d->e), cr_engine_capacity(d->e), d->o.cfg.v2transport);
+	uint64_t interval_ms = (uint64_t)d->o.stats_interval_s * 1000;
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	uint64_t next = (uint64_t)now.tv_sec * 1000 + (uint64_t)now.tv_nsec / 1000000 + interval_ms;
+	for (;;) {
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		uint64_t ms = (uint64_t)now.tv_sec * 1000 + (uint64_t)now.tv_nsec / 1000000;
+		if (ms >= next) {
+			stats_line(d, "periodic");
+			stats_file(d);
+			next = ms + interval_ms;
+			continue;
+		}
+		struct pollfd p = {.fd = sfd, .events = POLLIN};
+		int pr = poll(&p, 1, (int)(next - ms));
+		if (pr < 0 && errno != EINTR)
+			break;
+		if (pr <= 0)
+			continue;
+		struct signalfd_siginfo si;
+		if (read(sfd, &si, sizeof(si)) != sizeof(si))
+			continue;
+		if (si.ssi_signo == SIGUSR1) {
+			stats_line(d, "SIGUSR1");
+			stats_file(d);
+			continue;
+		}
+		log_line(d, "shutdown: %s received, stopping", strsignal((int)si.ssi_signo));
+		break;
+	}
+	stats_file(d); /* peers as they were, before the stop closes them */
+	cr_engine_stop(d->e);
+	stats_line(d, "final");
+	cr_engine_free(d->e);
+	log_line(d, "connringd stopped");
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static struct daemon d;
+	int r = configure(&d, argc, argv);
+	if (r != 0)
+		return r < 0 ? 1 : 0;
+	/* Blocked before any thread exists, so every engine thread inherits the
+	 * mask and the signals reach only the signalfd. */
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGUSR1);
+	sigaddset(&set, SIGPIPE);
+	if (sigprocmask(SIG_BLOCK, &set, NULL) != 0) {
+		perror("connringd: sigprocmask");
+		return 1;
+	}
+	sigdelset(&set, SIGPIPE);
+	int sfd = signalfd(-1, &set, SFD_CLOEXEC);
+	if (sfd < 0) {
+		perror("connringd: signalfd");
+		return 1;
+	}
+	r = run(&d, sfd);
+	close(sfd);
+	if (d.logf)
+		fclose(d.logf);
+	return r;
+}

@@ -1,0 +1,289 @@
+/* Engine limits over loopback: the inbound-full rule, flood-size pausing,
+ * back-pressure reported to the application (a raw-socket peer that never
+ * reads), a 1 MiB broadcast with no userspace payload copy, self-connection
+ * detection, and a clean stop with traffic in flight. */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "engine_util.h"
+#include "proto/chain.h"
+#include "proto/msg.h"
+#include "proto/v1.h"
+#include "proto/wire.h"
+
+static struct cr_engine *start(struct cr_config *c)
+{
+	struct cr_engine *e = NULL;
+	CHECK_EQ(cr_engine_new(&e, c), 0);
+	if (e)
+		((struct rec *)c->user)->e = e;
+	if (e)
+		CHECK_EQ(cr_engine_start(e), 0);
+	return e;
+}
+
+static void connect_to(struct cr_engine *from, struct cr_engine *to, unsigned flags)
+{
+	char hp[64];
+	snprintf(hp, sizeof hp, "127.0.0.1:%u", cr_engine_port(to));
+	CHECK_EQ(cr_connect(from, hp, flags), 0);
+}
+
+static void test_engine_inbound_full(void)
+{
+	struct rec ra, rb;
+	struct cr_config ca, cb;
+	test_config(&ca, &ra, "A", true);
+	test_config(&cb, &rb, "B", false);
+	ca.max_connections = 2;
+	ca.outbound_slots = 0; /* inbound slots = 2 */
+	struct cr_engine *a = start(&ca), *b = start(&cb);
+	for (int i = 0; i < 3; i++)
+		connect_to(b, a, CR_CONNECT_V1);
+	CHECK(WAIT_FOR(rec_get(&ra, &ra.ready) == 2 && rec_get(&rb, &rb.closed) == 1, 10000));
+	struct cr_totals t;
+	cr_engine_totals(a, &t);
+	CHECK_EQ(t.accept_refused, 1);
+	CHECK_EQ(t.inbound, 2);
+	CHECK_EQ(rb.ready, 2);
+	CHECK(!rb.closed_was_ready[0]);
+	/* a freed slot takes the next newcomer */
+	CHECK_EQ(cr_disconnect(a, ra.ready_ids[0]), 0);
+	CHECK(WAIT_FOR(rec_get(&ra, &ra.closed) == 1, 5000));
+	connect_to(b, a, CR_CONNECT_V1);
+	CHECK(WAIT_FOR(rec_get(&ra, &ra.ready) == 3, 5000));
+	cr_engine_free(b);
+	cr_engine_free(a);
+}
+
+static void test_engine_flood_pause(void)
+{
+	struct rec ra, rb;
+	struct cr_config ca, cb;
+	test_config(&ca, &ra, "A", true);
+	test_config(&cb, &rb, "B", false);
+	ca.recv_flood_bytes = 200000;
+	ra.hold = true;
+	struct cr_engine *a = start(&ca), *b = start(&cb);
+	connect_to(b, a, 0);
+	CHECK(WAIT_FOR(rec_get(&ra, &ra.ready) == 1 && rec_get(&rb, &rb.ready) == 1, 10000));
+	static uint8_t blob[50000];
+	memset(blob, 0x5a, sizeof blob);
+	for (int i = 0; i < 40; i++)
+		CHECK_EQ(cr_send(b, rb.ready_ids[0], "blob", blob, sizeof blob), 0);
+	struct cr_peer_info info;
+	CHECK(WAIT_FOR(cr_peer_info(a, ra.ready_ids[0], &info) == 0 && info.recv_paused, 5000));
+	sleep_ms(200);
+	unsigned got = rec_get(&ra, &ra.msgs);
+	sleep_ms(200);
+	CHECK_EQ(rec_get(&ra, &ra.msgs), got); /* no progress while paused */
+	CHECK(got < 40);
+	CHECK(got >= 4); /* 200,000 bytes held before the pause */
+	struct cr_totals t;
+	cr_engine_totals(a, &t);
+	CHECK(t.recv_pauses >= 1);
+	/* the application catches up: receiving resumes */
+	pthread_mutex_lock(&ra.mu);
+	ra.hold = false;
+	uint64_t held = ra.held;
+	pthread_mutex_unlock(&ra.mu);
+	CHECK_EQ(cr_recv_done(a, ra.ready_ids[0], held), 0);
+	CHECK(WAIT_FOR(rec_get(&ra, &ra.msgs) == 40, 10000));
+	CHECK_EQ(cr_peer_info(a, ra.ready_ids[0], &info), 0);
+	CHECK(!info.recv_paused);
+	cr_engine_free(b);
+	cr_engine_free(a);
+}
+
+/* A raw TCP peer that does the V1 handshake by hand. */
+static int raw_connect(uint16_t port)
+{
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(port) };
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	CHECK_EQ(connect(fd, (struct sockaddr *)&sa, sizeof sa), 0);
+	return fd;
+}
+
+static void raw_send(int fd, const char *cmd, const uint8_t *payload, size_t len)
+{
+	static uint8_t buf[CR_V1_HEADER_SIZE + 4096];
+	if (len)
+		memcpy(buf + CR_V1_HEADER_SIZE, payload, len);
+	int n = cr_v1_encode(buf, sizeof buf, cr_chain_get(CR_CHAIN_REGTEST)->magic, cmd, (uint32_t)len);
+	CHECK(n > 0);
+	CHECK_EQ(write(fd, buf, (size_t)n), n);
+}
+
+static void raw_handshake(int fd)
+{
+	struct cr_version v;
+	memset(&v, 0, sizeof v);
+	v.version = 70016;
+	v.nonce = 0x1234;
+	v.user_agent_len = 6;
+	memcpy(v.user_agent, "/raw:1/", 6);
+	uint8_t p[CR_MSG_VERSION_SIZE_MAX];
+	int n = cr_msg_version_encode(p, sizeof p, &v);
+	CHECK(n > 0);
+	raw_send(fd, "version", p, (size_t)n);
+	raw_send(fd, "verack", NULL, 0);
+}
+
+static void test_engine_backpressure(void)
+{
+	struct rec ra;
+	struct cr_config ca;
+	test_config(&ca, &ra, "A", true);
+	ca.stop_flush_ms = 100;
+	struct cr_engine *a = start(&ca);
+	int fd = raw_connect(cr_engine_port(a));
+	raw_handshake(fd);
+	CHECK(WAIT_FOR(rec_get(&ra, &ra.ready) == 1, 5000));
+	uint64_t id = ra.ready_ids[0];
+	CHECK_EQ(ra.ready_info[0].transport, 1);
+	CHECK(strcmp(ra.ready_info[0].user_agent, "/raw:1") == 0);
+	CHECK_EQ(cr_peer_writable(a, id), 1);
+	static uint8_t blob[100000];
+	/* the peer never reads: the kernel's buffers fill, then our queue */
+	for (int i = 0; i < 150; i++)
+		CHECK_EQ(cr_send(a, id, "blob", blob, sizeof blob), 0);
+	struct cr_peer_info info;
+	CHECK(WAIT_FOR(cr_peer_writable(a, id) == 0, 5000));
+	CHECK_EQ(cr_peer_info(a, id, &info), 0);
+	CHECK(!info.writable);
+	CHECK(info.send_queue_bytes > ca.send_buffer_bytes);
+	/* stop while the queue is stuck: bounded by stop_flush_ms, no leak */
+	cr_engine_free(a);
+	CHECK_EQ(ra.closed, 1);
+	CHECK_EQ(ra.closed_reason[0], CR_CLOSE_STOP);
+	close(fd);
+}
+
+static void test_engine_raw_faults(void)
+{
+	struct rec ra;
+	struct cr_config ca;
+	test_config(&ca, &ra, "A", true);
+	ca.handshake_timeout_ms = 300;
+	struct cr_engine *a = start(&ca);
+	uint16_t port = cr_engine_port(a);
+	/* garbage: not V1, so taken for a V2 key, and no garbage terminator
+	 * within 4095 bytes (BIP324) */
+	int g = raw_connect(port);
+	static uint8_t junk[64 + 4095 + 16 + 100];
+	memset(junk, 'G', sizeof junk);
+	CHECK_EQ(write(g, junk, sizeof junk), (ssize_t)sizeof junk);
+	/* oversized length: a header declaring 4,000,001 bytes */
+	int o = raw_connect(port);
+	raw_handshake(o);
+	uint8_t hdr[CR_V1_HEADER_SIZE];
+	cr_v1_encode_header(hdr, cr_chain_get(CR_CHAIN_REGTEST)->magic, "blob", NULL, 0);
+	cr_put_le32(hdr + 16, CR_V1_MAX_PAYLOAD + 1);
+	/* handshake timeout: says nothing */
+	int s = raw_connect(port);
+	CHECK(WAIT_FOR(rec_get(&ra, &ra.ready) == 1, 5000));
+	/* a bad checksum only drops that message (Core); then the bad length */
+	uint8_t bad[CR_V1_HEADER_SIZE + 4] = { 0 };
+	cr_v1_encode_header(bad, cr_chain_get(CR_CHAIN_REGTEST)->magic, "hello", (const uint8_t *)"abcd", 4);
+	bad[20] ^= 1;
+	memcpy(bad + CR_V1_HEADER_SIZE, "abcd", 4);
+	CHECK_EQ(write(o, bad, sizeof bad), (ssize_t)sizeof bad);
+	raw_send(o, "hello", (const uint8_t *)"ok", 2);
+	CHECK(WAIT_FOR(rec_get(&ra, &ra.msgs) == 1, 5000));
+	CHECK_EQ(write(o, hdr, sizeof hdr), (ssize_t)sizeof hdr);
+	CHECK(WAIT_FOR(rec_get(&ra, &ra.closed) == 3, 5000));
+	unsigned proto = 0, timeout = 0;
+	for (unsigned i = 0; i < 3; i++) {
+		proto += ra.closed_reason[i] == CR_CLOSE_PROTOCOL;
+		timeout += ra.closed_reason[i] == CR_CLOSE_HANDSHAKE_TIMEOUT;
+	}
+	CHECK_EQ(proto, 2);
+	CHECK_EQ(timeout, 1);
+	/* each was closed by the engine: reads see EOF */
+	char c;
+	CHECK_EQ(read(s, &c, 1), 0);
+	close(g);
+	close(o);
+	close(s);
+	cr_engine_free(a);
+}
+
+static void test_engine_broadcast_zero_copy(void)
+{
+	struct rec ra, rb;
+	struct cr_config ca, cb;
+	test_config(&ca, &ra, "A", true);
+	test_config(&cb, &rb, "B", false);
+	struct cr_engine *a = start(&ca), *b = start(&cb);
+	connect_to(b, a, CR_CONNECT_V1);
+	connect_to(b, a, CR_CONNECT_V1);
+	connect_to(b, a, 0); /* V2 */
+	CHECK(WAIT_FOR(rec_get(&ra, &ra.ready) == 3 && rec_get(&rb, &rb.ready) == 3, 10000));
+	struct cr_msgbuf *m = cr_msgbuf_new(1 << 20);
+	CHECK(m != NULL);
+	uint8_t *d = cr_msgbuf_data(m);
+	for (size_t i = 0; i < (1u << 20); i++)
+		d[i] = (uint8_t)(i >> 8);
+	CHECK_EQ(cr_broadcast_buf(a, NULL, 0, "block", m), 0);
+	CHECK(WAIT_FOR(rec_get(&rb, &rb.msgs) == 3, 10000));
+	CHECK_EQ(rb.msg_bytes, 3u << 20);
+	CHECK_EQ(rb.first_byte, 0);
+	CHECK_EQ(rb.last_byte, 0xff);
+	struct cr_totals t;
+	cr_engine_totals(a, &t);
+	CHECK_EQ(t.payload_copy_bytes, 0);
+	CHECK(t.send_zc >= 2); /* the V1 peers' shared buffer went zero-copy */
+	cr_engine_free(b);
+	cr_engine_free(a);
+}
+
+static void test_engine_self_connect(void)
+{
+	struct rec ra;
+	struct cr_config ca;
+	test_config(&ca, &ra, "A", true);
+	struct cr_engine *a = start(&ca);
+	connect_to(a, a, CR_CONNECT_V1);
+	CHECK(WAIT_FOR(rec_get(&ra, &ra.closed) == 2, 5000));
+	bool self = ra.closed_reason[0] == CR_CLOSE_SELF || ra.closed_reason[1] == CR_CLOSE_SELF;
+	CHECK(self);
+	CHECK_EQ(ra.ready, 0);
+	cr_engine_free(a);
+}
+
+static void test_engine_stop_in_flight(void)
+{
+	struct rec ra, rb;
+	struct cr_config ca, cb;
+	test_config(&ca, &ra, "A", true);
+	test_config(&cb, &rb, "B", false);
+	cb.stop_flush_ms = 200;
+	struct cr_engine *a = start(&ca), *b = start(&cb);
+	for (int i = 0; i < 4; i++)
+		connect_to(b, a, i % 2 ? CR_CONNECT_V1 : 0);
+	CHECK(WAIT_FOR(rec_get(&rb, &rb.ready) == 4, 10000));
+	static uint8_t blob[300000];
+	for (int k = 0; k < 5; k++)
+		for (unsigned i = 0; i < 4; i++)
+			cr_send(b, rb.ready_ids[i], "blob", blob, sizeof blob);
+	cr_engine_free(b); /* mid-message for some peers */
+	CHECK_EQ(rb.closed, 4);
+	CHECK(WAIT_FOR(rec_get(&ra, &ra.closed) == 4, 5000));
+	cr_engine_free(a);
+}
+
+int main(void)
+{
+	RUN(test_engine_inbound_full);
+	RUN(test_engine_flood_pause);
+	RUN(test_engine_backpressure);
+	RUN(test_engine_raw_faults);
+	RUN(test_engine_broadcast_zero_copy);
+	RUN(test_engine_self_connect);
+	RUN(test_engine_stop_in_flight);
+	return check_done();
+}
