@@ -83,17 +83,6 @@ void BM_FieldInv(benchmark::State &state)
 	SetRate(state);
 }
 
-void BM_FieldInvVar(benchmark::State &state)
-{
-	cr_fe a;
-	cr_fe_set_int(&a, 3);
-	for (auto _ : state) {
-		cr_fe_inv_var(&a, &a);
-		benchmark::DoNotOptimize(a);
-	}
-	SetRate(state);
-}
-
 void BM_FieldSqrt(benchmark::State &state)
 {
 	cr_fe a, r;
@@ -257,7 +246,6 @@ int main(int argc, char **argv)
 		{ "field_mul", BM_FieldMul },
 		{ "field_sqr", BM_FieldSqr },
 		{ "field_inv", BM_FieldInv },
-		{ "field_inv_var", BM_FieldInvVar },
 		{ "field_sqrt", BM_FieldSqrt },
 		{ "field_is_square_var", BM_FieldIsSquareVar },
 		{ "secp_pubkey_create", BM_SecpPubkeyCreate },
