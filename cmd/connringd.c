@@ -69,9 +69,10 @@ static void on_log(void *user, enum cr_log_level level, const char *text)
 
 static void on_peer_ready(void *user, uint64_t peer, const struct cr_peer_info *pi)
 {
-	log_line(user, "connect: peer=%" PRIx64 " %s %s %s v%d version=%d services=%" PRIx64
+	log_line(user, "connect: peer=%" PRIx64 " %s %s%s v%d version=%d services=%" PRIx64
 		       " height=%d ua=\"%s\"",
-		 peer, pi->addr_str, pi->inbound ? "inbound" : "outbound", cr_conn_type_str(pi->conn_type),
+		 peer, pi->addr_str, pi->inbound ? "inbound" : "outbound ",
+		 pi->inbound ? "" : cr_conn_type_str(pi->conn_type),
 		 pi->transport, pi->version, pi->services, pi->start_height, pi->user_agent);
 }
 

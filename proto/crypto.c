@@ -326,3 +326,11 @@ int cr_memcmp_ct(const void *a, const void *b, size_t len)
 {
 	return CRYPTO_memcmp(a, b, len);
 }
+
+int cr_sha3_256(uint8_t out[32], const void *data, size_t len)
+{
+	unsigned int n = 0;
+	if (EVP_Digest(data, len, out, &n, EVP_sha3_256(), NULL) != 1 || n != 32)
+		return CR_E_CRYPTO;
+	return 0;
+}

@@ -79,4 +79,8 @@ void cr_wipe(void *p, size_t len);
 /* Constant-time comparison: 0 when equal. */
 int cr_memcmp_ct(const void *a, const void *b, size_t len);
 
+/* One-shot SHA3-256 (FIPS 202), for Tor v3 onion address checksums.
+ * Returns 0 or CR_E_CRYPTO. */
+int cr_sha3_256(uint8_t out[32], const void *data, size_t len);
+
 #endif
