@@ -495,7 +495,8 @@ bool cr_fe_is_square(const struct cr_fe *a)
 	cr_fe_sqr(&t, &t);
 	cr_fe_mul(&t, &t, a);
 	cr_fe_set_int(&one, 1);
-	return cr_fe_equal(&t, &one) | cr_fe_is_zero(a);
+	/* No short circuit: both tests always run. */
+	return ((int)cr_fe_equal(&t, &one) | (int)cr_fe_is_zero(a)) != 0;
 }
 
 /* Jacobi symbol by batches of 62 "posdivsteps" (Bernstein-Yang divsteps
