@@ -63,6 +63,17 @@ bool cr_transport_ready(const struct cr_transport *t);
 int cr_transport_recv(struct cr_transport *t, struct cr_msg *msg,
 		      const uint8_t *in, size_t in_len);
 
+/* Mid-message (V1: header decoded; V2: packet length decrypted): where the
+ * rest of the current message's bytes go and how many it still needs, so
+ * the engine can receive a large message straight into place instead of
+ * copying it out of shared receive buffers. NULL with *want = 0 when not
+ * mid-message (or when the V1 buffer could not be allocated). Valid until
+ * the next call on t. */
+uint8_t *cr_transport_recv_direct(struct cr_transport *t, size_t *want);
+/* After the caller wrote n (<= want) bytes at that pointer. Returns n or a
+ * negative CR_E_*, and fills *msg as cr_transport_recv() does. */
+int cr_transport_recv_commit(struct cr_transport *t, struct cr_msg *msg, size_t n);
+
 /* Tells the transport the peer closed the connection. Returns
  * CR_E_V2_V1FALLBACK when an initiator never got the peer's key (the caller
  * may reconnect with V1), else 0. */
