@@ -99,4 +99,13 @@ int cr_transport_frame(struct cr_transport *t, uint8_t *out, size_t out_cap,
 /* V2 only: frames a decoy packet (ignore bit set) of len content bytes. */
 int cr_transport_frame_decoy(struct cr_transport *t, uint8_t *out, size_t out_cap, size_t len);
 
+/* Direct receive of a large V1 payload (V1 only; NULL / CR_E_V2_STATE for
+ * V2): once a header is parsed and its payload is incomplete, returns where
+ * the rest goes and sets *want to the bytes still needed (the buffer is
+ * allocated whole, bounded by the 4,000,000-byte limit); NULL with *want 0
+ * otherwise. After the caller wrote n <= *want bytes there, commit them:
+ * same return and *msg as cr_transport_recv. See cr_v1_decode_direct. */
+uint8_t *cr_transport_recv_direct(struct cr_transport *t, size_t *want);
+int cr_transport_recv_commit(struct cr_transport *t, struct cr_msg *msg, size_t n);
+
 #endif
