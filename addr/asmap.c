@@ -272,12 +272,14 @@ uint32_t cr_asmap_addr(const struct cr_asmap *m, const struct cr_netaddr *a, uns
 	    a->addr[a->net == CR_NET_IPV4 ? 0 : 12] == 127) {
 		const uint8_t *p = a->net == CR_NET_IPV4 ? a->addr : a->addr + 12;
 		v4 = (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-	} else if (!cr_addr_linked_ipv4(a, &v4)) {
-		/* Core maps only IPv4 and IPv6 classes; CJDNS, Tor, I2P and
-		 * unroutable addresses have no AS. */
-		if (cr_addr_netclass(a) != CR_NETCLASS_IPV6)
+	} else {
+		/* Core maps only the IPv4 and IPv6 classes; CJDNS, Tor, I2P,
+		 * local, internal and unroutable addresses have no AS. */
+		enum cr_netclass c = cr_addr_netclass(a);
+		if (c == CR_NETCLASS_IPV6)
+			return cr_asmap_lookup(m, a->addr);
+		if (c != CR_NETCLASS_IPV4 || !cr_addr_carried_ipv4(a, &v4))
 			return 0;
-		return cr_asmap_lookup(m, a->addr);
 	}
 	for (int i = 0; i < 4; i++)
 		ip[12 + i] = (uint8_t)(v4 >> (24 - 8 * i));

@@ -162,7 +162,7 @@ bool cr_addr_is_valid(const struct cr_netaddr *a)
 {
 	static const uint8_t none6[16];
 
-	if (a->len != cr_net_addr_len(a->net) || a->net == CR_NET_TORV2)
+	if (!a->len || a->len != cr_net_addr_len(a->net) || a->net == CR_NET_TORV2)
 		return false;
 	if (cr_addr_is_ipv4(a)) {
 		const uint8_t *b = v4(a);
@@ -194,8 +194,11 @@ static uint32_t be32(const uint8_t *p)
 
 bool cr_addr_linked_ipv4(const struct cr_netaddr *a, uint32_t *ipv4)
 {
-	if (!cr_addr_is_routable(a))
-		return false;
+	return cr_addr_is_routable(a) && cr_addr_carried_ipv4(a, ipv4);
+}
+
+bool cr_addr_carried_ipv4(const struct cr_netaddr *a, uint32_t *ipv4)
+{
 	if (cr_addr_is_ipv4(a))
 		*ipv4 = be32(v4(a));
 	else if (cr_addr_is_rfc6052(a) || cr_addr_is_rfc6145(a))
@@ -219,7 +222,7 @@ enum cr_netclass cr_addr_netclass(const struct cr_netaddr *a)
 		return CR_NETCLASS_LOCAL;
 	if (!cr_addr_is_routable(a))
 		return CR_NETCLASS_UNROUTABLE;
-	if (cr_addr_linked_ipv4(a, &ip))
+	if (cr_addr_carried_ipv4(a, &ip))
 		return CR_NETCLASS_IPV4;
 	switch (a->net) {
 	case CR_NET_IPV6: return CR_NETCLASS_IPV6;

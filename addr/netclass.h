@@ -68,6 +68,10 @@ bool cr_addr_is_routable(const struct cr_netaddr *a);
  * it to *ipv4 (host order) and returns true. */
 bool cr_addr_linked_ipv4(const struct cr_netaddr *a, uint32_t *ipv4);
 
+/* The IPv4 address a is or carries, whether or not a is routable (the
+ * cheap part of cr_addr_linked_ipv4, for callers that already know). */
+bool cr_addr_carried_ipv4(const struct cr_netaddr *a, uint32_t *ipv4);
+
 /* Core's GetNetClass (LOCAL split out of UNROUTABLE). */
 enum cr_netclass cr_addr_netclass(const struct cr_netaddr *a);
 

@@ -86,7 +86,7 @@ size_t cr_netgroup(uint8_t out[CR_NETGROUP_MAX], const struct cr_netaddr *a,
 	case CR_NETCLASS_INTERNAL:
 		return put_bits(out, 1, a->addr + 6, 80);
 	case CR_NETCLASS_IPV4:
-		cr_addr_linked_ipv4(a, &ip);
+		cr_addr_carried_ipv4(a, &ip);
 		return group_ipv4(out, ip);
 	case CR_NETCLASS_ONION:
 	case CR_NETCLASS_I2P:

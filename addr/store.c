@@ -168,10 +168,15 @@ static int read_all(int fd, uint8_t *p, size_t n)
 static int check_image(const uint8_t *img, size_t len, uint32_t magic,
 		       uint32_t max_version, char *reason, size_t reason_len)
 {
+	char dummy[1];
 	uint8_t sum[32];
 	uint64_t body_len;
 	uint32_t v;
 
+	if (!reason || !reason_len) {
+		reason = dummy;
+		reason_len = sizeof(dummy);
+	}
 	if (len < CR_STORE_HEADER_LEN + CR_STORE_CHECKSUM_LEN) {
 		snprintf(reason, reason_len, "truncated (%zu bytes, header needs %u)", len,
 			 CR_STORE_HEADER_LEN + CR_STORE_CHECKSUM_LEN);
@@ -213,6 +218,17 @@ static int check_image(const uint8_t *img, size_t len, uint32_t magic,
 		return CR_E_STORE_VERSION;
 	}
 	return 0;
+}
+
+int cr_store_parse(const uint8_t *img, size_t len, uint32_t magic, uint32_t max_version,
+		   uint32_t *version, const uint8_t **body, size_t *body_len,
+		   char *reason, size_t reason_len)
+{
+	int rc = check_image(img, len, magic, max_version, reason, reason_len);
+	*version = rc ? 0 : get32(img + 4);
+	*body = rc ? NULL : img + CR_STORE_HEADER_LEN;
+	*body_len = rc ? 0 : (size_t)get64(img + 8);
+	return rc;
 }
 
 int cr_store_load(const char *path, uint32_t magic, uint32_t max_version,

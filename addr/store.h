@@ -39,6 +39,13 @@ int cr_store_load(const char *path, uint32_t magic, uint32_t max_version,
 		  uint32_t *version, uint8_t **body, size_t *body_len,
 		  char *why, size_t why_len);
 
+/* Checks a whole file image in memory (what cr_store_load does after
+ * reading). Returns 0 with *body pointing into img, or a CR_E_STORE_* with
+ * a reason in reason (if non-NULL). Touches no file; for fuzzing and tools. */
+int cr_store_parse(const uint8_t *img, size_t len, uint32_t magic, uint32_t max_version,
+		   uint32_t *version, const uint8_t **body, size_t *body_len,
+		   char *reason, size_t reason_len);
+
 /* Moves path aside to path.bad-<n> (the first n in 1..9999 not taken), for a
  * caller whose body decoder rejected a file that cr_store_load accepted.
  * reason is prefixed to the message written to why (if non-NULL).

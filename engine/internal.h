@@ -188,7 +188,9 @@ struct cr_peer {
 	bool ready_reported;     /* on_peer_ready was called */
 	bool closed_reported;
 	bool in_dirty;           /* on the worker's flush list */
-	bool direct_pending;     /* waiting for recv to stop to receive directly */
+	bool direct_pending;     /* receiving a large payload straight into place */
+	bool direct_armed;       /* an OP_DIRECT_RECV is in flight */
+	uint32_t direct_got;     /* bytes of the current payload received directly */
 	uint16_t ops;            /* operations in flight (final CQE pending) */
 	uint32_t manual;         /* coordinator's manual index or UINT32_MAX */
 	unsigned connect_flags;

@@ -279,6 +279,10 @@ void cr_node_timer(struct cr_worker *w, struct cr_peer *p)
 		schedule(w, p);
 		return;
 	}
+	/* an idle peer holds no receive buffer: drop the reassembly buffer
+	 * unless a message is half in it */
+	if (!p->direct_pending)
+		cr_transport_trim(p->t);
 	uint64_t inact = (uint64_t)c->inactivity_timeout_ms * 1000u;
 	if (now >= p->last_recv_us + inact || now >= p->last_send_us + inact) {
 		cr_peer_close(w, p, CR_CLOSE_INACTIVITY, NULL);

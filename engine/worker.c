@@ -86,9 +86,9 @@ void cr_worker_command(struct cr_worker *w, struct cr_cmd *c)
 		waiter_done(c->waiter, p ? 0 : -ESTALE);
 		break;
 	case CMD_CONNECT:
+		cr_connect_start(w, c); /* counts the peer before uncounting the placement */
 		if (c->flags & CR_CONNECT_PLACED)
 			atomic_fetch_sub_explicit(&w->placing, 1, memory_order_relaxed);
-		cr_connect_start(w, c);
 		break;
 	case CMD_STOP:
 		begin_stop(w);

@@ -1,7 +1,8 @@
 /* fuzz_ellswift: any 64 bytes decode to a valid x (x^3 + 7 is a square, and
  * libsecp256k1 accepts 02 || x), and encoding a key drawn from the input
- * decodes back to that key's x. Input: 64 bytes to decode, then optionally
- * 32 bytes of secret key and 32 bytes of encoder randomness. */
+ * decodes back to that key's x; every XSwiftECInv solution for the decoded
+ * x maps back to it. Input: 64 bytes to decode, then optionally 32 bytes of
+ * secret key and 32 bytes of encoder randomness (also used as u). */
 #include <secp256k1.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -34,6 +35,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(ser + 1, x, 32);
 	if (!secp256k1_ec_pubkey_parse(ctx, &pk, ser, sizeof(ser)))
 		abort();
+
+	/* Inverting: t = XSwiftECInv(x, u, c) gives XSwiftEC(u, t) = x. */
+	if (size >= 96) {
+		uint8_t t[32], back[32];
+		const uint8_t *u = data + 64;
+		for (int c = 0; c < 8; c++) {
+			if (!cr_xswiftec_inv_var(t, x, u, c))
+				continue;
+			cr_xswiftec_var(back, u, t);
+			if (memcmp(back, x, 32) != 0)
+				abort();
+		}
+	}
 
 	if (size >= 128) {
 		const uint8_t *key = data + 64, *rnd = data + 96;

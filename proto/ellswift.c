@@ -107,9 +107,10 @@ static void xswiftec_frac_var(struct cr_fe *xn, struct cr_fe *xd, const struct c
 	/* X = xnum / (2t) with xnum = g - t^2; Y = (X + t)/(c u) = ynum / (2 t c u)
 	 * with ynum = g + t^2 = s, nonzero after the remap. Then
 	 * X/Y = xnum c u / ynum, and the candidates are
-	 *   x1 = u + 4 Y^2            = (u ynum'^2 + 4 s^2) / ynum'^2, ynum' = 2tcu
-	 *   x2 = (-X/Y - u)/2         = -u (c xnum + s) / (2 s)
-	 *   x3 = ( X/Y - u)/2         =  u (c xnum - s) / (2 s)            */
+	 *   x1 = u + 4 Y^2     = (u yd^2 + 4 s^2) / yd^2   with yd = 2 t c u
+	 *   x2 = (-X/Y - u)/2  = -u (c xnum + s) / (2 s)
+	 *   x3 = ( X/Y - u)/2  =  u (c xnum - s) / (2 s)
+	 * All denominators are nonzero, so only the final x needs a division. */
 	cr_fe_sub(&xnum, &g, &t2);
 	ynum = s;
 	struct cr_fe yd, yd2, cx;
@@ -186,67 +187,77 @@ static bool sqrt_frac(struct cr_fe *r, const struct cr_fe *n, const struct cr_fe
 	return cr_fe_equal(&chk, n);
 }
 
+/* XSwiftECInv, cases with c & 2 = 0: v = x, s = -(u^3 + 7)/(u^2 + uv + v^2);
+ * w = sqrt(s). g = u^3 + 7. Cheap square tests go before the root. */
+static bool inv_cases_0145(struct cr_fe *v, struct cr_fe *w, const struct cr_fe *x,
+			   const struct cr_fe *u, const struct cr_fe *g)
+{
+	struct cr_fe m, den, tmp, seven;
+	/* If -x-u is on the curve, this (u, x) pair is served by the other
+	 * cases. */
+	cr_fe_add(&m, x, u);
+	cr_fe_neg(&m, &m);
+	cr_fe_sqr(&tmp, &m);
+	cr_fe_mul(&tmp, &tmp, &m);
+	cr_fe_set_int(&seven, 7);
+	cr_fe_add(&tmp, &tmp, &seven);
+	if (cr_fe_is_square_var(&tmp))
+		return false;
+	*v = *x;
+	cr_fe_add(&den, u, v);
+	cr_fe_mul(&den, &den, u);
+	cr_fe_sqr(&tmp, v);
+	cr_fe_add(&den, &den, &tmp);
+	if (cr_fe_is_zero(&den))
+		return false; /* only when x is not on the curve */
+	/* s = -g/den is a square iff -g * den is. */
+	cr_fe_neg(&tmp, g);
+	cr_fe_mul(&m, &tmp, &den);
+	return cr_fe_is_square_var(&m) && sqrt_frac(w, &tmp, &den);
+}
+
+/* XSwiftECInv, cases with c & 2 = 2: s = x - u, r = sqrt(-s(4g + 3u^2 s)),
+ * v = (r/s - u)/2, w = sqrt(s). */
+static bool inv_cases_2367(struct cr_fe *v, struct cr_fe *w, const struct cr_fe *x,
+			   const struct cr_fe *u, const struct cr_fe *g, int c)
+{
+	struct cr_fe s, q, r, S, tmp;
+	cr_fe_sub(&s, x, u);
+	if (cr_fe_is_zero(&s) || !cr_fe_is_square_var(&s))
+		return false;
+	cr_fe_sqr(&q, u);
+	cr_fe_mul(&q, &q, &s);
+	cr_fe_mul_int(&q, &q, 3);
+	cr_fe_mul_int(&tmp, g, 4);
+	cr_fe_add(&q, &q, &tmp);
+	cr_fe_mul(&q, &q, &s);
+	cr_fe_neg(&q, &q);
+	if (!cr_fe_is_square_var(&q) || !cr_fe_sqrt(&r, &q))
+		return false;
+	if ((c & 1) && cr_fe_is_zero(&r))
+		return false;
+	/* w = sqrt(s) and 1/s = S^2 from one power S = s^((p-3)/4), s being a
+	 * nonzero square. */
+	cr_fe_pow_pm3d4(&S, &s);
+	cr_fe_mul(w, &S, &s);
+	cr_fe_sqr(&S, &S);
+	cr_fe_mul(v, &r, &S);
+	cr_fe_sub(v, v, u);
+	cr_fe_half(v, v);
+	return true;
+}
+
 /* XSwiftECInv(x, u, c) on field elements (BIP324, case c in 0..7). */
 static bool xswiftec_inv_var(struct cr_fe *t, const struct cr_fe *x, const struct cr_fe *u,
 			     int c)
 {
-	struct cr_fe g, v, s, w, tmp, seven;
+	struct cr_fe g, v, w, tmp;
 	cr_fe_sqr(&g, u);
 	cr_fe_mul(&g, &g, u);
-	cr_fe_set_int(&seven, 7);
-	cr_fe_add(&g, &g, &seven); /* u^3 + 7 */
-	if (!(c & 2)) {
-		/* If -x-u is on the curve, this (u, x) pair is served by the
-		 * other cases. */
-		struct cr_fe m, den;
-		cr_fe_add(&m, x, u);
-		cr_fe_neg(&m, &m);
-		cr_fe_sqr(&tmp, &m);
-		cr_fe_mul(&tmp, &tmp, &m);
-		cr_fe_add(&tmp, &tmp, &seven);
-		if (cr_fe_is_square_var(&tmp))
-			return false;
-		v = *x;
-		/* s = -(u^3 + 7) / (u^2 + uv + v^2); w = sqrt(s). */
-		cr_fe_add(&den, u, &v);
-		cr_fe_mul(&den, &den, u);
-		cr_fe_sqr(&tmp, &v);
-		cr_fe_add(&den, &den, &tmp);
-		if (cr_fe_is_zero(&den))
-			return false; /* only when x is not on the curve */
-		/* s = -g/den is a square iff -g * den is; test that cheaply
-		 * before paying for the root. */
-		cr_fe_neg(&tmp, &g);
-		struct cr_fe prod;
-		cr_fe_mul(&prod, &tmp, &den);
-		if (!cr_fe_is_square_var(&prod) || !sqrt_frac(&w, &tmp, &den))
-			return false;
-	} else {
-		struct cr_fe q, r, S;
-		cr_fe_sub(&s, x, u);
-		if (cr_fe_is_zero(&s) || !cr_fe_is_square_var(&s))
-			return false;
-		/* q = -s (4(u^3 + 7) + 3 u^2 s) must be a square too. */
-		cr_fe_sqr(&q, u);
-		cr_fe_mul(&q, &q, &s);
-		cr_fe_mul_int(&q, &q, 3);
-		cr_fe_mul_int(&tmp, &g, 4);
-		cr_fe_add(&q, &q, &tmp);
-		cr_fe_mul(&q, &q, &s);
-		cr_fe_neg(&q, &q);
-		if (!cr_fe_is_square_var(&q) || !cr_fe_sqrt(&r, &q))
-			return false;
-		if ((c & 1) && cr_fe_is_zero(&r))
-			return false;
-		/* w = sqrt(s) and 1/s = S^2 from one power S = s^((p-3)/4). */
-		cr_fe_pow_pm3d4(&S, &s);
-		cr_fe_mul(&w, &S, &s);
-		/* v = (r/s - u)/2 */
-		cr_fe_sqr(&S, &S);
-		cr_fe_mul(&v, &r, &S);
-		cr_fe_sub(&v, &v, u);
-		cr_fe_half(&v, &v);
-	}
+	cr_fe_set_int(&tmp, 7);
+	cr_fe_add(&g, &g, &tmp); /* u^3 + 7 */
+	if (!((c & 2) ? inv_cases_2367(&v, &w, x, u, &g, c) : inv_cases_0145(&v, &w, x, u, &g)))
+		return false;
 	/* t = +-w (u (1 -+ c)/2 + v), chosen by bits 0 and 2 of the case. */
 	cr_fe_mul(&tmp, u, (c & 1) ? &K_1PC_2 : &K_1MC_2);
 	cr_fe_add(&tmp, &tmp, &v);
@@ -262,7 +273,9 @@ bool cr_xswiftec_inv_var(uint8_t t32[32], const uint8_t x32[32], const uint8_t u
 	struct cr_fe x, u, t;
 	cr_fe_set_b32_mod(&x, x32);
 	cr_fe_set_b32_mod(&u, u32);
-	if (c < 0 || c > 7 || !xswiftec_inv_var(&t, &x, &u, c)) {
+	/* BIP324 draws u from 1..p-1: XSwiftEC maps u = 0 to 1, so a t found
+	 * for u = 0 would not decode back. */
+	if (c < 0 || c > 7 || cr_fe_is_zero(&u) || !xswiftec_inv_var(&t, &x, &u, c)) {
 		memset(t32, 0, 32);
 		return false;
 	}

@@ -22,7 +22,8 @@ void cr_secp_free(struct cr_secp *s);
 void cr_xswiftec_var(uint8_t x32[32], const uint8_t u32[32], const uint8_t t32[32]);
 
 /* XSwiftECInv(x, u, c) for case c in 0..7: writes t and returns true, or
- * returns false when that case has no solution (t zeroed). */
+ * returns false when that case has no solution (t zeroed). u = 0 mod p is
+ * outside BIP324's domain (1..p-1) and returns false. */
 bool cr_xswiftec_inv_var(uint8_t t32[32], const uint8_t x32[32], const uint8_t u32[32], int c);
 
 /* Decodes any 64 bytes (u || t) to the x coordinate of a curve point. */

@@ -51,7 +51,7 @@ enum {
 	CR_E_SOCKS_PROTO = -1406,   /* malformed reply (reserved byte not zero) */
 	CR_E_SOCKS_STATE = -1407,   /* reply before our request was fully sent */
 
-	/* addr (stores, parsing, asmap, ban list): -1500 .. -1599 */
+	/* addr (stores, parsing, asmap, ban list): -1500 .. -1549 */
 	CR_E_STORE_TRUNCATED = -1500, /* file shorter than its header says */
 	CR_E_STORE_MAGIC = -1501,     /* file is not of the expected kind */
 	CR_E_STORE_VERSION = -1502,   /* file written by a newer format version */
@@ -65,6 +65,23 @@ enum {
 	CR_E_ASMAP = -1520,           /* asmap file fails Core's sanity check */
 	CR_E_ASMAP_SIZE = -1521,      /* asmap file empty or above the size limit */
 	CR_E_BAN_FULL = -1530,        /* ban list at its entry limit */
+
+	/* address manager: -1550 .. -1599 */
+	CR_E_ADDRMAN_CORRUPT = -1550,   /* stored body well-framed but semantically bad */
+	CR_E_ADDRMAN_COUNT = -1560,     /* check: entry/new/tried counters disagree */
+	CR_E_ADDRMAN_NETCOUNT = -1561,  /* check: per-network counters disagree */
+	CR_E_ADDRMAN_RANDOM = -1562,    /* check: random array or positions wrong */
+	CR_E_ADDRMAN_INDEX = -1563,     /* check: address index missing or stray */
+	CR_E_ADDRMAN_REFCOUNT = -1564,  /* check: bad reference count or slot list */
+	CR_E_ADDRMAN_NEWCELL = -1565,   /* check: new cell not holding its claimer */
+	CR_E_ADDRMAN_TRIEDCELL = -1566, /* check: tried cell not holding its claimer */
+	CR_E_ADDRMAN_NEWPOS = -1567,    /* check: new slot not the keyed position */
+	CR_E_ADDRMAN_TRIEDPOS = -1568,  /* check: tried slot not the keyed bucket/position */
+	CR_E_ADDRMAN_COLLISION = -1569, /* check: collision queue bad */
+	CR_E_ADDRMAN_FREELIST = -1570,  /* check: free list bad */
+	CR_E_ADDRMAN_GROUP = -1571,     /* check: cached netgroup stale */
+	CR_E_ADDRMAN_ADDR = -1572,      /* check: entry holds an invalid address */
+	CR_E_ADDRMAN_CELLSUM = -1573,   /* check: cell checksum: a stray table cell */
 };
 
 /* A readable reason for any CR_E_* or -errno value. Never NULL. */

@@ -89,11 +89,11 @@ bool cr_fe_set_b32_limit(struct cr_fe *r, const uint8_t b[32])
 	for (int i = 0; i < 4; i++)
 		t[i] = load_be64(b + 8 * (3 - i));
 	memcpy(r->n, t, sizeof(t));
-	if (add_small(t, 1)) {
-		memset(r, 0, sizeof(*r));
-		return false;
-	}
-	return true;
+	/* b >= p exactly when b + C carries out of 2^256. */
+	uint64_t keep = add_small(t, 1) - 1;
+	for (int i = 0; i < 4; i++)
+		r->n[i] &= keep;
+	return keep != 0;
 }
 
 void cr_fe_get_b32(uint8_t b[32], const struct cr_fe *a)
@@ -495,7 +495,8 @@ bool cr_fe_is_square(const struct cr_fe *a)
 	cr_fe_sqr(&t, &t);
 	cr_fe_mul(&t, &t, a);
 	cr_fe_set_int(&one, 1);
-	return cr_fe_equal(&t, &one) || cr_fe_is_zero(a);
+	/* No short circuit: both tests always run. */
+	return ((int)cr_fe_equal(&t, &one) | (int)cr_fe_is_zero(a)) != 0;
 }
 
 /* Jacobi symbol by batches of 62 "posdivsteps" (Bernstein-Yang divsteps
@@ -564,21 +565,26 @@ static int64_t posdivsteps62_var(int64_t eta, uint64_t f, uint64_t g, struct mat
 	return eta;
 }
 
-/* (a x + b y) / 2^62 for 256-bit x, y and a, b <= 2^62 (division exact). */
-static void lincomb62(uint64_t out[4], uint64_t a, const uint64_t x[4], uint64_t b,
-		      const uint64_t y[4])
+/* f, g = (u f + v g) / 2^62, (q f + r g) / 2^62 over the low len limbs
+ * (the rest are zero); both divisions are exact. */
+static void apply62(uint64_t f[4], uint64_t g[4], const struct mat62 *m, int len)
 {
-	uint64_t w[5];
-	u128 d = 0;
-	for (int i = 0; i < 4; i++) {
-		d += (u128)a * x[i];
-		d += (u128)b * y[i];
-		w[i] = (uint64_t)d;
-		d >>= 64;
+	u128 df = (u128)m->u * f[0] + (u128)m->v * g[0];
+	u128 dg = (u128)m->q * f[0] + (u128)m->r * g[0];
+	uint64_t pf = (uint64_t)df, pg = (uint64_t)dg;
+	df >>= 64;
+	dg >>= 64;
+	for (int i = 1; i < len; i++) {
+		df += (u128)m->u * f[i] + (u128)m->v * g[i];
+		dg += (u128)m->q * f[i] + (u128)m->r * g[i];
+		f[i - 1] = (pf >> 62) | ((uint64_t)df << 2);
+		g[i - 1] = (pg >> 62) | ((uint64_t)dg << 2);
+		pf = (uint64_t)df, pg = (uint64_t)dg;
+		df >>= 64;
+		dg >>= 64;
 	}
-	w[4] = (uint64_t)d;
-	for (int i = 0; i < 4; i++)
-		out[i] = (w[i] >> 62) | (w[i + 1] << 2);
+	f[len - 1] = (pf >> 62) | ((uint64_t)df << 2);
+	g[len - 1] = (pg >> 62) | ((uint64_t)dg << 2);
 }
 
 /* 1 or -1 for the Legendre symbol of a nonzero a, 0 for a = 0, or 2 when the
@@ -593,24 +599,20 @@ static int jacobi_var(const struct cr_fe *a)
 		return 0;
 	int64_t eta = -1;
 	unsigned jac = 0;
+	int len = 4;
 	for (int b = 0; b < JACOBI_BATCHES; b++) {
 		struct mat62 m;
-		uint64_t nf[4];
 		eta = posdivsteps62_var(eta, f[0], g[0], &m, &jac);
-		lincomb62(nf, m.u, f, m.v, g);
-		lincomb62(g, m.q, f, m.r, g);
-		memcpy(f, nf, sizeof(f));
+		apply62(f, g, &m, len);
 		/* f = 1 ends it: (g|1) = 1 whatever g is. p is prime, so f never
 		 * settles on another gcd. */
 		if (f[0] == 1 && (f[1] | f[2] | f[3]) == 0)
 			return (jac & 1) ? -1 : 1;
+		/* max(f, g) never grows: drop limbs that are zero in both. */
+		while (len > 1 && (f[len - 1] | g[len - 1]) == 0)
+			len--;
 	}
 	return 2;
-}
-
-void cr_fe_inv_var(struct cr_fe *r, const struct cr_fe *a)
-{
-	cr_fe_inv(r, a);
 }
 
 bool cr_fe_is_square_var(const struct cr_fe *a)

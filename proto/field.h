@@ -59,8 +59,8 @@ bool cr_fe_sqrt(struct cr_fe *r, const struct cr_fe *a);
 /* Whether a is a square mod p (0 counts as a square). */
 bool cr_fe_is_square(const struct cr_fe *a);
 
-/* Variable-time versions for public data: faster (binary GCD based). */
-void cr_fe_inv_var(struct cr_fe *r, const struct cr_fe *a);
+/* Variable-time square test for public data, about three times faster than
+ * cr_fe_is_square: the Jacobi symbol by batches of binary-GCD steps. */
 bool cr_fe_is_square_var(const struct cr_fe *a);
 
 #endif

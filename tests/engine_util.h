@@ -30,6 +30,7 @@ struct rec {
 	uint64_t last_msg_peer;
 	char last_cmd[13];
 	uint8_t first_byte, last_byte;
+	uint64_t sum;         /* position-weighted sum of every payload byte */
 	bool hold;            /* on_message keeps every payload (flood test) */
 	uint64_t held;
 	bool verbose;
@@ -58,6 +59,8 @@ static size_t rec_msg(void *u, uint64_t id, const char *cmd, const uint8_t *p, s
 	if (len) {
 		r->first_byte = p[0];
 		r->last_byte = p[len - 1];
+		for (size_t i = 0; i < len; i++)
+			r->sum += (uint64_t)p[i] * (i % 251 + 1);
 	}
 	size_t keep = r->hold ? len : 0;
 	r->held += keep;

@@ -535,6 +535,48 @@ static void test_addrv2_count_limit(void)
 	CHECK_EQ(cr_msg_addrv2_encode(big, CR_MSG_ADDRV2_SIZE_MAX, &l), CR_MSG_ADDRV2_SIZE_MAX);
 }
 
+/* Bitcoin Core's fixture (src/test/netbase_tests.cpp: stream_addrv1_hex,
+ * stream_addrv2_hex): three entries for ::1 in both formats. Both decode
+ * to the same entries and re-encode to exactly Core's bytes. */
+#define LOOPBACK6 "00000000000000000000000000000001"
+static const char *core_addrv1 = "03"
+	"61bc6649" "0000000000000000" LOOPBACK6 "0000"
+	"79627683" "0100000000000000" LOOPBACK6 "00f1"
+	"ffffffff" "4804000000000000" LOOPBACK6 "f1f2";
+static const char *core_addrv2 = "03"
+	"61bc6649" "00" "02" "10" LOOPBACK6 "0000"
+	"79627683" "01" "02" "10" LOOPBACK6 "00f1"
+	"ffffffff" "fd4804" "02" "10" LOOPBACK6 "f1f2";
+
+static void test_addr_core_fixture(void)
+{
+	static const uint32_t times[3] = {1231469665u, 2205573753u, 0xffffffffu};
+	static const uint64_t services[3] = {0, 1, 0x448};
+	static const uint16_t ports[3] = {0, 0xf1, 0xf1f2};
+	const char *hex[2] = {core_addrv1, core_addrv2};
+
+	for (int v2 = 0; v2 < 2; v2++) {
+		uint8_t raw[128], again[128];
+		long n = check_unhex(raw, sizeof(raw), hex[v2]);
+		struct cr_addr_list l = {.entries = entries, .cap = 3};
+		CHECK(n > 0);
+		CHECK_EQ(v2 ? cr_msg_addrv2_decode(&l, raw, (size_t)n) : cr_msg_addr_decode(&l, raw, (size_t)n), 0);
+		CHECK_EQ(l.count, 3);
+		for (int i = 0; i < 3; i++) {
+			CHECK_EQ(entries[i].time, times[i]);
+			CHECK(entries[i].services == services[i]);
+			CHECK_EQ(entries[i].port, ports[i]);
+			CHECK_EQ(entries[i].na.net, CR_NET_IPV6);
+			CHECK_EQ(entries[i].na.len, 16);
+			CHECK_EQ(entries[i].na.addr[15], 1);
+			CHECK_EQ(entries[i].na.addr[0], 0);
+		}
+		int m = v2 ? cr_msg_addrv2_encode(again, sizeof(again), &l) : cr_msg_addr_encode(again, sizeof(again), &l);
+		CHECK_EQ(m, n);
+		CHECK_MEM(again, raw, (size_t)n);
+	}
+}
+
 static void test_addr_random_roundtrip(void)
 {
 	uint64_t rng = seed;
@@ -584,6 +626,7 @@ int main(int argc, char **argv)
 	RUN(test_addrv2_lengths);
 	RUN(test_addrv2_skips_and_services);
 	RUN(test_addrv2_count_limit);
+	RUN(test_addr_core_fixture);
 	RUN(test_addr_random_roundtrip);
 	return check_done();
 }

@@ -14,6 +14,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "addr/anchors.h"
 #include "addr/store.h"
 #include "proto/err.h"
 #include "check.h"
@@ -245,7 +246,8 @@ static void test_store_kill_during_save(void)
 	char p[512];
 	uint64_t s = seed, done = 0;
 	int rounds = getenv("CR_SANITIZE") ? 60 : 300;
-	int old_seen = 0, new_seen = 0;
+	int old_seen = 0, new_seen = 0, mid_write = 0;
+	char tmp[600];
 
 	clean_dir();
 	path_of(p, sizeof(p), "kill.dat");
@@ -270,6 +272,9 @@ static void test_store_kill_during_save(void)
 			done = g;
 		close(pfd[0]);
 
+		/* A leftover path.new means the kill landed before the rename. */
+		snprintf(tmp, sizeof(tmp), "%s.new", p);
+		mid_write += file_size(tmp) >= 0;
 		uint8_t *got;
 		size_t len;
 		uint32_t v;
@@ -295,8 +300,61 @@ static void test_store_kill_during_save(void)
 		done = fg;
 	}
 	printf("kill test: %d rounds, file at last reported save %d times, "
-	       "at the interrupted one %d times, %llu saves in all\n",
-	       rounds, old_seen, new_seen, (unsigned long long)done);
+	       "at the interrupted one %d times, killed before the rename %d times, "
+	       "%llu saves in all\n",
+	       rounds, old_seen, new_seen, mid_write, (unsigned long long)done);
+}
+
+static void test_anchors(void)
+{
+	char p[512], why[512];
+	struct cr_peeraddr in[3], out[CR_ANCHORS_MAX];
+	size_t n = 9;
+
+	clean_dir();
+	path_of(p, sizeof(p), "anchors.dat");
+	memset(in, 0, sizeof(in));
+	in[0].na.net = CR_NET_IPV4;
+	in[0].na.len = 4;
+	memcpy(in[0].na.addr, "\x01\x02\x03\x04", 4);
+	in[0].port = 8333;
+	in[0].time = 1700000000;
+	in[0].services = 0x409;
+	in[1].na.net = CR_NET_TORV3;
+	in[1].na.len = 32;
+	memset(in[1].na.addr, 0xab, 32);
+	in[1].port = 9050;
+	in[1].services = 1;
+	in[2] = in[0];
+	CHECK_EQ(cr_anchors_load(p, out, &n, why, sizeof(why)), -ENOENT);
+	CHECK_EQ(n, 0);
+	/* 0, 1, 2 anchors round-trip; 3 is above the limit. */
+	for (size_t k = 0; k <= 2; k++) {
+		CHECK_EQ(cr_anchors_save(p, in, k), 0);
+		CHECK_EQ(cr_anchors_load(p, out, &n, why, sizeof(why)), 0);
+		CHECK_EQ(n, k);
+		CHECK(memcmp(out, in, k * sizeof(*in)) == 0);
+	}
+	CHECK_EQ(cr_anchors_save(p, in, 3), CR_E_INVAL);
+	CHECK_EQ(cr_anchors_load(p, out, &n, why, sizeof(why)), 0); /* still the 2 */
+	CHECK_EQ(n, 2);
+	/* A body with count 3, or a bad network, is refused and set aside. */
+	uint8_t body[CR_ANCHORS_BODY_MAX + 64];
+	int len = cr_anchors_encode(body, in, 2);
+	CHECK(len > 0);
+	for (int cut = 0; cut < len; cut++)
+		CHECK_EQ(cr_anchors_decode(out, &n, body, (size_t)cut), CR_E_STORE_BODY);
+	body[0] = 3;
+	CHECK_EQ(cr_anchors_save(p, in, 2), 0);
+	CHECK_EQ(cr_store_save(p, CR_ANCHORS_MAGIC, CR_ANCHORS_VERSION, body, (size_t)len), 0);
+	CHECK_EQ(cr_anchors_load(p, out, &n, why, sizeof(why)), CR_E_STORE_BODY);
+	CHECK(n == 0 && strstr(why, "moved aside") != NULL);
+	body[0] = 2;
+	body[1] = CR_NET_TORV2;
+	CHECK_EQ(cr_anchors_decode(out, &n, body, (size_t)len), CR_E_STORE_BODY);
+	/* A ban list file is not an anchors file. */
+	CHECK_EQ(cr_store_save(p, 0x6e627263u, 1, body, 4), 0);
+	CHECK_EQ(cr_anchors_load(p, out, &n, why, sizeof(why)), CR_E_STORE_MAGIC);
 }
 
 int main(int argc, char **argv)
@@ -311,6 +369,7 @@ int main(int argc, char **argv)
 	RUN(test_store_bad_files);
 	RUN(test_store_failed_save_keeps_old);
 	RUN(test_store_kill_during_save);
+	RUN(test_anchors);
 	clean_dir();
 	rmdir(dir);
 	return check_done();

@@ -1,0 +1,93 @@
+/* The coordinator's manual connections: an addnode= entry whose peer is
+ * not listening yet is retried with a growing delay and connects once the
+ * listener is up; when the peer drops it, it is reconnected. Outbound
+ * connections are spread over the workers (least loaded first). */
+#include "check.h"
+#include "engine_util.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+/* A free loopback port: bind to 0, read it, close. */
+static uint16_t free_port(void)
+{
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	socklen_t len = sizeof sa;
+	bind(fd, (struct sockaddr *)&sa, sizeof sa);
+	getsockname(fd, (struct sockaddr *)&sa, &len);
+	close(fd);
+	return ntohs(sa.sin_port);
+}
+
+static void test_engine_addnode_backoff(void)
+{
+	uint16_t port = free_port();
+	struct rec ra, rb;
+	struct cr_config ca, cb;
+	test_config(&cb, &rb, "B", false);
+	cb.manual_retry_ms = 50;
+	cb.manual_retry_max_ms = 200;
+	cb.naddnode = 1;
+	snprintf(cb.addnode[0], sizeof cb.addnode[0], "127.0.0.1:%u", port);
+	struct cr_engine *a = NULL, *b = NULL;
+	CHECK_EQ(cr_engine_new(&b, &cb), 0);
+	CHECK_EQ(cr_engine_start(b), 0);
+	/* nobody listens: attempts fail and are retried */
+	CHECK(WAIT_FOR(rec_get(&rb, &rb.closed) >= 3, 5000));
+	struct cr_totals t;
+	cr_engine_totals(b, &t);
+	CHECK(t.connect_failures >= 3);
+	CHECK_EQ(rb.closed_reason[0], CR_CLOSE_CONNECT_FAILED);
+	/* the listener comes up: the entry connects */
+	test_config(&ca, &ra, "A", true);
+	snprintf(ca.bind[0], sizeof ca.bind[0], "127.0.0.1:%u", port);
+	CHECK_EQ(cr_engine_new(&a, &ca), 0);
+	CHECK_EQ(cr_engine_start(a), 0);
+	CHECK(WAIT_FOR(rec_get(&rb, &rb.ready) == 1 && rec_get(&ra, &ra.ready) == 1, 5000));
+	CHECK_EQ(rb.ready_info[0].conn_type, CR_CONN_MANUAL);
+	/* the peer drops it: reconnected after the (reset) first delay */
+	CHECK_EQ(cr_disconnect(a, ra.ready_ids[0]), 0);
+	CHECK(WAIT_FOR(rec_get(&rb, &rb.ready) == 2 && rec_get(&ra, &ra.ready) == 2, 5000));
+	cr_engine_free(b);
+	cr_engine_free(a);
+}
+
+static void test_engine_outbound_spread(void)
+{
+	struct rec ra, rb;
+	struct cr_config ca, cb;
+	test_config(&ca, &ra, "A", true);
+	test_config(&cb, &rb, "B", false);
+	struct cr_engine *a = NULL, *b = NULL;
+	CHECK_EQ(cr_engine_new(&a, &ca), 0);
+	CHECK_EQ(cr_engine_start(a), 0);
+	CHECK_EQ(cr_engine_new(&b, &cb), 0);
+	CHECK_EQ(cr_engine_start(b), 0);
+	char hp[64];
+	snprintf(hp, sizeof hp, "127.0.0.1:%u", cr_engine_port(a));
+	for (int i = 0; i < 8; i++)
+		CHECK_EQ(cr_connect(b, hp, CR_CONNECT_V1), 0);
+	CHECK(WAIT_FOR(rec_get(&rb, &rb.ready) == 8, 10000));
+	unsigned per[2] = { 0, 0 };
+	for (int i = 0; i < 8; i++)
+		per[(rb.ready_ids[i] >> 56) & 1]++;
+	CHECK_EQ(per[0], 4);
+	CHECK_EQ(per[1], 4);
+	uint64_t ids[16];
+	CHECK_EQ(cr_engine_peers(b, ids, 16), 8);
+	CHECK_EQ(cr_engine_workers(b), 2);
+	CHECK_EQ(cr_engine_capacity(b), 2 * 512);
+	cr_engine_free(b);
+	cr_engine_free(a);
+}
+
+int main(void)
+{
+	RUN(test_engine_addnode_backoff);
+	RUN(test_engine_outbound_spread);
+	return check_done();
+}
