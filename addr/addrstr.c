@@ -101,6 +101,23 @@ static int hexval(char c)
 	return -1;
 }
 
+/* Writes ng groups to 16 bytes, the "::" at group index gap (or none when
+ * gap < 0) standing for as many zero groups as are missing. */
+static void expand_groups(uint8_t out[16], const uint16_t *g, int ng, int gap)
+{
+	int tail = gap < 0 ? 0 : ng - gap;
+	memset(out, 0, 16);
+	for (int k = 0; k < ng - tail; k++) {
+		out[2 * k] = (uint8_t)(g[k] >> 8);
+		out[2 * k + 1] = (uint8_t)g[k];
+	}
+	for (int k = 0; k < tail; k++) {
+		int d = 8 - tail + k;
+		out[2 * d] = (uint8_t)(g[gap + k] >> 8);
+		out[2 * d + 1] = (uint8_t)g[gap + k];
+	}
+}
+
 /* RFC 4291 section 2.2 text: 8 groups, one "::" for one or more zero
  * groups, and optionally a dotted quad as the last 32 bits. */
 static bool parse_ipv6(uint8_t out[16], const char *s, size_t n)
@@ -162,17 +179,7 @@ static bool parse_ipv6(uint8_t out[16], const char *s, size_t n)
 done:
 	if (gap < 0 ? ng != 8 : ng > 7)
 		return false;
-	memset(out, 0, 16);
-	int tail = gap < 0 ? 0 : ng - gap;
-	for (int k = 0; k < ng - tail; k++) {
-		out[2 * k] = (uint8_t)(g[k] >> 8);
-		out[2 * k + 1] = (uint8_t)g[k];
-	}
-	for (int k = 0; k < tail; k++) {
-		int d = 8 - tail + k;
-		out[2 * d] = (uint8_t)(g[gap + k] >> 8);
-		out[2 * d + 1] = (uint8_t)g[gap + k];
-	}
+	expand_groups(out, g, ng, gap);
 	return true;
 }
 

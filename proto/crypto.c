@@ -7,7 +7,6 @@
 #define OPENSSL_NO_DEPRECATED_3_0_DISABLE
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
 #include <openssl/sha.h>
 #include <limits.h>
 #include <string.h>
@@ -53,59 +52,93 @@ void cr_tagged_hash_init(struct cr_sha256 *h, const char *tag)
 	cr_sha256_update(h, t, 32);
 }
 
+/* HMAC-SHA256 on the low-level SHA-256: the padded key's two compression
+ * states are computed once and copied per message, so HKDF-Expand's six
+ * BIP324 outputs cost two compressions each and no EVP fetch. */
+struct hmac_key {
+	SHA256_CTX inner, outer;
+};
+
+static void hmac_key_init(struct hmac_key *h, const uint8_t *key, size_t key_len)
+{
+	uint8_t k[64] = {0}, pad[64];
+
+	if (key_len > sizeof(k))
+		SHA256(key, key_len, k);
+	else if (key_len)
+		memcpy(k, key, key_len);
+	for (int i = 0; i < 64; i++)
+		pad[i] = k[i] ^ 0x36;
+	SHA256_Init(&h->inner);
+	SHA256_Update(&h->inner, pad, 64);
+	for (int i = 0; i < 64; i++)
+		pad[i] = k[i] ^ 0x5c;
+	SHA256_Init(&h->outer);
+	SHA256_Update(&h->outer, pad, 64);
+	cr_wipe(k, sizeof(k));
+	cr_wipe(pad, sizeof(pad));
+}
+
+/* out = HMAC(key, m1 || m2 || m3); h is left untouched. */
+static void hmac_run(const struct hmac_key *h, uint8_t out[32], const uint8_t *m1, size_t l1,
+		     const uint8_t *m2, size_t l2, const uint8_t *m3, size_t l3)
+{
+	SHA256_CTX c = h->inner;
+	uint8_t mid[32];
+
+	if (l1)
+		SHA256_Update(&c, m1, l1);
+	if (l2)
+		SHA256_Update(&c, m2, l2);
+	if (l3)
+		SHA256_Update(&c, m3, l3);
+	SHA256_Final(mid, &c);
+	c = h->outer;
+	SHA256_Update(&c, mid, 32);
+	SHA256_Final(out, &c);
+	cr_wipe(mid, sizeof(mid));
+	cr_wipe(&c, sizeof(c));
+}
+
 int cr_hmac_sha256(uint8_t out[32], const uint8_t *key, size_t key_len,
 		   const uint8_t *msg, size_t msg_len)
 {
-	/* OpenSSL 3's HMAC() rejects a NULL key even with length 0, and HKDF
-	 * with an empty salt (RFC 5869 test case 3) passes exactly that. */
-	static const uint8_t empty[1];
-	unsigned int n = 32;
+	struct hmac_key h;
 
-	if (key_len > INT_MAX)
-		return CR_E_INVAL;
-	if (!key)
-		key = empty;
-	if (!msg)
-		msg = empty;
-	if (!HMAC(EVP_sha256(), key, (int)key_len, msg, msg_len, out, &n))
-		return CR_E_CRYPTO;
+	hmac_key_init(&h, key, key_len);
+	hmac_run(&h, out, msg, msg_len, NULL, 0, NULL, 0);
+	cr_wipe(&h, sizeof(h));
 	return 0;
 }
 
 int cr_hkdf_sha256_extract(uint8_t prk[32], const uint8_t *salt, size_t salt_len,
 			   const uint8_t *ikm, size_t ikm_len)
 {
+	/* RFC 5869: PRK = HMAC(salt, IKM); an empty salt is HashLen zeros,
+	 * which HMAC's zero padding makes identical to no key at all. */
 	return cr_hmac_sha256(prk, salt, salt_len, ikm, ikm_len);
 }
 
 int cr_hkdf_sha256_expand(uint8_t *out, size_t out_len, const uint8_t prk[32],
 			  const uint8_t *info, size_t info_len)
 {
-	uint8_t t[32 + 255 + 1], block[32];
-	size_t t_len = 0, done = 0;
-	int err = 0;
+	struct hmac_key h;
+	uint8_t t[32];
 
 	if (out_len > 255 * 32 || info_len > 255)
 		return CR_E_INVAL;
-	for (unsigned i = 1; done < out_len; i++) {
+	hmac_key_init(&h, prk, 32);
+	for (size_t done = 0, i = 1; done < out_len; i++) {
 		/* T(i) = HMAC(PRK, T(i-1) || info || i) */
-		if (info_len)
-			memcpy(t + t_len, info, info_len);
-		t[t_len + info_len] = (uint8_t)i;
-		err = cr_hmac_sha256(block, prk, 32, t, t_len + info_len + 1);
-		if (err)
-			break;
+		uint8_t ctr = (uint8_t)i;
+		hmac_run(&h, t, t, i == 1 ? 0 : 32, info, info_len, &ctr, 1);
 		size_t n = out_len - done < 32 ? out_len - done : 32;
-		memcpy(out + done, block, n);
+		memcpy(out + done, t, n);
 		done += n;
-		memcpy(t, block, 32);
-		t_len = 32;
 	}
-	cr_wipe(block, sizeof(block));
 	cr_wipe(t, sizeof(t));
-	if (err)
-		cr_wipe(out, out_len);
-	return err;
+	cr_wipe(&h, sizeof(h));
+	return 0;
 }
 
 struct cr_chacha20 {

@@ -26,7 +26,8 @@ void cr_sha256_final(struct cr_sha256 *h, uint8_t out[32]);
 /* BIP340-style tagged hash: SHA256(SHA256(tag) || SHA256(tag) || msg). */
 void cr_tagged_hash_init(struct cr_sha256 *h, const char *tag);
 
-/* HMAC-SHA256 and HKDF-SHA256 (RFC 5869). Return 0 or CR_E_*. */
+/* HMAC-SHA256 and HKDF-SHA256 (RFC 5869). Return 0 or CR_E_* (expand:
+ * CR_E_INVAL above 255 * 32 output or 255 info bytes). */
 int cr_hmac_sha256(uint8_t out[32], const uint8_t *key, size_t key_len,
 		   const uint8_t *msg, size_t msg_len);
 int cr_hkdf_sha256_extract(uint8_t prk[32], const uint8_t *salt, size_t salt_len,

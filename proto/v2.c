@@ -8,6 +8,7 @@
  * the handshake advances, and application packets are framed directly into
  * the caller's memory. */
 #include <limits.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -60,7 +61,9 @@ static int fail(struct cr_v2 *s, int err)
 static void hs_free(struct cr_v2 *s)
 {
 	if (s->hs) {
-		cr_wipe(s->hs, sizeof(*s->hs));
+		/* Only these are secret: keys and garbage went out in clear. */
+		cr_wipe(s->hs->seckey, sizeof(s->hs->seckey));
+		cr_wipe(s->hs->ell_rnd, sizeof(s->hs->ell_rnd));
 		free(s->hs);
 		s->hs = NULL;
 	}
@@ -83,9 +86,11 @@ int cr_v2_init(struct cr_v2 *s, const struct cr_chain *chain, const struct cr_se
 	s->chain = chain;
 	s->secp = secp;
 	s->initiator = initiator;
-	s->hs = calloc(1, sizeof(*s->hs));
+	/* Not calloc: the two 4 KiB buffers need no zeroing. */
+	s->hs = malloc(sizeof(*s->hs));
 	if (!s->hs)
 		return CR_E_NOMEM;
+	memset(s->hs, 0, offsetof(struct cr_v2_hs, send));
 	memcpy(s->hs->seckey, rnd->seckey, 32);
 	memcpy(s->hs->ell_rnd, rnd->ell_rnd, 32);
 	s->hs->garbage_len = rnd->garbage_len;
@@ -112,10 +117,8 @@ void cr_v2_clear(struct cr_v2 *s)
 
 static void buf_free(struct cr_v2 *s)
 {
-	if (s->buf) {
-		cr_wipe(s->buf, s->buf_cap);
-		free(s->buf);
-	}
+	/* Received plaintext is no key material: freed without a wipe. */
+	free(s->buf);
 	s->buf = NULL;
 	s->buf_cap = 0;
 	s->release = false;
@@ -260,7 +263,6 @@ static int grow(struct cr_v2 *s, size_t need)
 		return CR_E_NOMEM;
 	if (s->buf) {
 		memcpy(p, s->buf, s->buf_have);
-		cr_wipe(s->buf, s->buf_cap);
 		free(s->buf);
 	}
 	s->buf = p;

@@ -25,8 +25,9 @@ const char *cr_v2_shortid_command(unsigned id)
 
 unsigned cr_v2_command_shortid(const char *cmd)
 {
+	/* Called for every packet framed: skip on the first letter. */
 	for (unsigned id = 1; id <= CR_V2_SHORTID_MAX; id++)
-		if (strcmp(short_ids[id], cmd) == 0)
+		if (short_ids[id][0] == cmd[0] && strcmp(short_ids[id], cmd) == 0)
 			return id;
 	return 0;
 }
