@@ -506,10 +506,14 @@ bool cr_am_good(struct cr_addrman *am, uint32_t id, bool test_before_evict, int6
 bool cr_addrman_good(struct cr_addrman *am, const struct cr_netaddr *a, uint16_t port,
 		     bool test_before_evict, int64_t now)
 {
+	now = cr_am_clamp_time(now);
+	/* Any handshake proves our own link works (Core sets this first, for
+	 * addresses it does not know too): failures count again from here. */
+	am->last_good = now;
 	uint32_t id = cr_am_lookup(am, a, port);
 	if (id == CR_AM_NONE)
 		return false;
-	return cr_am_good(am, id, test_before_evict, cr_am_clamp_time(now));
+	return cr_am_good(am, id, test_before_evict, now);
 }
 
 void cr_addrman_attempt(struct cr_addrman *am, const struct cr_netaddr *a, uint16_t port,

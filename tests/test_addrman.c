@@ -6,6 +6,8 @@
 #include <errno.h>
 
 #include "addr/addrman_impl.h"
+#include "addr/asmap.h"
+#include "asmap_build.h"
 #include "check.h"
 #include "addrman_util.h"
 
@@ -584,6 +586,185 @@ static void test_check_detects(void)
 	cr_addrman_free(am);
 }
 
+/* With an asmap the AS is the group: two /16s of one AS share its 8 tried
+ * buckets, where without the asmap they would reach 16. */
+static void test_asmap_groups(void)
+{
+	struct amb t;
+	uint8_t ip[16], *img;
+	amb_init(&t);
+	amb_v4(ip, 1, 2, 0, 0);
+	amb_add(&t, ip, 112, 100);
+	amb_v4(ip, 5, 6, 0, 0);
+	amb_add(&t, ip, 112, 100);
+	size_t n = amb_finish(&t, &img);
+	amb_free(&t);
+	struct cr_asmap *m = NULL;
+	CHECK_EQ(cr_asmap_from_bytes(&m, img, n), 0);
+	free(img);
+	if (!m)
+		return;
+	struct cr_addrman *with = cr_addrman_new(am_test_key, m, 0);
+	struct cr_addrman *without = cr_addrman_new(am_test_key, NULL, 0);
+	bool b_with[CR_ADDRMAN_TRIED_BUCKETS] = {0}, b_without[CR_ADDRMAN_TRIED_BUCKETS] = {0};
+	struct cr_netaddr src = am_ip4(252, 2, 2, 2);
+	for (unsigned i = 0; i < 512; i++) {
+		struct cr_netaddr a = i & 1 ? am_ip4(1, 2, i >> 8, i & 255) : am_ip4(5, 6, i >> 8, i & 255);
+		struct cr_peeraddr p = am_pa(a, 8333, NOW - 100);
+		struct cr_addrman_info info;
+		cr_rng_seed(&rng, i);
+		if (cr_addrman_add(with, &p, 1, &src, 0, NOW, &rng) &&
+		    cr_addrman_good(with, &a, 8333, false, NOW) &&
+		    cr_addrman_find(with, &a, 8333, &info) == 0)
+			b_with[info.bucket] = true;
+		if (cr_addrman_add(without, &p, 1, &src, 0, NOW, &rng) &&
+		    cr_addrman_good(without, &a, 8333, false, NOW) &&
+		    cr_addrman_find(without, &a, 8333, &info) == 0)
+			b_without[info.bucket] = true;
+	}
+	CHECK_AM(with);
+	CHECK_AM(without);
+	CHECK(count_set(b_with, CR_ADDRMAN_TRIED_BUCKETS) <= CR_ADDRMAN_TRIED_BUCKETS_PER_GROUP);
+	CHECK(count_set(b_without, CR_ADDRMAN_TRIED_BUCKETS) > CR_ADDRMAN_TRIED_BUCKETS_PER_GROUP);
+	cr_addrman_free(with);
+	cr_addrman_free(without);
+	cr_asmap_free(m);
+}
+
+/* The test-only loopback switch makes 127/8 addable, in /16 groups. */
+static void test_loopback_flag(void)
+{
+	struct cr_addrman *plain = fresh();
+	struct cr_addrman *loop = cr_addrman_new(am_test_key, NULL, CR_NETGROUP_LOOPBACK_ROUTABLE);
+	struct cr_netaddr src = am_ip4(127, 9, 0, 1);
+	bool buckets[CR_ADDRMAN_TRIED_BUCKETS] = {0};
+	for (unsigned i = 0; i < 64; i++) {
+		struct cr_netaddr a = am_ip4(127, i, 0, 1);
+		struct cr_peeraddr p = am_pa(a, 8333, NOW - 100);
+		struct cr_addrman_info info;
+		CHECK_EQ(cr_addrman_add(plain, &p, 1, &src, 0, NOW, &rng), 0);
+		CHECK_EQ(cr_addrman_add(loop, &p, 1, &src, 0, NOW, &rng), 1);
+		cr_addrman_good(loop, &a, 8333, false, NOW);
+		CHECK_EQ(cr_addrman_find(loop, &a, 8333, &info), 0);
+		buckets[info.bucket] = true;
+	}
+	CHECK_AM(loop);
+	CHECK_EQ(cr_addrman_size(plain, 0, CR_ADDRMAN_ANY), 0);
+	/* 64 groups, not one "local" group of at most 8 buckets. */
+	CHECK(count_set(buckets, CR_ADDRMAN_TRIED_BUCKETS) > CR_ADDRMAN_TRIED_BUCKETS_PER_GROUP);
+	cr_addrman_free(plain);
+	cr_addrman_free(loop);
+}
+
+/* ::ffff:a.b.c.d is the IPv4 host a.b.c.d: one entry, found either way. */
+static void test_ipv4_mapped(void)
+{
+	struct cr_addrman *am = fresh();
+	struct cr_netaddr src = am_ip4(252, 2, 2, 2), v4 = am_ip4(250, 1, 2, 3), m6;
+	memset(&m6, 0, sizeof(m6));
+	m6.net = CR_NET_IPV6;
+	m6.len = 16;
+	m6.addr[10] = m6.addr[11] = 0xff;
+	memcpy(m6.addr + 12, v4.addr, 4);
+	CHECK(add1(am, m6, 8333, src, NOW - 100));
+	CHECK(!add1(am, v4, 8333, src, NOW - 100));
+	CHECK_EQ(cr_addrman_size(am, 0, CR_ADDRMAN_ANY), 1);
+	CHECK_EQ(cr_addrman_size(am, CR_ADDRMAN_NET(CR_NET_IPV4), CR_ADDRMAN_ANY), 1);
+	struct cr_addrman_info info;
+	CHECK_EQ(cr_addrman_find(am, &v4, 8333, &info), 0);
+	CHECK_EQ(info.addr.na.net, CR_NET_IPV4);
+	CHECK(cr_addrman_good(am, &m6, 8333, true, NOW));
+	CHECK_EQ(cr_addrman_find(am, &v4, 8333, &info), 0);
+	CHECK(info.in_tried);
+	CHECK_AM(am);
+	cr_addrman_free(am);
+}
+
+/* A handshake with an unknown address still proves our link works, so the
+ * next failure of a known one counts (Core's m_last_good). */
+static void test_good_unknown_counts(void)
+{
+	struct cr_addrman *am = fresh();
+	struct cr_netaddr src = am_ip4(252, 2, 2, 2), a = am_ip4(250, 1, 2, 3),
+			  unknown = am_ip4(250, 200, 1, 1);
+	struct cr_addrman_info info;
+	CHECK(add1(am, a, 8333, src, NOW - 100));
+	cr_addrman_attempt(am, &a, 8333, true, NOW);
+	cr_addrman_attempt(am, &a, 8333, true, NOW + 10);
+	CHECK_EQ(cr_addrman_find(am, &a, 8333, &info), 0);
+	CHECK_EQ(info.attempts, 1);
+	CHECK(!cr_addrman_good(am, &unknown, 8333, true, NOW + 20));
+	cr_addrman_attempt(am, &a, 8333, true, NOW + 30);
+	CHECK_EQ(cr_addrman_find(am, &a, 8333, &info), 0);
+	CHECK_EQ(info.attempts, 2);
+	cr_addrman_free(am);
+}
+
+/* Tens of thousands of entries, then as many deletions (a month later the
+ * first ones are terrible and lose their slots): the address index must
+ * keep finding every live entry through its probe chains while holes are
+ * closed by backward shifts. */
+static void test_index_churn(void)
+{
+	struct cr_addrman *am = fresh();
+	unsigned n = getenv("CR_SANITIZE") ? 8000 : 30000;
+	int64_t later = NOW + CR_ADDRMAN_HORIZON_S + 3600;
+	for (int phase = 0; phase < 2; phase++) {
+		int64_t now = phase ? later : NOW;
+		for (unsigned i = 0; i < n; i++) {
+			struct cr_netaddr a = am_ip4(20 + phase * 100 + i % 97, i / 97 % 256, i / 97 / 256, 1);
+			struct cr_netaddr src = am_ip4(150 + i % 31, i % 7, 1, 1);
+			struct cr_peeraddr p = am_pa(a, 8333, now - 100);
+			cr_addrman_add(am, &p, 1, &src, 0, now, &rng);
+			if (i % 1000 == 999)
+				CHECK_EQ(cr_addrman_check(am, 0), 0);
+		}
+		CHECK_AM(am);
+	}
+	size_t left = 0, fresh_in = 0;
+	for (int phase = 0; phase < 2; phase++) {
+		for (unsigned i = 0; i < n; i++) {
+			struct cr_netaddr a = am_ip4(20 + phase * 100 + i % 97, i / 97 % 256, i / 97 / 256, 1);
+			struct cr_addrman_info info;
+			if (cr_addrman_find(am, &a, 8333, &info) != 0)
+				continue;
+			if (phase)
+				fresh_in++;
+			else
+				left++;
+		}
+	}
+	CHECK_EQ(left + fresh_in, cr_addrman_size(am, 0, CR_ADDRMAN_ANY));
+	CHECK(fresh_in > n / 2);
+	CHECK(left < fresh_in);
+	cr_addrman_free(am);
+}
+
+/* A queued newcomer that loses its last new slot leaves the queue too (its
+ * id may be reused by another address at once). */
+static void test_collision_entry_deleted(void)
+{
+	struct cr_addrman *am = fresh();
+	struct cr_netaddr nw, old, src = am_ip4(252, 2, 2, 2);
+	struct cr_addrman_info info;
+	CHECK(make_collision(am, &nw, &old, NOW));
+	CHECK_EQ(am->n_coll, 1);
+	/* A month on, the newcomer is terrible; fresh addresses of its group
+	 * told by the same source land in its one bucket and take its slot. */
+	int64_t later = NOW + CR_ADDRMAN_HORIZON_S + 3600;
+	for (unsigned i = 0; i < 1000 && cr_addrman_find(am, &nw, 8333, &info) == 0; i++) {
+		struct cr_peeraddr p = am_pa(am_ip4(250, 60, 100 + (i >> 8), i & 255), 8333, later);
+		cr_addrman_add(am, &p, 1, &src, 0, later, &rng);
+		CHECK_EQ(cr_addrman_check(am, 0), 0);
+	}
+	CHECK_EQ(cr_addrman_find(am, &nw, 8333, &info), -ENOENT);
+	CHECK_EQ(am->n_coll, 0);
+	CHECK_AM(am);
+	cr_addrman_resolve_collisions(am, later);
+	CHECK_AM(am);
+	cr_addrman_free(am);
+}
+
 int main(void)
 {
 	RUN(test_spread_tried_group);
@@ -600,5 +781,11 @@ int main(void)
 	RUN(test_resolve_outcomes);
 	RUN(test_attempt_connected_services);
 	RUN(test_check_detects);
+	RUN(test_asmap_groups);
+	RUN(test_loopback_flag);
+	RUN(test_ipv4_mapped);
+	RUN(test_good_unknown_counts);
+	RUN(test_index_churn);
+	RUN(test_collision_entry_deleted);
 	return check_done();
 }
