@@ -370,6 +370,8 @@ int cr_addrstr_format_host(char *out, size_t cap, const struct cr_netaddr *a)
 	char buf[CR_ADDRSTR_MAX];
 	int n;
 
+	if (cap)
+		out[0] = 0; /* an empty string on every failure */
 	if (a->len != cr_net_addr_len(a->net))
 		return CR_E_INVAL;
 	switch (a->net) {
@@ -415,6 +417,8 @@ int cr_addrstr_format(char *out, size_t cap, const struct cr_netaddr *a, uint16_
 {
 	char host[CR_ADDRSTR_MAX], buf[CR_ADDRSTR_MAX + 16];
 	int n = cr_addrstr_format_host(host, sizeof(host), a);
+	if (cap)
+		out[0] = 0;
 	if (n < 0)
 		return n;
 	if (a->net == CR_NET_IPV6 || a->net == CR_NET_CJDNS)

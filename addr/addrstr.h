@@ -41,7 +41,7 @@ int cr_addrstr_parse(struct cr_netaddr *a, uint16_t *port, const char *s, size_t
 
 /* Writes the host text of a with a NUL into out (cap bytes). Returns its
  * length, CR_E_OVERFLOW when cap is too small, or CR_E_INVAL for an address
- * whose length does not match its network. */
+ * whose length does not match its network; on failure out is "" (cap > 0). */
 int cr_addrstr_format_host(char *out, size_t cap, const struct cr_netaddr *a);
 
 /* Writes "host:port" ("[v6]:port" for IPv6 and CJDNS). Returns as above. */

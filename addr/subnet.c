@@ -142,12 +142,17 @@ int cr_subnet_parse(struct cr_subnet *sn, const char *s, size_t len, unsigned fl
 
 int cr_subnet_format(char *out, size_t cap, const struct cr_subnet *sn)
 {
-	char host[CR_ADDRSTR_MAX];
+	char host[CR_ADDRSTR_MAX], buf[CR_ADDRSTR_MAX + 8];
 	int n = cr_addrstr_format_host(host, sizeof(host), &sn->net);
+	if (cap)
+		out[0] = 0; /* an empty string on every failure */
 	if (n < 0)
 		return n;
-	n = snprintf(out, cap, "%s/%u", host, prefix_bits(sn));
-	return n < 0 || (size_t)n >= cap ? CR_E_OVERFLOW : n;
+	n = snprintf(buf, sizeof(buf), "%s/%u", host, prefix_bits(sn));
+	if ((size_t)n + 1 > cap)
+		return CR_E_OVERFLOW;
+	memcpy(out, buf, (size_t)n + 1);
+	return n;
 }
 
 bool cr_subnet_equal(const struct cr_subnet *a, const struct cr_subnet *b)

@@ -107,9 +107,10 @@ static void xswiftec_frac_var(struct cr_fe *xn, struct cr_fe *xd, const struct c
 	/* X = xnum / (2t) with xnum = g - t^2; Y = (X + t)/(c u) = ynum / (2 t c u)
 	 * with ynum = g + t^2 = s, nonzero after the remap. Then
 	 * X/Y = xnum c u / ynum, and the candidates are
-	 *   x1 = u + 4 Y^2            = (u ynum'^2 + 4 s^2) / ynum'^2, ynum' = 2tcu
-	 *   x2 = (-X/Y - u)/2         = -u (c xnum + s) / (2 s)
-	 *   x3 = ( X/Y - u)/2         =  u (c xnum - s) / (2 s)            */
+	 *   x1 = u + 4 Y^2     = (u yd^2 + 4 s^2) / yd^2   with yd = 2 t c u
+	 *   x2 = (-X/Y - u)/2  = -u (c xnum + s) / (2 s)
+	 *   x3 = ( X/Y - u)/2  =  u (c xnum - s) / (2 s)
+	 * All denominators are nonzero, so only the final x needs a division. */
 	cr_fe_sub(&xnum, &g, &t2);
 	ynum = s;
 	struct cr_fe yd, yd2, cx;

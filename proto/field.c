@@ -89,11 +89,11 @@ bool cr_fe_set_b32_limit(struct cr_fe *r, const uint8_t b[32])
 	for (int i = 0; i < 4; i++)
 		t[i] = load_be64(b + 8 * (3 - i));
 	memcpy(r->n, t, sizeof(t));
-	if (add_small(t, 1)) {
-		memset(r, 0, sizeof(*r));
-		return false;
-	}
-	return true;
+	/* b >= p exactly when b + C carries out of 2^256. */
+	uint64_t keep = add_small(t, 1) - 1;
+	for (int i = 0; i < 4; i++)
+		r->n[i] &= keep;
+	return keep != 0;
 }
 
 void cr_fe_get_b32(uint8_t b[32], const struct cr_fe *a)
@@ -495,7 +495,8 @@ bool cr_fe_is_square(const struct cr_fe *a)
 	cr_fe_sqr(&t, &t);
 	cr_fe_mul(&t, &t, a);
 	cr_fe_set_int(&one, 1);
-	return cr_fe_equal(&t, &one) || cr_fe_is_zero(a);
+	/* No short circuit: both tests always run. */
+	return ((int)cr_fe_equal(&t, &one) | (int)cr_fe_is_zero(a)) != 0;
 }
 
 /* Jacobi symbol by batches of 62 "posdivsteps" (Bernstein-Yang divsteps

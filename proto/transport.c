@@ -131,6 +131,26 @@ int cr_transport_recv(struct cr_transport *t, struct cr_msg *msg,
 	return n;
 }
 
+uint8_t *cr_transport_recv_direct(struct cr_transport *t, size_t *want)
+{
+	*want = 0;
+	if (t->kind == CR_TRANSPORT_V1)
+		return cr_v1_decode_direct(&t->u.v1, want);
+	if (t->kind == CR_TRANSPORT_V2)
+		return cr_v2_recv_direct(&t->u.v2, want);
+	return NULL;
+}
+
+int cr_transport_recv_commit(struct cr_transport *t, struct cr_msg *msg, size_t n)
+{
+	if (t->kind == CR_TRANSPORT_V1)
+		return cr_v1_decode_commit(&t->u.v1, msg, n);
+	if (t->kind == CR_TRANSPORT_V2)
+		return cr_v2_recv_commit(&t->u.v2, msg, n);
+	memset(msg, 0, sizeof(*msg));
+	return CR_E_V2_STATE;
+}
+
 int cr_transport_eof(struct cr_transport *t)
 {
 	return t->kind == CR_TRANSPORT_V2 ? cr_v2_eof(&t->u.v2) : 0;
@@ -188,22 +208,4 @@ int cr_transport_frame_decoy(struct cr_transport *t, uint8_t *out, size_t out_ca
 	if (t->kind != CR_TRANSPORT_V2)
 		return CR_E_V2_STATE;
 	return cr_v2_frame_decoy(&t->u.v2, out, out_cap, len);
-}
-
-/* Direct receive passthrough (added for the engine): V1 only. */
-uint8_t *cr_transport_recv_direct(struct cr_transport *t, size_t *want)
-{
-	*want = 0;
-	if (t->kind != CR_TRANSPORT_V1)
-		return NULL;
-	return cr_v1_decode_direct(&t->u.v1, want);
-}
-
-int cr_transport_recv_commit(struct cr_transport *t, struct cr_msg *msg, size_t n)
-{
-	if (t->kind != CR_TRANSPORT_V1) {
-		memset(msg, 0, sizeof(*msg));
-		return CR_E_V2_STATE;
-	}
-	return cr_v1_decode_commit(&t->u.v1, msg, n);
 }

@@ -63,6 +63,19 @@ bool cr_transport_ready(const struct cr_transport *t);
 int cr_transport_recv(struct cr_transport *t, struct cr_msg *msg,
 		      const uint8_t *in, size_t in_len);
 
+/* Direct receive, V1 and V2. Mid-message (V1: header parsed; V2: packet
+ * length decrypted): returns where the rest of the current message's bytes
+ * go and sets *want to the bytes still needed (V1: payload, its buffer
+ * allocated whole; V2: ciphertext and tag, into the session's packet
+ * buffer; both bounded by the 4,000,000-byte limit), so the engine can
+ * receive a large message straight into place instead of copying it out of
+ * shared receive buffers. NULL with *want = 0 when not mid-message (or when
+ * the V1 buffer could not be allocated). Valid until the next call on t. */
+uint8_t *cr_transport_recv_direct(struct cr_transport *t, size_t *want);
+/* After the caller wrote n (<= want) bytes at that pointer. Returns n or a
+ * negative CR_E_*, and fills *msg as cr_transport_recv() does. */
+int cr_transport_recv_commit(struct cr_transport *t, struct cr_msg *msg, size_t n);
+
 /* Tells the transport the peer closed the connection. Returns
  * CR_E_V2_V1FALLBACK when an initiator never got the peer's key (the caller
  * may reconnect with V1), else 0. */
@@ -87,14 +100,5 @@ int cr_transport_frame(struct cr_transport *t, uint8_t *out, size_t out_cap,
 		       bool *payload_follows);
 /* V2 only: frames a decoy packet (ignore bit set) of len content bytes. */
 int cr_transport_frame_decoy(struct cr_transport *t, uint8_t *out, size_t out_cap, size_t len);
-
-/* Direct receive of a large V1 payload (V1 only; NULL / CR_E_V2_STATE for
- * V2): once a header is parsed and its payload is incomplete, returns where
- * the rest goes and sets *want to the bytes still needed (the buffer is
- * allocated whole, bounded by the 4,000,000-byte limit); NULL with *want 0
- * otherwise. After the caller wrote n <= *want bytes there, commit them:
- * same return and *msg as cr_transport_recv. See cr_v1_decode_direct. */
-uint8_t *cr_transport_recv_direct(struct cr_transport *t, size_t *want);
-int cr_transport_recv_commit(struct cr_transport *t, struct cr_msg *msg, size_t n);
 
 #endif

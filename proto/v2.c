@@ -379,6 +379,36 @@ int cr_v2_recv(struct cr_v2 *s, struct cr_msg *msg, const uint8_t *in, size_t in
 	return (int)done;
 }
 
+uint8_t *cr_v2_recv_direct(struct cr_v2 *s, size_t *want)
+{
+	*want = 0;
+	if (s->err || s->len_have < CR_BIP324_LENGTH_LEN)
+		return NULL;
+	*want = CR_BIP324_HEADER_LEN + s->contents_len + CR_BIP324_TAG_LEN - s->buf_have;
+	return s->buf + s->buf_have;
+}
+
+int cr_v2_recv_commit(struct cr_v2 *s, struct cr_msg *msg, size_t n)
+{
+	size_t want;
+	int err = 0;
+
+	memset(msg, 0, sizeof(*msg));
+	if (s->err)
+		return s->err;
+	if (!cr_v2_recv_direct(s, &want) || n > want || n > INT_MAX)
+		return fail(s, CR_E_V2_STATE);
+	s->buf_have += n;
+	s->received += n;
+	if (n == want)
+		err = open_packet(s, msg, s->buf);
+	if (err) {
+		memset(msg, 0, sizeof(*msg));
+		return fail(s, err);
+	}
+	return (int)n;
+}
+
 bool cr_v2_became_v1(const struct cr_v2 *s, const uint8_t **prefix)
 {
 	if (s->state != ST_V1 || !s->hs)

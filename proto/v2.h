@@ -89,6 +89,14 @@ void cr_v2_trim(struct cr_v2 *s);
  * drop (unknown short id, malformed command, empty contents) is yielded
  * with msg->reject set and a printable stand-in command. */
 int cr_v2_recv(struct cr_v2 *s, struct cr_msg *msg, const uint8_t *in, size_t in_len);
+/* Mid-packet (its length decrypted): where the rest of its ciphertext
+ * goes and how many bytes it still needs, so the caller can receive a large
+ * packet straight into the session's buffer; NULL and *want = 0 otherwise.
+ * The pointer is valid until the next call on s. */
+uint8_t *cr_v2_recv_direct(struct cr_v2 *s, size_t *want);
+/* The caller wrote n (<= want) bytes there. Same return and *msg as
+ * cr_v2_recv (CR_E_V2_STATE when no direct receive was possible). */
+int cr_v2_recv_commit(struct cr_v2 *s, struct cr_msg *msg, size_t n);
 /* True once a responder saw magic || "version\0\0\0\0\0": the 16 bytes it
  * consumed are in prefix (CR_V2_V1_PREFIX_LEN) and nothing was sent. */
 bool cr_v2_became_v1(const struct cr_v2 *s, const uint8_t **prefix);

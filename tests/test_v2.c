@@ -777,6 +777,100 @@ static void test_trim(void)
 	pair_clear(&p);
 }
 
+/* A large message received straight into the transport's buffer through
+ * recv_direct/commit, after its first bytes came through recv (V2 and V1). */
+static void direct_receive(struct end *from, struct end *to, uint32_t len)
+{
+	uint8_t *payload = malloc(len);
+	struct cr_msg m;
+	size_t want;
+
+	rnd_bytes(payload, len);
+	CHECK(cr_transport_recv_direct(to->t, &want) == NULL && want == 0);
+	send_msg(from, "block", payload, len);
+	struct stream *w = &from->wire;
+	size_t first = 30; /* the length/header and a little payload */
+	CHECK_EQ(cr_transport_recv(to->t, &m, w->p + w->off, first), (long)first);
+	w->off += first;
+	int msgs = 0;
+	while (w->off < w->len) {
+		uint8_t *dst = cr_transport_recv_direct(to->t, &want);
+		CHECK(dst != NULL && want == w->len - w->off);
+		if (!dst)
+			break;
+		size_t n = 1 + rnd(70000);
+		if (n > want)
+			n = want;
+		memcpy(dst, w->p + w->off, n);
+		CHECK_EQ(cr_transport_recv_commit(to->t, &m, n), (long)n);
+		w->off += n;
+		if (m.command[0]) {
+			msgs++;
+			CHECK(strcmp(m.command, "block") == 0 && m.len == len);
+			if (m.len == len)
+				CHECK_MEM(m.payload, payload, len);
+		}
+	}
+	CHECK_EQ(msgs, 1);
+	w->off = w->len = 0;
+	from->q_head = from->q_len;
+	free(from->q[from->q_len - 1].payload);
+	CHECK(cr_transport_recv_direct(to->t, &want) == NULL);
+	/* Committing more than asked for is refused. */
+	CHECK(cr_transport_recv_commit(to->t, &m, 1) < 0);
+	free(payload);
+}
+
+static void test_direct_receive(void)
+{
+	struct end a, b, v1a, v1b;
+
+	if (handshake(&a, &b, 10, 20)) {
+		direct_receive(&a, &b, 300000);
+	}
+	end_free(&a);
+	end_free(&b);
+	memset(&v1a, 0, sizeof(v1a));
+	memset(&v1b, 0, sizeof(v1b));
+	v1a.t = malloc(cr_transport_size());
+	v1b.t = malloc(cr_transport_size());
+	CHECK_EQ(cr_transport_init_v1(v1a.t, mainnet), 0);
+	CHECK_EQ(cr_transport_init_v1(v1b.t, mainnet), 0);
+	direct_receive(&v1a, &v1b, 250000);
+	end_free(&v1a);
+	end_free(&v1b);
+}
+
+/* The V1 side of the transport: header-only framing, its refusals, and the
+ * calls that only make sense for V2. */
+static void test_transport_v1(void)
+{
+	struct cr_transport *t = malloc(cr_transport_size());
+	uint8_t hdr[CR_V1_HEADER_SIZE], payload[10] = {1, 2, 3}, want[CR_V1_HEADER_SIZE];
+	const uint8_t *p;
+	bool follows;
+
+	CHECK_EQ(cr_transport_init_v1(t, mainnet), 0);
+	CHECK_EQ(cr_transport_kind(t), CR_TRANSPORT_V1);
+	CHECK(cr_transport_ready(t) && cr_transport_session_id(t) == NULL);
+	CHECK_EQ(cr_transport_pending(t, &p), 0);
+	CHECK_EQ(cr_transport_frame_size(t, "tx", 10), CR_V1_HEADER_SIZE);
+	CHECK_EQ(cr_transport_frame(t, hdr, sizeof(hdr), "tx", payload, 10, &follows), 24);
+	CHECK(follows);
+	cr_v1_encode_header(want, mainnet->magic, "tx", payload, 10);
+	CHECK_MEM(hdr, want, 24);
+	CHECK_EQ(cr_transport_frame(t, hdr, 23, "tx", payload, 10, &follows), CR_E_OVERFLOW);
+	CHECK_EQ(cr_transport_frame(t, hdr, 24, "", payload, 10, &follows), CR_E_V1_COMMAND);
+	CHECK_EQ(cr_transport_frame(t, hdr, 24, "waytoolongcmd", payload, 10, &follows), CR_E_V1_COMMAND);
+	CHECK_EQ(cr_transport_frame(t, hdr, 24, "t\x7f", payload, 10, &follows), CR_E_V1_COMMAND);
+	CHECK_EQ(cr_transport_frame(t, hdr, 24, "tx", payload, CR_V1_MAX_PAYLOAD + 1, &follows),
+		 CR_E_TOOLARGE);
+	CHECK_EQ(cr_transport_frame_decoy(t, hdr, 24, 1), CR_E_V2_STATE);
+	CHECK_EQ(cr_transport_eof(t), 0);
+	cr_transport_clear(t);
+	free(t);
+}
+
 /* Framing is refused before the keys exist; entropy is validated. */
 static void test_states(void)
 {
@@ -822,6 +916,8 @@ int main(int argc, char **argv)
 	RUN(test_rejected_messages);
 	RUN(test_length_limit);
 	RUN(test_trim);
+	RUN(test_direct_receive);
+	RUN(test_transport_v1);
 	cr_secp_free(secp);
 	return check_done();
 }
