@@ -64,6 +64,7 @@ struct lthread {
 	uint64_t sched_sent;
 	unsigned rr;
 	bool holding, done_connecting, stopping;
+	uint64_t hold_end_ns;
 	int pending_closes;
 	struct bu_hist hs_us, rtt_us;
 };
@@ -443,7 +444,8 @@ static void *thread_main(void *arg)
 			}
 		}
 		if (hold_start) {
-			if (now >= hold_start + (uint64_t)(o->duration_s * 1e9))
+			/* Nothing left to hold (e.g. nothing listens): end now. */
+			if (now >= hold_start + (uint64_t)(o->duration_s * 1e9) || !t->ready)
 				break;
 			if (o->msg_rate > 0)
 				rate_sends(t, now, hold_start);
@@ -459,6 +461,7 @@ static void *thread_main(void *arg)
 	}
 	t->holding = false;
 	t->stopping = true;
+	t->hold_end_ns = bu_now_ns();
 	SET(t->hold_sent0, t->msgs_sent - t->hold_sent0); /* now: counts in the window */
 	SET(t->hold_recv0, t->msgs_recv - t->hold_recv0);
 	__atomic_fetch_add(&sh->finished, 1, __ATOMIC_ACQ_REL);
@@ -633,7 +636,11 @@ int load_run(const struct load_opts *o, struct load_result *res)
 			err = th[i].err;
 	}
 	uint64_t hs = __atomic_load_n(&sh.hold_start_ns, __ATOMIC_ACQUIRE);
-	res->hold_s = hs ? o->duration_s : 0;
+	uint64_t hold_end = 0;
+	for (unsigned i = 0; i < n; i++)
+		if (th[i].hold_end_ns > hold_end)
+			hold_end = th[i].hold_end_ns;
+	res->hold_s = hs && hold_end > hs ? (double)(hold_end - hs) / 1e9 : 0;
 	res->threads = n;
 	merge(th, n, res, sh.t_begin_ns);
 	for (unsigned i = 0; i < n; i++)
