@@ -20,6 +20,27 @@ static struct cr_secp *secp; /* created once: contexts are expensive */
 
 static _Alignas(16) uint8_t tbuf[4096];
 
+/* What the responder may send, and when it may call itself ready. */
+static void check_sending(struct cr_transport *t, size_t received, uint8_t mode)
+{
+	const uint8_t *p;
+	size_t n = cr_transport_pending(t, &p);
+	enum cr_transport_kind k = cr_transport_kind(t);
+
+	if (k == CR_TRANSPORT_DETECTING)
+		assert(n == 0 && !cr_transport_ready(t));
+	if (k == CR_TRANSPORT_V1)
+		assert(n == 0 && cr_transport_ready(t) && !cr_transport_session_id(t));
+	if (k == CR_TRANSPORT_V2 && cr_transport_ready(t))
+		assert(received >= 64 && cr_transport_session_id(t));
+	if (n) {
+		(void)(volatile uint8_t)(p[0] ^ p[n - 1]);
+		cr_transport_pending_sent(t, (mode & 0x40) ? 1 : n);
+	}
+	if (mode & 0x20)
+		cr_transport_trim(t);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct cr_v2_entropy ent;
@@ -70,21 +91,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 		off += (size_t)r;
 		received += (size_t)r;
-		const uint8_t *p;
-		size_t n = cr_transport_pending(t, &p);
-		enum cr_transport_kind k = cr_transport_kind(t);
-		if (k == CR_TRANSPORT_DETECTING)
-			assert(n == 0 && !cr_transport_ready(t));
-		if (k == CR_TRANSPORT_V1)
-			assert(n == 0 && cr_transport_ready(t) && !cr_transport_session_id(t));
-		if (k == CR_TRANSPORT_V2 && cr_transport_ready(t))
-			assert(received >= 64 && cr_transport_session_id(t));
-		if (n) {
-			(void)(volatile uint8_t)(p[0] ^ p[n - 1]);
-			cr_transport_pending_sent(t, (mode & 0x40) ? 1 : n);
-		}
-		if (mode & 0x20)
-			cr_transport_trim(t);
+		check_sending(t, received, mode);
 	}
 	assert(cr_transport_eof(t) == 0); /* a responder never falls back */
 	cr_transport_clear(t);

@@ -249,22 +249,30 @@ static size_t take_garbage(struct cr_v2 *s, const uint8_t *in, size_t in_len, in
 	return i;
 }
 
-static int grow(struct cr_v2 *s, size_t need)
+/* Makes buf hold at least want bytes of a packet of total bytes. Small
+ * packets get a power of two (kept and reused up to CR_V2_KEEP_BUFFER);
+ * a large one grows by doubling as its bytes arrive, so three length bytes
+ * alone cannot make a peer cost 4 MB. */
+static int reserve(struct cr_v2 *s, size_t want, size_t total)
 {
-	if (s->release) {
-		/* The last message was large and has been handed out. */
-		buf_free(s);
-	}
-	if (need <= s->buf_cap)
+	size_t cap;
+	uint8_t *p;
+
+	if (want <= s->buf_cap)
 		return 0;
-	size_t cap = need < MIN_BUFFER ? MIN_BUFFER : need;
-	uint8_t *p = malloc(cap);
+	if (total <= CR_V2_KEEP_BUFFER) {
+		for (cap = MIN_BUFFER; cap < want; cap *= 2)
+			;
+	} else {
+		cap = s->buf_cap * 2 > want ? s->buf_cap * 2 : want;
+		if (cap < MIN_BUFFER)
+			cap = MIN_BUFFER;
+		if (cap > total)
+			cap = total;
+	}
+	p = realloc(s->buf, cap);
 	if (!p)
 		return CR_E_NOMEM;
-	if (s->buf) {
-		memcpy(p, s->buf, s->buf_have);
-		free(s->buf);
-	}
 	s->buf = p;
 	s->buf_cap = cap;
 	return 0;
@@ -309,7 +317,7 @@ static int open_packet(struct cr_v2 *s, struct cr_msg *msg, const uint8_t *ct)
 static size_t take_packet(struct cr_v2 *s, struct cr_msg *msg, const uint8_t *in,
 			  size_t in_len, int *err)
 {
-	size_t i = 0, need;
+	size_t i = 0, need, total;
 
 	if (s->len_have < CR_BIP324_LENGTH_LEN) {
 		while (i < in_len && s->len_have < CR_BIP324_LENGTH_LEN)
@@ -321,16 +329,24 @@ static size_t take_packet(struct cr_v2 *s, struct cr_msg *msg, const uint8_t *in
 			*err = CR_E_V2_LENGTH;
 			return i;
 		}
-		*err = grow(s, CR_BIP324_HEADER_LEN + s->contents_len + CR_BIP324_TAG_LEN);
-		if (*err)
-			return i;
+		if (s->release)
+			buf_free(s); /* the last message was large and is handed out */
 	}
-	need = CR_BIP324_HEADER_LEN + s->contents_len + CR_BIP324_TAG_LEN - s->buf_have;
+	total = CR_BIP324_HEADER_LEN + s->contents_len + CR_BIP324_TAG_LEN;
+	need = total - s->buf_have;
 	if (s->buf_have == 0 && in_len - i >= need) {
-		*err = open_packet(s, msg, in + i);
-		return i + need;
+		/* Whole packet at hand: decrypt from the input. */
+		*err = reserve(s, CR_BIP324_HEADER_LEN + s->contents_len, total);
+		if (!*err)
+			*err = open_packet(s, msg, in + i);
+		return *err ? i : i + need;
 	}
 	size_t n = in_len - i < need ? in_len - i : need;
+	if (n == 0)
+		return i;
+	*err = reserve(s, s->buf_have + n, total);
+	if (*err)
+		return i;
 	memcpy(s->buf + s->buf_have, in + i, n);
 	s->buf_have += n;
 	i += n;
@@ -381,10 +397,17 @@ int cr_v2_recv(struct cr_v2 *s, struct cr_msg *msg, const uint8_t *in, size_t in
 
 uint8_t *cr_v2_recv_direct(struct cr_v2 *s, size_t *want)
 {
+	size_t total = CR_BIP324_HEADER_LEN + s->contents_len + CR_BIP324_TAG_LEN;
+
 	*want = 0;
 	if (s->err || s->len_have < CR_BIP324_LENGTH_LEN)
 		return NULL;
-	*want = CR_BIP324_HEADER_LEN + s->contents_len + CR_BIP324_TAG_LEN - s->buf_have;
+	if (s->release && s->buf_have == 0)
+		buf_free(s);
+	/* The caller receives the rest in one go: room for all of it. */
+	if (reserve(s, total, total))
+		return NULL;
+	*want = total - s->buf_have;
 	return s->buf + s->buf_have;
 }
 

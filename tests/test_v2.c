@@ -735,6 +735,19 @@ static void test_length_limit(void)
 	if (m.len == CR_V1_MAX_PAYLOAD)
 		CHECK_MEM(m.payload, payload, CR_V1_MAX_PAYLOAD);
 	free(payload);
+	/* A large packet's buffer grows with the bytes that arrived, not with
+	 * the length the peer declared. */
+	uint8_t *block = calloc(1, 3000000);
+	n = cr_v2_frame(&p.a, big, max + CR_BIP324_OVERHEAD, "block", block, 3000000);
+	free(block);
+	CHECK(n > 3000000);
+	CHECK_EQ(cr_v2_recv(&p.b, &m, big, 100), 100);
+	CHECK(p.b.buf_cap <= 4096);
+	CHECK_EQ(cr_v2_recv(&p.b, &m, big + 100, 100000), 100000);
+	CHECK(p.b.buf_cap <= 2 * 100097 && p.b.buf_cap >= 100097); /* ciphertext after the length */
+	CHECK_EQ(cr_v2_recv(&p.b, &m, big + 100100, (size_t)n - 100100), n - 100100);
+	CHECK(strcmp(m.command, "block") == 0 && m.len == 3000000);
+	CHECK(p.b.buf_cap == (size_t)n - 3); /* never more than the packet */
 	/* n + 1: refused on the length alone (3 bytes suffice). */
 	memset(big, 0, max + 1);
 	long k = cr_bip324_encrypt(&p.a.cipher, big, NULL, 0, big, max + 1, NULL, 0, false);
