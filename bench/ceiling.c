@@ -106,6 +106,8 @@ struct server {
 	pthread_t th;
 	uint64_t echoed, accepted, enobufs;
 	int ready; /* atomic: 1 once the ring is up, or a negative error */
+	uint64_t accept_again_ns; /* accept paused after an error (table full) */
+	uint64_t accept_errors;
 };
 
 static volatile int srv_stop;
@@ -220,6 +222,10 @@ static void *server_main(void *arg)
 		return NULL;
 	s_submit(s, S_ACCEPT, 0, 0, 0);
 	while (!srv_stop) {
+		if (s->accept_again_ns && bu_now_ns() >= s->accept_again_ns) {
+			s->accept_again_ns = 0;
+			s_submit(s, S_ACCEPT, 0, 0, 0);
+		}
 		struct __kernel_timespec ts = {.tv_sec = 0, .tv_nsec = 10000000};
 		struct io_uring_cqe *cqe;
 		io_uring_submit_and_wait_timeout(&s->ring, &cqe, 1, &ts, NULL);
@@ -234,8 +240,14 @@ static void *server_main(void *arg)
 					s->c[cqe->res] = (struct sconn){.open = true, .head = -1, .tail = -1};
 					s_submit(s, S_RECV, (uint32_t)cqe->res, 0, 0);
 				}
-				if (!(cqe->flags & IORING_CQE_F_MORE))
+				if (cqe->res < 0) {
+					/* A full table (-ENFILE) or the like: back off 10 ms
+					 * instead of spinning on re-armed accepts. */
+					s->accept_errors++;
+					s->accept_again_ns = bu_now_ns() + 10000000;
+				} else if (!(cqe->flags & IORING_CQE_F_MORE)) {
 					s_submit(s, S_ACCEPT, 0, 0, 0);
+				}
 				break;
 			case S_RECV: s_on_recv(s, idx, cqe); break;
 			case S_SEND: s_on_send(s, idx, cqe->res); break;

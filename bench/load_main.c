@@ -17,6 +17,7 @@
 
 #include "bench/load_btc.h"
 #include "bench/load_client.h"
+#include "proto/err.h"
 
 static void usage(const char *why)
 {
@@ -121,6 +122,7 @@ int main(int argc, char **argv)
 	o.proto = &proto;
 	o.proto_arg = &a;
 	signal(SIGPIPE, SIG_IGN);
+	load_proto_strerror = cr_strerror;
 	struct load_result res;
 	r = load_run(&o, &res);
 	if (r < 0) {
