@@ -14,7 +14,19 @@
  * `now` (seconds since the epoch) passed to every call; no clock, no globals.
  * Memory is allocated once at cr_addrman_new (the tables bound the number of
  * entries); no call allocates except cr_addrman_save/load/serialize.
- * Not thread-safe: one thread (the coordinator) owns an addrman. */
+ * Not thread-safe: one thread (the coordinator) owns an addrman.
+ *
+ * Where this differs from Core's addrman.cpp, on purpose:
+ * - keyed hashes are SHA-256(key || tag || fields) with one compression per
+ *   hash (Core: SHA256d over the key and fields); same spreads;
+ * - select skips terrible entries (Core may return them) and, after 2 draws
+ *   per bucket without success, scans the entries from a random point so
+ *   it ends even when every entry is terrible;
+ * - a queued collision whose entry is deleted leaves the queue at once
+ *   (ids are reused here; Core's are not);
+ * - ::ffff:a.b.c.d is stored as the IPv4 a.b.c.d;
+ * - the store body keeps every new slot and is refused whole when any slot
+ *   is not where the key puts it (Core re-buckets what does not fit). */
 #ifndef CR_ADDR_ADDRMAN_H
 #define CR_ADDR_ADDRMAN_H
 

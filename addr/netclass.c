@@ -180,11 +180,17 @@ bool cr_addr_is_valid(const struct cr_netaddr *a)
 
 bool cr_addr_is_routable(const struct cr_netaddr *a)
 {
-	return cr_addr_is_valid(a) &&
-	       !(cr_addr_is_rfc1918(a) || cr_addr_is_rfc2544(a) || cr_addr_is_rfc3927(a) ||
-		 cr_addr_is_rfc4862(a) || cr_addr_is_rfc6598(a) || cr_addr_is_rfc5737(a) ||
-		 cr_addr_is_rfc4193(a) || cr_addr_is_rfc4843(a) || cr_addr_is_rfc7343(a) ||
-		 cr_addr_is_local(a) || cr_addr_is_internal(a));
+	if (!cr_addr_is_valid(a))
+		return false;
+	/* Core's list, split by family so each address only pays for the
+	 * ranges that can apply to it. */
+	if (cr_addr_is_ipv4(a))
+		return !(cr_addr_is_rfc1918(a) || cr_addr_is_rfc2544(a) || cr_addr_is_rfc3927(a) ||
+			 cr_addr_is_rfc6598(a) || cr_addr_is_rfc5737(a) || cr_addr_is_local(a));
+	if (cr_addr_is_ipv6(a))
+		return !(cr_addr_is_rfc4862(a) || cr_addr_is_rfc4193(a) || cr_addr_is_rfc4843(a) ||
+			 cr_addr_is_rfc7343(a) || cr_addr_is_local(a) || cr_addr_is_internal(a));
+	return true;
 }
 
 static uint32_t be32(const uint8_t *p)

@@ -17,6 +17,10 @@
 
 #define ACCEPT_BACKOFF_MIN_MS 10
 #define ACCEPT_BACKOFF_MAX_MS 1000
+/* A multishot accept takes every connection in the backlog at once, and
+ * one it cannot install in the fixed-file table is dropped. With fewer free
+ * slots than this, accept one connection at a time instead. */
+#define ACCEPT_SINGLE_BELOW 64
 
 static int open_one(struct cr_engine *e, const struct sockaddr_storage *ss, int *out)
 {
@@ -97,16 +101,21 @@ int cr_listen_open(struct cr_engine *e)
 void cr_accept_arm(struct cr_worker *w, unsigned li)
 {
 	struct cr_listener *l = &w->ls[li];
-	if (l->armed || l->fd < 0 || w->stopping)
+	if (l->armed || l->fd < 0 || w->stopping || w->accept_paused || !w->nfree)
 		return;
 	struct io_uring_sqe *sqe = cr_sqe(&w->ring);
-	io_uring_prep_multishot_accept_direct(sqe, l->fd, NULL, NULL, 0);
+	l->multi = w->nfree > ACCEPT_SINGLE_BELOW;
+	if (l->multi)
+		io_uring_prep_multishot_accept_direct(sqe, l->fd, NULL, NULL, 0);
+	else /* "- 1": liburing adds one to the index it is given */
+		io_uring_prep_accept_direct(sqe, l->fd, NULL, NULL, 0, IORING_FILE_INDEX_ALLOC - 1);
 	io_uring_sqe_set_data64(sqe, cr_ud(OP_ACCEPT, li, 0));
 	l->armed = true;
 }
 
 static void backoff(struct cr_worker *w, unsigned li)
 {
+	CR_STAT_ADD(w, accept_backoffs, 1);
 	struct cr_listener *l = &w->ls[li];
 	l->backoff_ms = l->backoff_ms ? l->backoff_ms * 2 : ACCEPT_BACKOFF_MIN_MS;
 	if (l->backoff_ms > ACCEPT_BACKOFF_MAX_MS)
@@ -129,6 +138,40 @@ static void close_fixed(struct cr_worker *w, int fd)
 	io_uring_prep_close_direct(sqe, (unsigned)fd);
 	sqe->flags |= IOSQE_CQE_SKIP_SUCCESS;
 	io_uring_sqe_set_data64(sqe, cr_ud(OP_CLOSE, 0, 0));
+}
+
+static void cancel_accept(struct cr_worker *w, unsigned li)
+{
+	struct io_uring_sqe *sqe = cr_sqe(&w->ring);
+	io_uring_prep_cancel64(sqe, cr_ud(OP_ACCEPT, li, 0), 0);
+	sqe->flags |= IOSQE_CQE_SKIP_SUCCESS;
+	io_uring_sqe_set_data64(sqe, cr_ud(OP_CANCEL, 0, 0));
+}
+
+static void cancel_accepts(struct cr_worker *w)
+{
+	for (unsigned i = 0; i < w->nls; i++)
+		if (w->ls[i].fd >= 0 && w->ls[i].armed)
+			cancel_accept(w, i);
+}
+
+/* Every slot (and so every fixed-file entry) is taken. An accept now would
+ * take the connection from the kernel and then fail to install it, which
+ * drops it; better leave newcomers in the backlog until a slot frees. */
+void cr_accept_pause(struct cr_worker *w)
+{
+	w->accept_paused = true;
+	cancel_accepts(w);
+}
+
+/* A slot freed (its close is queued ahead of this accept). */
+void cr_accept_resume(struct cr_worker *w)
+{
+	if (!w->accept_paused || w->stopping)
+		return;
+	w->accept_paused = false;
+	for (unsigned i = 0; i < w->nls; i++)
+		cr_accept_arm(w, i);
 }
 
 /* Takes one inbound slot from the coordinator's budget, or refuses. */
@@ -187,6 +230,10 @@ static void accepted(struct cr_worker *w, int fd)
 	}
 	cr_node_open(w, p);
 	cr_recv_arm(w, p);
+	if (w->nfree <= ACCEPT_SINGLE_BELOW)
+		for (unsigned i = 0; i < w->nls; i++)
+			if (w->ls[i].armed && w->ls[i].multi)
+				cancel_accept(w, i); /* re-armed single-shot when it ends */
 }
 
 void cr_accept_complete(struct cr_worker *w, unsigned li, int res, uint32_t flags)
@@ -201,8 +248,12 @@ void cr_accept_complete(struct cr_worker *w, unsigned li, int res, uint32_t flag
 			cr_accept_arm(w, li);
 		return;
 	}
-	if (res == -ECANCELED || w->stopping)
+	if (w->stopping || w->accept_paused)
 		return;
+	if (res == -ECANCELED) { /* switching to single-shot accepts */
+		cr_accept_arm(w, li);
+		return;
+	}
 	if (res != -EAGAIN && res != -EINTR && res != -ECONNABORTED)
 		cr_log(w->e, CR_LOG_WARN, "accept: %s (backing off)", strerror(-res));
 	if (!l->armed)
@@ -230,13 +281,5 @@ void cr_peername_complete(struct cr_worker *w, struct cr_peer *p, int res)
  * with an error completion). */
 void cr_listen_close(struct cr_worker *w)
 {
-	for (unsigned i = 0; i < w->nls; i++) {
-		struct cr_listener *l = &w->ls[i];
-		if (l->fd < 0)
-			continue;
-		struct io_uring_sqe *sqe = cr_sqe(&w->ring);
-		io_uring_prep_cancel64(sqe, cr_ud(OP_ACCEPT, i, 0), 0);
-		sqe->flags |= IOSQE_CQE_SKIP_SUCCESS;
-		io_uring_sqe_set_data64(sqe, cr_ud(OP_CANCEL, 0, 0));
-	}
+	cancel_accepts(w);
 }

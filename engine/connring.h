@@ -117,6 +117,7 @@ struct cr_totals {
 	uint64_t stale_ids;           /* commands that named a stale peer id */
 	uint64_t v1_fallbacks;        /* V2 attempts redone with V1 */
 	uint64_t mailbox_msgs, doorbells;
+	uint64_t accept_backoffs;     /* accept failed (e.g. full table): re-armed after a delay */
 };
 
 struct cr_config {

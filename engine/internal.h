@@ -46,6 +46,7 @@ enum cr_op {
 	OP_TICK,         /* timer wheel */
 	OP_DOORBELL,     /* MSG_RING from another thread */
 	OP_DIRECT_RECV,  /* a large payload straight into place */
+	OP_ABORT,        /* a closing peer's shutdown or cancel (counted in ops) */
 };
 
 static inline uint64_t cr_ud(enum cr_op op, uint32_t idx, uint32_t gen)
@@ -98,7 +99,8 @@ struct cr_wheel {
 	uint64_t start_us;   /* monotonic time of tick 0 */
 	unsigned armed;      /* timers in the wheel */
 	bool tick_pending;   /* an OP_TICK timeout is in flight */
-	struct __kernel_timespec ts;
+	uint64_t armed_tick; /* the tick it fires at */
+	struct __kernel_timespec ts, ts_upd;
 };
 
 /* ---- mailbox ------------------------------------------------------------ */
@@ -250,6 +252,7 @@ struct cr_peer {
 struct cr_listener {
 	int fd;                 /* normal descriptor (SO_REUSEPORT) */
 	bool armed;
+	bool multi;             /* the armed accept is multishot */
 	unsigned backoff_ms;
 	struct __kernel_timespec ts;
 };
@@ -304,6 +307,7 @@ struct cr_worker {
 
 	struct cr_listener ls[CR_MAX_LISTENERS];
 	unsigned nls;
+	bool accept_paused;      /* every slot taken: newcomers wait in the backlog */
 
 	struct cr_wheel wheel;
 
@@ -410,6 +414,7 @@ void cr_timer_set(struct cr_worker *w, struct cr_timer *t, uint64_t due_us);
 void cr_timer_cancel(struct cr_worker *w, struct cr_timer *t);
 void cr_wheel_tick(struct cr_worker *w);
 void cr_wheel_arm(struct cr_worker *w);
+void cr_wheel_wake_soon(struct cr_worker *w);
 
 /* sendq.c */
 struct cr_sbuf *cr_sbuf_new(struct cr_worker *w, size_t cap);
@@ -459,6 +464,8 @@ void cr_accept_complete(struct cr_worker *w, unsigned li, int res, uint32_t flag
 void cr_accept_retry(struct cr_worker *w, unsigned li);
 void cr_peername_complete(struct cr_worker *w, struct cr_peer *p, int res);
 void cr_listen_close(struct cr_worker *w);
+void cr_accept_pause(struct cr_worker *w);
+void cr_accept_resume(struct cr_worker *w);
 
 /* connect.c */
 void cr_connect_start(struct cr_worker *w, struct cr_cmd *c);

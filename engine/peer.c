@@ -36,6 +36,8 @@ struct cr_peer *cr_peer_alloc(struct cr_worker *w)
 	atomic_fetch_add_explicit(&w->npeers, 1, memory_order_relaxed);
 	CR_STAT_ADD(w, peers, 1);
 	cr_peer_publish(w, p);
+	if (!w->nfree)
+		cr_accept_pause(w);
 	return p;
 }
 
@@ -153,14 +155,18 @@ void cr_peer_close(struct cr_worker *w, struct cr_peer *p, enum cr_close_reason 
 		}
 	}
 	if (p->fd >= 0) {
+		/* Both name the descriptor by its fixed index, and the kernel
+		 * runs shutdown on a helper thread, resolving the index only
+		 * then: the slot (and so the index) must not be reused before
+		 * both completed, or they would hit the next peer's socket. */
 		struct io_uring_sqe *sqe = cr_sqe(&w->ring);
 		io_uring_prep_shutdown(sqe, p->fd, SHUT_RDWR);
-		sqe->flags |= IOSQE_FIXED_FILE | IOSQE_CQE_SKIP_SUCCESS;
-		io_uring_sqe_set_data64(sqe, cr_ud(OP_SHUTDOWN, 0, 0));
+		sqe->flags |= IOSQE_FIXED_FILE;
+		io_uring_sqe_set_data64(sqe, cr_ud(OP_ABORT, p->slot, p->gen));
 		sqe = cr_sqe(&w->ring);
 		io_uring_prep_cancel_fd(sqe, p->fd, IORING_ASYNC_CANCEL_ALL | IORING_ASYNC_CANCEL_FD_FIXED);
-		sqe->flags |= IOSQE_CQE_SKIP_SUCCESS;
-		io_uring_sqe_set_data64(sqe, cr_ud(OP_CANCEL, 0, 0));
+		io_uring_sqe_set_data64(sqe, cr_ud(OP_ABORT, p->slot, p->gen));
+		p->ops += 2;
 	}
 	char addr[64];
 	cr_addr_str(&p->addr, addr, sizeof addr);
@@ -206,6 +212,7 @@ static void free_slot(struct cr_worker *w, struct cr_peer *p)
 	w->free_slots[w->nfree++] = p->slot;
 	atomic_fetch_sub_explicit(&w->npeers, 1, memory_order_relaxed);
 	CR_STAT_ADD(w, peers, (uint64_t)-1);
+	cr_accept_resume(w);
 }
 
 /* Frees closing peers whose operations have all completed; the rest wait

@@ -129,6 +129,7 @@ static void peer_cqe(struct cr_worker *w, enum cr_op op, struct io_uring_cqe *cq
 	case OP_CONNECT: cr_connect_complete(w, p, cqe->res); break;
 	case OP_PEERNAME: cr_peername_complete(w, p, cqe->res); break;
 	case OP_DIRECT_RECV: cr_recv_direct_complete(w, p, cqe->res); break;
+	case OP_ABORT: cr_peer_op_done(w, p); break;
 	default: break;
 	}
 }
@@ -153,7 +154,7 @@ static void handle_cqe(struct cr_worker *w, struct io_uring_cqe *cqe)
 		drain_mailbox(w);
 		break;
 	case OP_RECV: case OP_SEND: case OP_SOCKET: case OP_CONNECT:
-	case OP_PEERNAME: case OP_DIRECT_RECV:
+	case OP_PEERNAME: case OP_DIRECT_RECV: case OP_ABORT:
 		peer_cqe(w, op, cqe);
 		break;
 	default:
@@ -172,12 +173,7 @@ static void stop_step(struct cr_worker *w)
 		if (late || (!p->sq_head && !p->send_inflight) || p->state != PS_READY)
 			cr_peer_close(w, p, CR_CLOSE_STOP, NULL);
 	}
-	if (!w->wheel.tick_pending) {
-		/* wake up to check the deadline even with no peer timers */
-		w->wheel.armed++;
-		cr_wheel_arm(w);
-		w->wheel.armed--;
-	}
+	cr_wheel_wake_soon(w); /* check the deadline even with no peer timers */
 	if (atomic_load(&w->npeers) == 0 && !w->closing)
 		w->done = true;
 }
