@@ -3,12 +3,16 @@
 // (group + XXH3) the eviction policy sorts by, the ban check an accept
 // makes with 10,000 single-address bans plus 200 subnet bans (hit and miss),
 // the discouragement filter lookup, and address text parse and format.
+// heap_B/op is the heap each operation cost (jemalloc's thread.allocated):
+// these run on every accept and every gossiped address, so it must be 0.
 // CR_BENCH_QUICK=1 keeps every run short.
 #include <benchmark/benchmark.h>
 
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
+
+#include <jemalloc/jemalloc.h>
 
 extern "C" {
 #include "addr/addrstr.h"
@@ -96,9 +100,32 @@ Fixture &F()
 	return f;
 }
 
+// Bytes this thread has allocated so far (jemalloc, linked into Release).
+uint64_t heap_allocated()
+{
+	uint64_t v = 0;
+	size_t len = sizeof(v);
+	if (mallctl("thread.allocated", &v, &len, nullptr, 0) != 0)
+		return 0;
+	return v;
+}
+
+// Runs after the timed loop: heap bytes per iteration.
+struct HeapCounter {
+	benchmark::State &state;
+	uint64_t before = heap_allocated();
+	explicit HeapCounter(benchmark::State &s) : state(s) {}
+	~HeapCounter()
+	{
+		uint64_t n = state.iterations();
+		state.counters["heap_B/op"] = n ? (double)(heap_allocated() - before) / (double)n : 0;
+	}
+};
+
 void BM_NetgroupIPv4(benchmark::State &state)
 {
 	Fixture &f = F();
+	HeapCounter heap(state);
 	uint8_t g[CR_NETGROUP_MAX];
 	size_t i = 0;
 	for (auto _ : state) {
@@ -110,6 +137,7 @@ void BM_NetgroupIPv4(benchmark::State &state)
 void BM_NetgroupIPv6(benchmark::State &state)
 {
 	Fixture &f = F();
+	HeapCounter heap(state);
 	uint8_t g[CR_NETGROUP_MAX];
 	size_t i = 0;
 	for (auto _ : state) {
@@ -121,6 +149,7 @@ void BM_NetgroupIPv6(benchmark::State &state)
 void BM_NetgroupAsmap(benchmark::State &state)
 {
 	Fixture &f = F();
+	HeapCounter heap(state);
 	uint8_t g[CR_NETGROUP_MAX];
 	size_t i = 0;
 	for (auto _ : state) {
@@ -134,6 +163,7 @@ void BM_NetgroupAsmap(benchmark::State &state)
 void BM_NetgroupKeyed(benchmark::State &state)
 {
 	Fixture &f = F();
+	HeapCounter heap(state);
 	uint8_t g[CR_NETGROUP_MAX];
 	size_t i = 0;
 	uint64_t acc = 0;
@@ -146,6 +176,7 @@ void BM_NetgroupKeyed(benchmark::State &state)
 
 void BM_KeyedOnly(benchmark::State &state)
 {
+	HeapCounter heap(state);
 	uint8_t g[5] = {2, 0x2a, 1, 2, 3};
 	uint64_t acc = 0;
 	for (auto _ : state) {
@@ -158,6 +189,7 @@ void BM_KeyedOnly(benchmark::State &state)
 void BM_BanCheckHit(benchmark::State &state)
 {
 	Fixture &f = F();
+	HeapCounter heap(state);
 	size_t i = 0;
 	int hits = 0;
 	for (auto _ : state)
@@ -169,6 +201,7 @@ void BM_BanCheckHit(benchmark::State &state)
 void BM_BanCheckMiss(benchmark::State &state)
 {
 	Fixture &f = F();
+	HeapCounter heap(state);
 	size_t i = 0;
 	int hits = 0;
 	for (auto _ : state)
@@ -179,6 +212,7 @@ void BM_BanCheckMiss(benchmark::State &state)
 void BM_DiscouragedCheck(benchmark::State &state)
 {
 	Fixture &f = F();
+	HeapCounter heap(state);
 	size_t i = 0;
 	int hits = 0;
 	for (auto _ : state)
@@ -188,6 +222,7 @@ void BM_DiscouragedCheck(benchmark::State &state)
 
 void BM_ParseFormat(benchmark::State &state)
 {
+	HeapCounter heap(state);
 	static const char *in[] = {"203.0.113.7:8333", "[2a01:4f8:c2c:1234::1]:8333",
 				   "pg6mmjiyjmcrsslvykfwnntlaru7p5svn6y2ymmju6nubxndf4pscryd.onion"};
 	size_t lens[3] = {strlen(in[0]), strlen(in[1]), strlen(in[2])};
