@@ -106,6 +106,8 @@ struct server {
 	pthread_t th;
 	uint64_t echoed, accepted, enobufs;
 	int ready; /* atomic: 1 once the ring is up, or a negative error */
+	uint64_t accept_again_ns; /* accept paused after an error (table full) */
+	uint64_t accept_errors;
 };
 
 static volatile int srv_stop;
@@ -220,6 +222,10 @@ static void *server_main(void *arg)
 		return NULL;
 	s_submit(s, S_ACCEPT, 0, 0, 0);
 	while (!srv_stop) {
+		if (s->accept_again_ns && bu_now_ns() >= s->accept_again_ns) {
+			s->accept_again_ns = 0;
+			s_submit(s, S_ACCEPT, 0, 0, 0);
+		}
 		struct __kernel_timespec ts = {.tv_sec = 0, .tv_nsec = 10000000};
 		struct io_uring_cqe *cqe;
 		io_uring_submit_and_wait_timeout(&s->ring, &cqe, 1, &ts, NULL);
@@ -234,8 +240,14 @@ static void *server_main(void *arg)
 					s->c[cqe->res] = (struct sconn){.open = true, .head = -1, .tail = -1};
 					s_submit(s, S_RECV, (uint32_t)cqe->res, 0, 0);
 				}
-				if (!(cqe->flags & IORING_CQE_F_MORE))
+				if (cqe->res < 0) {
+					/* A full table (-ENFILE) or the like: back off 10 ms
+					 * instead of spinning on re-armed accepts. */
+					s->accept_errors++;
+					s->accept_again_ns = bu_now_ns() + 10000000;
+				} else if (!(cqe->flags & IORING_CQE_F_MORE)) {
 					s_submit(s, S_ACCEPT, 0, 0, 0);
+				}
 				break;
 			case S_RECV: s_on_recv(s, idx, cqe); break;
 			case S_SEND: s_on_send(s, idx, cqe->res); break;
@@ -294,6 +306,33 @@ static void server_free(struct server *s)
 	free(s->blen);
 }
 
+/* Listeners on one port (SO_REUSEPORT), one ring thread each; returns once
+ * every ring is up, or -1 after printing why. */
+static int start_servers(struct server *srv, unsigned n, uint16_t *port)
+{
+	unsigned nofile = bu_raise_nofile();
+	unsigned slots = nofile > 256 ? nofile - 128 : nofile / 2;
+	for (unsigned i = 0; i < n; i++) {
+		int r = server_init(&srv[i], port, slots);
+		if (r < 0) {
+			fprintf(stderr, "ceiling: server setup: %s\n", strerror(-r));
+			return -1;
+		}
+	}
+	for (unsigned i = 0; i < n; i++)
+		pthread_create(&srv[i].th, NULL, server_main, &srv[i]);
+	for (unsigned i = 0; i < n; i++) {
+		int st;
+		while ((st = __atomic_load_n(&srv[i].ready, __ATOMIC_ACQUIRE)) == 0)
+			usleep(1000);
+		if (st < 0) {
+			fprintf(stderr, "ceiling: server ring: %s\n", strerror(-st));
+			return -1;
+		}
+	}
+	return 0;
+}
+
 static void usage(void)
 {
 	fprintf(stderr, "usage: ceiling --peers N [--inflight K] [--msg-rate PER_PEER_PER_S] "
@@ -331,28 +370,10 @@ int main(int argc, char **argv)
 	    o.duration_s <= 0 || o.duration_s > 3600 || server_threads == 0 || server_threads > 64)
 		usage();
 	signal(SIGPIPE, SIG_IGN);
-	unsigned nofile = bu_raise_nofile();
-	unsigned slots = nofile > 256 ? nofile - 128 : nofile / 2;
 	struct server *srv = calloc(server_threads, sizeof(*srv));
 	uint16_t port = 0;
-	for (unsigned i = 0; i < server_threads; i++) {
-		int r = server_init(&srv[i], &port, slots);
-		if (r < 0) {
-			fprintf(stderr, "ceiling: server setup: %s\n", strerror(-r));
-			return 1;
-		}
-	}
-	for (unsigned i = 0; i < server_threads; i++)
-		pthread_create(&srv[i].th, NULL, server_main, &srv[i]);
-	for (unsigned i = 0; i < server_threads; i++) {
-		int st;
-		while ((st = __atomic_load_n(&srv[i].ready, __ATOMIC_ACQUIRE)) == 0)
-			usleep(1000);
-		if (st < 0) {
-			fprintf(stderr, "ceiling: server ring: %s\n", strerror(-st));
-			return 1;
-		}
-	}
+	if (!srv || start_servers(srv, server_threads, &port) < 0)
+		return 1;
 	struct sockaddr_in *dst = (struct sockaddr_in *)&o.dst;
 	dst->sin_family = AF_INET;
 	dst->sin_port = htons(port);

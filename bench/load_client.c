@@ -64,6 +64,8 @@ struct lthread {
 	uint64_t sched_sent;
 	unsigned rr;
 	bool holding, done_connecting, stopping;
+	uint64_t hold_end_ns;
+	int first_err;
 	int pending_closes;
 	struct bu_hist hs_us, rtt_us;
 };
@@ -132,8 +134,14 @@ static void flush(struct lthread *t, uint32_t idx)
 
 /* ---- peer lifecycle ---- */
 
-static void kill_peer(struct lthread *t, uint32_t idx, bool is_error)
+/* err: 0 for a normal close, else why (-errno, a protocol's negative code,
+ * or LOAD_ERR_EOF); the first one is kept for the summary. */
+
+static void kill_peer(struct lthread *t, uint32_t idx, int err)
 {
+	bool is_error = err != 0;
+	if (is_error && !t->first_err && t->peers[idx].state != ST_DEAD)
+		t->first_err = err;
 	struct lpeer *p = &t->peers[idx];
 	if (p->state == ST_DEAD || p->state == ST_IDLE)
 		return;
@@ -189,10 +197,13 @@ static void start_peer(struct lthread *t, uint32_t idx, uint64_t now)
 	const struct load_opts *o = t->sh->o;
 	INC(t->started);
 	p->t0_ns = now;
-	if (open_socket(t, idx) < 0) {
+	int r = open_socket(t, idx);
+	if (r < 0) {
 		p->state = ST_DEAD;
 		INC(t->dead);
 		INC(t->errors);
+		if (!t->first_err)
+			t->first_err = r;
 		return;
 	}
 	p->state = ST_CONNECTING;
@@ -236,7 +247,7 @@ static int send_one(struct lthread *t, uint32_t idx, uint64_t now)
 	struct load_sink s = {t, idx};
 	int r = o->proto->peer_send(t->tctx, p->ps, o->msg, now, &s);
 	if (r < 0) {
-		kill_peer(t, idx, true);
+		kill_peer(t, idx, r);
 		return r;
 	}
 	INC(t->msgs_sent);
@@ -273,14 +284,15 @@ static void on_connect(struct lthread *t, uint32_t idx, int res)
 	t->connecting--;
 	if (res < 0) {
 		p->state = ST_HANDSHAKE; /* so kill_peer counts it once */
-		kill_peer(t, idx, true);
+		kill_peer(t, idx, res);
 		return;
 	}
 	p->state = ST_HANDSHAKE;
 	arm_recv(t, idx);
 	struct load_sink s = {t, idx};
-	if (o->proto->peer_start(t->tctx, p->ps, t->first + idx, &s) < 0) {
-		kill_peer(t, idx, true);
+	int r = o->proto->peer_start(t->tctx, p->ps, t->first + idx, &s);
+	if (r < 0) {
+		kill_peer(t, idx, r);
 		return;
 	}
 	flush(t, idx);
@@ -295,8 +307,9 @@ static void on_recv(struct lthread *t, uint32_t idx, const struct io_uring_cqe *
 		unsigned bid = cqe->flags >> IORING_CQE_BUFFER_SHIFT;
 		if (res > 0 && p->state != ST_DEAD) {
 			struct load_sink s = {t, idx};
-			if (o->proto->peer_recv(t->tctx, p->ps, bu_buf(&t->br, bid), (size_t)res, &s) < 0)
-				kill_peer(t, idx, true);
+			int r = o->proto->peer_recv(t->tctx, p->ps, bu_buf(&t->br, bid), (size_t)res, &s);
+			if (r < 0)
+				kill_peer(t, idx, r);
 			else
 				flush(t, idx);
 		}
@@ -310,7 +323,8 @@ static void on_recv(struct lthread *t, uint32_t idx, const struct io_uring_cqe *
 		return;
 	}
 	if (res <= 0) {
-		kill_peer(t, idx, !t->stopping); /* a peer lost before the end is an error */
+		/* A peer lost before the end is an error. */
+		kill_peer(t, idx, t->stopping ? 0 : res == 0 ? LOAD_ERR_EOF : res);
 		return;
 	}
 	if (!(cqe->flags & IORING_CQE_F_MORE))
@@ -324,7 +338,7 @@ static void on_send(struct lthread *t, uint32_t idx, int res)
 	if (p->state == ST_DEAD)
 		return;
 	if (res < 0) {
-		kill_peer(t, idx, true);
+		kill_peer(t, idx, res);
 		return;
 	}
 	p->wire.off += (uint32_t)res;
@@ -443,7 +457,8 @@ static void *thread_main(void *arg)
 			}
 		}
 		if (hold_start) {
-			if (now >= hold_start + (uint64_t)(o->duration_s * 1e9))
+			/* Nothing left to hold (e.g. nothing listens): end now. */
+			if (now >= hold_start + (uint64_t)(o->duration_s * 1e9) || !t->ready)
 				break;
 			if (o->msg_rate > 0)
 				rate_sends(t, now, hold_start);
@@ -459,13 +474,14 @@ static void *thread_main(void *arg)
 	}
 	t->holding = false;
 	t->stopping = true;
+	t->hold_end_ns = bu_now_ns();
 	SET(t->hold_sent0, t->msgs_sent - t->hold_sent0); /* now: counts in the window */
 	SET(t->hold_recv0, t->msgs_recv - t->hold_recv0);
 	__atomic_fetch_add(&sh->finished, 1, __ATOMIC_ACQ_REL);
 	/* Close everything and wait (bounded) for the closes. */
 	for (uint32_t i = 0; i < t->n; i++)
 		if (t->peers[i].state != ST_IDLE && t->peers[i].state != ST_DEAD)
-			kill_peer(t, i, false);
+			kill_peer(t, i, 0);
 	uint64_t end = bu_now_ns() + 2000000000ull;
 	while (t->pending_closes > 0 && bu_now_ns() < end) {
 		struct __kernel_timespec ts = {.tv_sec = 0, .tv_nsec = 10000000};
@@ -521,21 +537,6 @@ static void thread_free(struct lthread *t)
 	free(t->psmem);
 }
 
-long load_rss_kib(int pid)
-{
-	char path[64], line[256];
-	snprintf(path, sizeof(path), "/proc/%d/status", pid);
-	FILE *f = fopen(path, "r");
-	if (!f)
-		return -1;
-	long kib = -1;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "VmRSS: %ld kB", &kib) == 1)
-			break;
-	fclose(f);
-	return kib;
-}
-
 static void live_line(struct lthread *th, unsigned n, uint64_t *last_recv, uint64_t *last_ns)
 {
 	unsigned ready = 0, dead = 0;
@@ -567,6 +568,8 @@ static void merge(struct lthread *th, unsigned n, struct load_result *res, uint6
 		res->errors += t->errors;
 		res->enobufs += t->enobufs;
 		res->send_blocked += t->send_blocked;
+		if (!res->first_error)
+			res->first_error = t->first_err;
 		bu_hist_merge(&res->handshake_us, &t->hs_us);
 		bu_hist_merge(&res->rtt_us, &t->rtt_us);
 		if (t->last_ready_ns > last_ready)
@@ -633,60 +636,15 @@ int load_run(const struct load_opts *o, struct load_result *res)
 			err = th[i].err;
 	}
 	uint64_t hs = __atomic_load_n(&sh.hold_start_ns, __ATOMIC_ACQUIRE);
-	res->hold_s = hs ? o->duration_s : 0;
+	uint64_t hold_end = 0;
+	for (unsigned i = 0; i < n; i++)
+		if (th[i].hold_end_ns > hold_end)
+			hold_end = th[i].hold_end_ns;
+	res->hold_s = hs && hold_end > hs ? (double)(hold_end - hs) / 1e9 : 0;
 	res->threads = n;
 	merge(th, n, res, sh.t_begin_ns);
 	for (unsigned i = 0; i < n; i++)
 		thread_free(&th[i]);
 	free(th);
 	return err;
-}
-
-static double q_ms(const struct bu_hist *h, double q)
-{
-	return (double)bu_hist_quantile(h, q) / 1000.0;
-}
-
-void load_print(const struct load_opts *o, const struct load_result *r, const char *label, bool json)
-{
-	static const char *msgs[] = {"ping", "inv", "blob"};
-	double rate = r->hold_s > 0 ? (double)(o->msg == LOAD_PING ? r->msgs_recv : r->msgs_sent) / r->hold_s : 0;
-	double per_peer = -1;
-	if (r->rss_before_kib >= 0 && r->rss_hold_kib >= 0 && r->peers_established)
-		per_peer = (double)(r->rss_hold_kib - r->rss_before_kib) * 1024.0 / r->peers_established;
-	if (json) {
-		printf("{\"tool\":\"%s\",\"transport\":\"%s\",\"msg\":\"%s\",\"peers_requested\":%u,"
-		       "\"peers_established\":%u,\"threads\":%u,\"connect_s\":%.3f,\"handshakes_per_s\":%.0f,"
-		       "\"handshake_p50_ms\":%.3f,\"handshake_p99_ms\":%.3f,\"duration_s\":%.1f,"
-		       "\"msgs_sent\":%lu,\"msgs_recv\":%lu,\"msgs_per_s\":%.0f,"
-		       "\"rtt_p50_us\":%lu,\"rtt_p99_us\":%lu,\"rtt_p999_us\":%lu,\"errors\":%lu,"
-		       "\"recv_enobufs\":%lu,\"send_blocked\":%lu",
-		       label, o->proto->name, msgs[o->msg], r->peers_requested, r->peers_established,
-		       r->threads, r->connect_s, r->connect_s > 0 ? r->peers_established / r->connect_s : 0,
-		       q_ms(&r->handshake_us, 0.5), q_ms(&r->handshake_us, 0.99), r->hold_s,
-		       (unsigned long)r->msgs_sent, (unsigned long)r->msgs_recv, rate,
-		       (unsigned long)bu_hist_quantile(&r->rtt_us, 0.5),
-		       (unsigned long)bu_hist_quantile(&r->rtt_us, 0.99),
-		       (unsigned long)bu_hist_quantile(&r->rtt_us, 0.999), (unsigned long)r->errors,
-		       (unsigned long)r->enobufs, (unsigned long)r->send_blocked);
-		if (o->rss_pid > 0)
-			printf(",\"pid\":%d,\"rss_before_kib\":%ld,\"rss_kib\":%ld,\"rss_per_peer_bytes\":%.0f",
-			       o->rss_pid, r->rss_before_kib, r->rss_hold_kib, per_peer);
-		printf("}\n");
-		return;
-	}
-	printf("%s: %s %s, %u/%u peers established on %u ring(s) in %.2f s (%.0f handshakes/s), "
-	       "handshake p50 %.2f ms p99 %.2f ms\n",
-	       label, o->proto->name, msgs[o->msg], r->peers_established, r->peers_requested, r->threads,
-	       r->connect_s, r->connect_s > 0 ? r->peers_established / r->connect_s : 0,
-	       q_ms(&r->handshake_us, 0.5), q_ms(&r->handshake_us, 0.99));
-	printf("%s: %.1f s hold: sent %lu, received %lu, %.0f msgs/s, rtt p50 %lu us p99 %lu us "
-	       "p99.9 %lu us, errors %lu\n",
-	       label, r->hold_s, (unsigned long)r->msgs_sent, (unsigned long)r->msgs_recv, rate,
-	       (unsigned long)bu_hist_quantile(&r->rtt_us, 0.5),
-	       (unsigned long)bu_hist_quantile(&r->rtt_us, 0.99),
-	       (unsigned long)bu_hist_quantile(&r->rtt_us, 0.999), (unsigned long)r->errors);
-	if (o->rss_pid > 0)
-		printf("%s: pid %d RSS %ld KiB -> %ld KiB, %.0f bytes per peer\n", label, o->rss_pid,
-		       r->rss_before_kib, r->rss_hold_kib, per_peer);
 }

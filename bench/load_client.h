@@ -85,7 +85,16 @@ struct load_result {
 	uint64_t msgs_sent, msgs_recv; /* in the hold window */
 	uint64_t errors, enobufs, send_blocked;
 	long rss_before_kib, rss_hold_kib; /* -1 when not measured */
+	int first_error; /* why the first failed peer failed (0 = none); see load_strerror */
 };
+
+/* first_error of a peer the other side closed. */
+#define LOAD_ERR_EOF (-100000)
+
+/* Optional: the protocol's own error texts (connring-load: cr_strerror). */
+extern const char *(*load_proto_strerror)(int err);
+/* Readable text for a load_result.first_error. */
+const char *load_strerror(int err);
 
 /* Runs the whole load; fills *res. Returns 0, or a negative error when the
  * load could not even start (rings, memory). */

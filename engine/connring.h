@@ -118,6 +118,7 @@ struct cr_totals {
 	uint64_t v1_fallbacks;        /* V2 attempts redone with V1 */
 	uint64_t mailbox_msgs, doorbells;
 	uint64_t accept_backoffs;     /* accept failed (e.g. full table): re-armed after a delay */
+	uint64_t pool_allocs;         /* worker buffer/segment pools grown with malloc (warm: flat) */
 };
 
 struct cr_config {

@@ -99,7 +99,8 @@ struct cr_wheel {
 	uint64_t start_us;   /* monotonic time of tick 0 */
 	unsigned armed;      /* timers in the wheel */
 	bool tick_pending;   /* an OP_TICK timeout is in flight */
-	struct __kernel_timespec ts;
+	uint64_t armed_tick; /* the tick it fires at */
+	struct __kernel_timespec ts, ts_upd;
 };
 
 /* ---- mailbox ------------------------------------------------------------ */
@@ -413,6 +414,7 @@ void cr_timer_set(struct cr_worker *w, struct cr_timer *t, uint64_t due_us);
 void cr_timer_cancel(struct cr_worker *w, struct cr_timer *t);
 void cr_wheel_tick(struct cr_worker *w);
 void cr_wheel_arm(struct cr_worker *w);
+void cr_wheel_wake_soon(struct cr_worker *w);
 
 /* sendq.c */
 struct cr_sbuf *cr_sbuf_new(struct cr_worker *w, size_t cap);

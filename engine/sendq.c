@@ -25,6 +25,7 @@ struct cr_sbuf *cr_sbuf_new(struct cr_worker *w, size_t cap)
 			b = malloc(sizeof *b + CR_SMALL_BUF);
 			if (!b)
 				return NULL;
+			CR_STAT_ADD(w, pool_allocs, 1);
 		}
 		b->pool = 1;
 		b->cap = CR_SMALL_BUF;
@@ -83,6 +84,7 @@ static struct cr_seg *seg_new(struct cr_worker *w)
 		w->free_segs = s->next;
 		return s;
 	}
+	CR_STAT_ADD(w, pool_allocs, 1);
 	return malloc(sizeof *s);
 }
 
@@ -142,6 +144,39 @@ static void count_sent(struct cr_worker *w, struct cr_peer *p, const char *cmd, 
 	CR_STAT_ADD(w, msgs_sent, 1);
 }
 
+/* Small messages queued back to back share the tail pool buffer: a burst
+ * of pongs costs one buffer and one iovec per ~1 KiB, not one each. The
+ * tail may be part of a send in flight: that send's iovecs were taken
+ * before, and the completion advances by bytes, so growing it is safe.
+ * Returns 0 when appended, -1 when the caller needs a new buffer. */
+static int append_tail(struct cr_worker *w, struct cr_peer *p, const char *cmd,
+		       const uint8_t *payload, size_t len, size_t need)
+{
+	if (!p->sq_head)
+		return -1;
+	struct cr_seg *tail = (struct cr_seg *)p->sq_tail; /* next is the first member */
+	struct cr_sbuf *b = tail->buf;
+	if (!b->pool || b->cap - b->len < need || tail->off + tail->len != b->len ||
+	    atomic_load_explicit(&b->ref, memory_order_relaxed) != 1)
+		return -1;
+	bool follows = false;
+	int n = cr_transport_frame(p->t, b->data + b->len, b->cap - b->len, cmd, payload, len, &follows);
+	if (n < 0)
+		return -1;
+	size_t add = (size_t)n;
+	if (follows && len) {
+		memcpy(b->data + b->len + add, payload, len);
+		add += len;
+	}
+	b->len += add;
+	tail->len += (uint32_t)add;
+	p->sq_bytes += add;
+	cr_update_writable(w, p);
+	cr_mark_dirty(w, p);
+	count_sent(w, p, cmd, add);
+	return 0;
+}
+
 /* Frames and queues one message whose payload is in caller memory. A V1
  * payload is copied next to its header only when it fits a small buffer;
  * a larger one is copied once into its own buffer (callers that want no
@@ -156,6 +191,8 @@ int cr_peer_send_msg(struct cr_worker *w, struct cr_peer *p, const char *cmd,
 	size_t need = cr_transport_frame_size(p->t, cmd, len);
 	if (need < CR_V1_HEADER_SIZE + len)
 		need = CR_V1_HEADER_SIZE + len; /* V1: header, then the payload copy */
+	if (append_tail(w, p, cmd, payload, len, need) == 0)
+		return 0;
 	struct cr_sbuf *b = cr_sbuf_new(w, need);
 	if (!b)
 		return -ENOMEM;

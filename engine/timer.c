@@ -1,7 +1,8 @@
 /* A hashed timer wheel per worker: one timer per peer (its next deadline of
  * any kind), CR_WHEEL_SLOTS slots of CR_TICK_MS each, and one io_uring
- * timeout that is armed only while the wheel holds a timer, so an idle
- * worker sleeps. Setting, cancelling and firing are O(1) per timer; a timer
+ * timeout armed for the next non-empty slot (moved earlier with a timeout
+ * update when a sooner timer arrives), so a worker only wakes when some
+ * timer may be due and sleeps when the wheel is empty. Setting, cancelling and firing are O(1) per timer; a timer
  * further away than one turn stays in its slot until its turn comes. Owner
  * worker thread only. */
 #include <string.h>
@@ -50,18 +51,61 @@ void cr_timer_set(struct cr_worker *w, struct cr_timer *t, uint64_t due_us)
 	cr_wheel_arm(w);
 }
 
-/* Arms the one tick timeout if any timer waits and none is in flight. */
-void cr_wheel_arm(struct cr_worker *w)
+/* The first tick after now_tick whose slot holds a timer (at most one
+ * turn ahead; a timer further away sits in a slot of this turn too). */
+static uint64_t next_tick(const struct cr_wheel *wh)
+{
+	for (uint64_t k = 1; k <= CR_WHEEL_SLOTS; k++) {
+		const struct cr_timer *head = &wh->slots[(wh->now_tick + k) % CR_WHEEL_SLOTS];
+		if (head->next != head)
+			return wh->now_tick + k;
+	}
+	return wh->now_tick + CR_WHEEL_SLOTS;
+}
+
+static void set_ts(const struct cr_wheel *wh, struct __kernel_timespec *ts, uint64_t tick)
+{
+	uint64_t at = wh->start_us + tick * CR_TICK_MS * 1000u, now = cr_now_us();
+	uint64_t d = at > now ? at - now : 1000;
+	ts->tv_sec = (long long)(d / 1000000u);
+	ts->tv_nsec = (long long)(d % 1000000u) * 1000;
+}
+
+/* Arms the one timeout for tick, or moves the armed one earlier. */
+static void arm_at(struct cr_worker *w, uint64_t tick)
 {
 	struct cr_wheel *wh = &w->wheel;
-	if (wh->tick_pending || !wh->armed || w->done)
+	if (wh->tick_pending) {
+		if (tick >= wh->armed_tick)
+			return;
+		set_ts(wh, &wh->ts_upd, tick);
+		struct io_uring_sqe *sqe = cr_sqe(&w->ring);
+		io_uring_prep_timeout_update(sqe, &wh->ts_upd, cr_ud(OP_TICK, 0, 0), 0);
+		sqe->flags |= IOSQE_CQE_SKIP_SUCCESS;
+		io_uring_sqe_set_data64(sqe, cr_ud(OP_CANCEL, 0, 0));
+		wh->armed_tick = tick;
 		return;
-	wh->ts.tv_sec = 0;
-	wh->ts.tv_nsec = CR_TICK_MS * 1000000ll;
+	}
+	set_ts(wh, &wh->ts, tick);
 	struct io_uring_sqe *sqe = cr_sqe(&w->ring);
 	io_uring_prep_timeout(sqe, &wh->ts, 0, 0);
 	io_uring_sqe_set_data64(sqe, cr_ud(OP_TICK, 0, 0));
 	wh->tick_pending = true;
+	wh->armed_tick = tick;
+}
+
+/* Arms the timeout for the next slot with a timer, if any. */
+void cr_wheel_arm(struct cr_worker *w)
+{
+	if (w->wheel.armed && !w->done)
+		arm_at(w, next_tick(&w->wheel));
+}
+
+/* Makes sure the worker wakes within about one tick (the stop sequence). */
+void cr_wheel_wake_soon(struct cr_worker *w)
+{
+	if (!w->done)
+		arm_at(w, w->wheel.now_tick + 2);
 }
 
 /* The peer that embeds a timer (each peer has exactly one). */

@@ -173,12 +173,7 @@ static void stop_step(struct cr_worker *w)
 		if (late || (!p->sq_head && !p->send_inflight) || p->state != PS_READY)
 			cr_peer_close(w, p, CR_CLOSE_STOP, NULL);
 	}
-	if (!w->wheel.tick_pending) {
-		/* wake up to check the deadline even with no peer timers */
-		w->wheel.armed++;
-		cr_wheel_arm(w);
-		w->wheel.armed--;
-	}
+	cr_wheel_wake_soon(w); /* check the deadline even with no peer timers */
 	if (atomic_load(&w->npeers) == 0 && !w->closing)
 		w->done = true;
 }

@@ -765,6 +765,46 @@ static void test_collision_entry_deleted(void)
 	cr_addrman_free(am);
 }
 
+/* Core's chance: x0.66 per failed attempt, x0.01 when tried in the last
+ * 10 minutes. Two tried entries, one penalised: it comes back far less. */
+static void test_select_chance(void)
+{
+	for (int variant = 0; variant < 2; variant++) {
+		struct cr_addrman *am = fresh();
+		struct cr_netaddr src = am_ip4(252, 2, 2, 2), a = am_ip4(250, 1, 1, 1),
+				  b = am_ip4(251, 1, 1, 1), other = am_ip4(249, 1, 1, 1);
+		int64_t t0 = NOW - 86400;
+		CHECK(add1(am, a, 8333, src, NOW - 100));
+		CHECK(add1(am, b, 8333, src, NOW - 100));
+		CHECK(cr_addrman_good(am, &a, 8333, true, t0));
+		CHECK(cr_addrman_good(am, &b, 8333, true, t0));
+		if (variant == 0) {
+			/* 5 counted failures: chance 0.66^5 = 0.125, not terrible. */
+			for (int i = 0; i < 5; i++) {
+				cr_addrman_attempt(am, &a, 8333, true, t0 + 100 + 2 * i);
+				cr_addrman_good(am, &other, 8333, true, t0 + 101 + 2 * i);
+			}
+		} else {
+			/* Tried 5 minutes ago: chance 0.01. */
+			cr_addrman_attempt(am, &a, 8333, false, NOW - 300);
+		}
+		CHECK_AM(am);
+		CHECK(!cr_addrman_is_terrible(am, &a, 8333, NOW));
+		int na = 0, nb = 0;
+		for (int i = 0; i < 4000; i++) {
+			struct cr_peeraddr out;
+			CHECK_EQ(cr_addrman_select(am, &out, NULL, false, 0, NOW, &rng), 0);
+			if (out.na.addr[0] == 250)
+				na++;
+			else
+				nb++;
+		}
+		CHECK(na > 0);
+		CHECK(na * 3 < nb);
+		cr_addrman_free(am);
+	}
+}
+
 int main(void)
 {
 	RUN(test_spread_tried_group);
@@ -787,5 +827,6 @@ int main(void)
 	RUN(test_good_unknown_counts);
 	RUN(test_index_churn);
 	RUN(test_collision_entry_deleted);
+	RUN(test_select_chance);
 	return check_done();
 }

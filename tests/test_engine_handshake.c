@@ -181,11 +181,47 @@ static void test_engine_stale_id(void)
 	pair_free(&pr);
 }
 
+/* The worker's data path allocates nothing per message once warm: 2,000
+ * pings each answered by a pong from the pools. */
+static void test_engine_no_malloc_per_message(void)
+{
+	struct pair pr;
+	if (pair_start(&pr, false, false)) {
+		uint64_t idb = pr.rb.ready_ids[0];
+		struct cr_totals t0, t1;
+		uint8_t nonce[8] = { 1 };
+		struct cr_peer_info ib;
+		for (int i = 0; i < 50; i++) /* warm the pools */
+			CHECK_EQ(cr_send(pr.b, idb, "ping", nonce, 8), 0);
+		CHECK(WAIT_FOR(cr_peer_info(pr.b, idb, &ib) == 0 && row(&ib, "pong") &&
+				       row(&ib, "pong")->msgs_recv >= 51, 5000));
+		/* two rounds: the first grows the pools to the deepest queue a
+		 * burst makes, the second must find everything there */
+		for (int round = 0; round < 2; round++) {
+			cr_engine_totals(pr.a, &t0);
+			for (int i = 0; i < 2000; i++)
+				CHECK_EQ(cr_send(pr.b, idb, "ping", nonce, 8), 0);
+			uint64_t want = 51 + 2000 * (uint64_t)(round + 1);
+			CHECK(WAIT_FOR(cr_peer_info(pr.b, idb, &ib) == 0 &&
+					       row(&ib, "pong")->msgs_recv >= want, 10000));
+			cr_engine_totals(pr.a, &t1);
+			CHECK(t1.msgs_sent - t0.msgs_sent >= 2000);
+			printf("round %d: %llu pool allocations for 2000 pongs\n", round,
+			       (unsigned long long)(t1.pool_allocs - t0.pool_allocs));
+		}
+		/* warm pools: far fewer allocations than messages (small messages
+		 * share buffers, and the pools keep what a burst needed) */
+		CHECK(t1.pool_allocs - t0.pool_allocs <= 2000 / 16);
+	}
+	pair_free(&pr);
+}
+
 int main(void)
 {
 	RUN(test_engine_v1);
 	RUN(test_engine_v2);
 	RUN(test_engine_v1_fallback);
 	RUN(test_engine_stale_id);
+	RUN(test_engine_no_malloc_per_message);
 	return check_done();
 }
