@@ -1,9 +1,12 @@
 /* Inbound connections: each worker owns one SO_REUSEPORT listen socket per
  * bind address (so the kernel spreads newcomers over the workers) with a
  * multishot accept that installs each new socket straight into the ring's
- * fixed-file table. Accept errors such as a full table back off with a
- * growing timeout instead of re-arming at once. The inbound budget is the
- * coordinator's limit; a newcomer over it is refused (closed at once).
+ * fixed-file table. With few free slots left it accepts one connection at a
+ * time, and with none it stops accepting (newcomers wait in the backlog)
+ * until a slot frees, because a connection accepted into a full table is
+ * dropped. Other accept errors back off with a growing timeout instead of
+ * re-arming at once. The inbound budget is the coordinator's limit; a
+ * newcomer over it is refused (closed at once, no callback).
  * cr_listen_open runs on the thread starting the engine; the rest on the
  * owner worker. */
 #include <arpa/inet.h>

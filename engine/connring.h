@@ -254,7 +254,9 @@ int cr_broadcast(struct cr_engine *e, const uint64_t *ids, size_t n,
 int cr_broadcast_buf(struct cr_engine *e, const uint64_t *ids, size_t n,
 		     const char *command, struct cr_msgbuf *b);
 
-/* Closes a peer (on_peer_closed with CR_CLOSE_LOCAL). 0 or -ESTALE. */
+/* Closes a peer (on_peer_closed with CR_CLOSE_LOCAL). 0 or -ESTALE. Called
+ * from a callback on the peer's own worker, on_peer_closed runs before
+ * cr_disconnect returns (nested in that callback). */
 int cr_disconnect(struct cr_engine *e, uint64_t peer);
 
 /* Releases n bytes an on_message callback kept (see on_message). */

@@ -322,8 +322,8 @@ struct cr_worker {
 	uint64_t stop_deadline_us;
 	bool done;
 	struct __kernel_timespec connect_ts;
-	uint8_t rng_state[32];
-	uint64_t rng_ctr;
+	uint8_t rnd[512];        /* getrandom() output not yet used (wiped as used) */
+	unsigned rnd_left;
 
 	struct cr_wstats stats;
 };
@@ -400,6 +400,7 @@ void cr_worker_teardown(struct cr_worker *w);
 struct io_uring_sqe *cr_sqe(struct io_uring *ring);
 void cr_buf_return(struct cr_worker *w, unsigned bid);
 void cr_random(void *out, size_t len);
+void cr_wrandom(struct cr_worker *w, void *out, size_t len);
 
 /* mailbox.c */
 void cr_mailbox_init(struct cr_mailbox *mb, int ring_fd);

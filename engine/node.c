@@ -66,7 +66,7 @@ static int send_version(struct cr_worker *w, struct cr_peer *p)
 	to_version_addr(&v.addr_recv, &p->addr);
 	v.addr_from.services = e->cfg.services; /* Core: CService() with our services */
 	do
-		cr_random(&v.nonce, sizeof v.nonce);
+		cr_wrandom(w, &v.nonce, sizeof v.nonce);
 	while (!v.nonce);
 	v.user_agent_len = (uint16_t)strlen(e->user_agent);
 	memcpy(v.user_agent, e->user_agent, v.user_agent_len);
@@ -121,7 +121,7 @@ static void send_ping(struct cr_worker *w, struct cr_peer *p, uint64_t now)
 {
 	struct cr_ping pg;
 	do
-		cr_random(&pg.nonce, sizeof pg.nonce);
+		cr_wrandom(w, &pg.nonce, sizeof pg.nonce);
 	while (!pg.nonce);
 	uint8_t buf[8];
 	int n = cr_msg_ping_encode(buf, sizeof buf, &pg);

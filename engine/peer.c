@@ -109,16 +109,16 @@ int cr_transport_start(struct cr_worker *w, struct cr_peer *p, bool initiator, b
 		return r;
 	}
 	struct cr_v2_entropy rnd;
-	cr_random(rnd.seckey, sizeof rnd.seckey);
-	cr_random(rnd.ell_rnd, sizeof rnd.ell_rnd);
+	cr_wrandom(w, rnd.seckey, sizeof rnd.seckey);
+	cr_wrandom(w, rnd.ell_rnd, sizeof rnd.ell_rnd);
 	uint16_t g;
-	cr_random(&g, sizeof g);
+	cr_wrandom(w, &g, sizeof g);
 	/* BIP324: 0..4095 bytes of garbage. Short garbage keeps the first
 	 * flight in one packet; its length is still random. */
 	rnd.garbage_len = g % 64;
-	cr_random(rnd.garbage, rnd.garbage_len);
+	cr_wrandom(w, rnd.garbage, rnd.garbage_len);
 	int ret = cr_transport_init_v2(p->t, e->chain, w->secp, initiator, &rnd);
-	memset(&rnd, 0, sizeof rnd);
+	explicit_bzero(&rnd, sizeof rnd); /* our ephemeral secret key */
 	p->t_init = ret == 0;
 	return ret;
 }

@@ -46,6 +46,24 @@ void cr_random(void *out, size_t len)
 	}
 }
 
+/* Kernel randomness drawn 512 bytes at a time: one getrandom() serves
+ * several handshakes (nonces, V2 keys, garbage). Used bytes are wiped. */
+void cr_wrandom(struct cr_worker *w, void *out, size_t len)
+{
+	if (len > sizeof w->rnd) {
+		cr_random(out, len);
+		return;
+	}
+	if (w->rnd_left < len) {
+		cr_random(w->rnd, sizeof w->rnd);
+		w->rnd_left = sizeof w->rnd;
+	}
+	uint8_t *p = w->rnd + (sizeof w->rnd - w->rnd_left);
+	memcpy(out, p, len);
+	explicit_bzero(p, len);
+	w->rnd_left -= (unsigned)len;
+}
+
 void cr_log(struct cr_engine *e, enum cr_log_level lvl, const char *fmt, ...)
 {
 	if (!e->cfg.on_log)
@@ -227,6 +245,8 @@ void cr_worker_teardown(struct cr_worker *w)
 				cr_transport_clear(w->peers[i].t);
 	}
 	cr_pools_free(w);
+	explicit_bzero(w->rnd, sizeof w->rnd);
+	w->rnd_left = 0;
 	if (w->ring_ok) {
 		io_uring_queue_exit(&w->ring);
 		w->ring_ok = false;
