@@ -32,6 +32,9 @@
  * claim beyond that: it is the same argument Core makes for SipHash-keyed
  * CompareNetGroupKeyed, at a fraction of the cost. */
 #include <string.h>
+/* Inlined: the keys are a few bytes, where the call would cost more than
+ * the hash. */
+#define XXH_INLINE_ALL
 #include <xxhash.h>
 
 #include "addr/asmap.h"

@@ -306,6 +306,33 @@ static void server_free(struct server *s)
 	free(s->blen);
 }
 
+/* Listeners on one port (SO_REUSEPORT), one ring thread each; returns once
+ * every ring is up, or -1 after printing why. */
+static int start_servers(struct server *srv, unsigned n, uint16_t *port)
+{
+	unsigned nofile = bu_raise_nofile();
+	unsigned slots = nofile > 256 ? nofile - 128 : nofile / 2;
+	for (unsigned i = 0; i < n; i++) {
+		int r = server_init(&srv[i], port, slots);
+		if (r < 0) {
+			fprintf(stderr, "ceiling: server setup: %s\n", strerror(-r));
+			return -1;
+		}
+	}
+	for (unsigned i = 0; i < n; i++)
+		pthread_create(&srv[i].th, NULL, server_main, &srv[i]);
+	for (unsigned i = 0; i < n; i++) {
+		int st;
+		while ((st = __atomic_load_n(&srv[i].ready, __ATOMIC_ACQUIRE)) == 0)
+			usleep(1000);
+		if (st < 0) {
+			fprintf(stderr, "ceiling: server ring: %s\n", strerror(-st));
+			return -1;
+		}
+	}
+	return 0;
+}
+
 static void usage(void)
 {
 	fprintf(stderr, "usage: ceiling --peers N [--inflight K] [--msg-rate PER_PEER_PER_S] "
@@ -343,28 +370,10 @@ int main(int argc, char **argv)
 	    o.duration_s <= 0 || o.duration_s > 3600 || server_threads == 0 || server_threads > 64)
 		usage();
 	signal(SIGPIPE, SIG_IGN);
-	unsigned nofile = bu_raise_nofile();
-	unsigned slots = nofile > 256 ? nofile - 128 : nofile / 2;
 	struct server *srv = calloc(server_threads, sizeof(*srv));
 	uint16_t port = 0;
-	for (unsigned i = 0; i < server_threads; i++) {
-		int r = server_init(&srv[i], &port, slots);
-		if (r < 0) {
-			fprintf(stderr, "ceiling: server setup: %s\n", strerror(-r));
-			return 1;
-		}
-	}
-	for (unsigned i = 0; i < server_threads; i++)
-		pthread_create(&srv[i].th, NULL, server_main, &srv[i]);
-	for (unsigned i = 0; i < server_threads; i++) {
-		int st;
-		while ((st = __atomic_load_n(&srv[i].ready, __ATOMIC_ACQUIRE)) == 0)
-			usleep(1000);
-		if (st < 0) {
-			fprintf(stderr, "ceiling: server ring: %s\n", strerror(-st));
-			return 1;
-		}
-	}
+	if (!srv || start_servers(srv, server_threads, &port) < 0)
+		return 1;
 	struct sockaddr_in *dst = (struct sockaddr_in *)&o.dst;
 	dst->sin_family = AF_INET;
 	dst->sin_port = htons(port);

@@ -88,6 +88,9 @@ struct load_result {
 	int first_error; /* why the first failed peer failed (0 = none); see load_strerror */
 };
 
+/* first_error of a peer the other side closed. */
+#define LOAD_ERR_EOF (-100000)
+
 /* Optional: the protocol's own error texts (connring-load: cr_strerror). */
 extern const char *(*load_proto_strerror)(int err);
 /* Readable text for a load_result.first_error. */

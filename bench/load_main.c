@@ -44,11 +44,11 @@ static double num(const char *s, const char *what)
 	return v;
 }
 
-int main(int argc, char **argv)
+/* Fills o and a from argv; exits with usage (status 2) on anything wrong. */
+static void parse_args(int argc, char **argv, struct load_opts *op, struct btc_arg *ap, bool *jsonp)
 {
-	struct load_opts o = {.max_connecting = 1024, .msg = LOAD_PING, .inflight = 1, .duration_s = 10,
-			      .connect_grace_s = 20};
-	struct btc_arg a = {.chain = cr_chain_get(CR_CHAIN_MAIN), .mode = BTC_V1, .inv_k = 16};
+	struct load_opts o = *op;
+	struct btc_arg a = *ap;
 	const char *connect = NULL;
 	bool json = false, msg_rate_set = false;
 	static const struct option opts[] = {
@@ -117,6 +117,18 @@ int main(int argc, char **argv)
 	if (o.msg == LOAD_BLOB && o.msg_rate * o.peers > 2000)
 		usage("--msg blob: at most 2000 blobs per second in all (2 GiB/s)");
 	a.dst = o.dst;
+	*op = o;
+	*ap = a;
+	*jsonp = json;
+}
+
+int main(int argc, char **argv)
+{
+	struct load_opts o = {.max_connecting = 1024, .msg = LOAD_PING, .inflight = 1, .duration_s = 10,
+			      .connect_grace_s = 20};
+	struct btc_arg a = {.chain = cr_chain_get(CR_CHAIN_MAIN), .mode = BTC_V1, .inv_k = 16};
+	bool json;
+	parse_args(argc, argv, &o, &a, &json);
 	struct load_proto proto;
 	btc_proto_init(&proto, &a);
 	o.proto = &proto;
@@ -124,7 +136,7 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	load_proto_strerror = cr_strerror;
 	struct load_result res;
-	r = load_run(&o, &res);
+	int r = load_run(&o, &res);
 	if (r < 0) {
 		fprintf(stderr, "connring-load: %s\n", strerror(-r));
 		return 1;
