@@ -86,7 +86,7 @@ static int emit(struct btc_peer *p, struct load_sink *s, const char *cmd, const 
 	int w = cr_transport_frame(p->t, o, room + len, cmd, pl, len, &follows);
 	if (w < 0)
 		return w;
-	if (follows) {
+	if (follows && len) {
 		memcpy(o + w, pl, len);
 		w += (int)len;
 	}

@@ -22,6 +22,10 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #include "proto/chain.h"
 
 #ifndef CR_VERSION
@@ -272,5 +276,9 @@ size_t cr_engine_peers(const struct cr_engine *e, uint64_t *ids, size_t cap);
 /* Short names for the enums, for logs. Any thread. */
 const char *cr_close_reason_str(enum cr_close_reason r);
 const char *cr_conn_type_str(enum cr_conn_type t);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

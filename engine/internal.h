@@ -192,6 +192,7 @@ struct cr_peer {
 	bool in_dirty;           /* on the worker's flush list */
 	bool direct_pending;     /* receiving a large payload straight into place */
 	bool direct_armed;       /* an OP_DIRECT_RECV is in flight */
+	bool no_zc;              /* the kernel copied our zero-copy sends: stop trying */
 	uint32_t direct_got;     /* bytes of the current payload received directly */
 	uint16_t ops;            /* operations in flight (final CQE pending) */
 	uint32_t manual;         /* coordinator's manual index or UINT32_MAX */
