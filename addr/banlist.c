@@ -26,7 +26,11 @@ struct cr_banlist {
 	uint64_t seed;
 	struct entry *e;   /* dense: e[0..n) */
 	size_t n, cap;
-	uint32_t *slot;    /* open addressing, linear probing: entry index + 1, 0 empty */
+	/* Open addressing, linear probing. A slot holds the entry index + 1 in
+	 * its low half (0: empty) and the low 32 bits of the entry's hash in its
+	 * high half, so a probe rejects most non-matching slots, and finds the
+	 * home of an entry, without touching the entry itself. */
+	uint64_t *slot;
 	size_t nslots;     /* power of two, >= 2 * cap */
 	/* For each network the prefix lengths in use (as stored: 255 = 256),
 	 * so a check probes once per length, never per ban. */
@@ -87,7 +91,7 @@ static void use_len(struct cr_banlist *bl, const struct cr_subnet *sn, int delta
 static size_t slot_of(const struct cr_banlist *bl, size_t idx)
 {
 	size_t mask = bl->nslots - 1, i = bl->e[idx].hash & mask;
-	while (bl->slot[i] != idx + 1)
+	while ((uint32_t)bl->slot[i] != idx + 1)
 		i = (i + 1) & mask;
 	return i;
 }
@@ -97,10 +101,12 @@ static long find(const struct cr_banlist *bl, const struct cr_subnet *sn, uint64
 	if (!bl->nslots)
 		return -1;
 	size_t mask = bl->nslots - 1;
-	for (size_t i = h & mask; bl->slot[i]; i = (i + 1) & mask) {
-		const struct entry *x = &bl->e[bl->slot[i] - 1];
+	for (size_t i = h & mask; (uint32_t)bl->slot[i]; i = (i + 1) & mask) {
+		if ((uint32_t)(bl->slot[i] >> 32) != (uint32_t)h)
+			continue;
+		const struct entry *x = &bl->e[(uint32_t)bl->slot[i] - 1];
 		if (x->hash == h && cr_subnet_equal(&x->ban.subnet, sn))
-			return (long)bl->slot[i] - 1;
+			return (long)(uint32_t)bl->slot[i] - 1;
 	}
 	return -1;
 }
@@ -108,9 +114,9 @@ static long find(const struct cr_banlist *bl, const struct cr_subnet *sn, uint64
 static void insert_slot(struct cr_banlist *bl, size_t idx)
 {
 	size_t mask = bl->nslots - 1, i = bl->e[idx].hash & mask;
-	while (bl->slot[i])
+	while ((uint32_t)bl->slot[i])
 		i = (i + 1) & mask;
-	bl->slot[i] = (uint32_t)idx + 1;
+	bl->slot[i] = (uint64_t)(uint32_t)bl->e[idx].hash << 32 | ((uint32_t)idx + 1);
 }
 
 static int grow(struct cr_banlist *bl)
@@ -120,7 +126,7 @@ static int grow(struct cr_banlist *bl)
 	if (!e)
 		return CR_E_NOMEM;
 	bl->e = e;
-	uint32_t *slot = calloc(cap * 2, sizeof(*slot));
+	uint64_t *slot = calloc(cap * 2, sizeof(*slot));
 	if (!slot)
 		return CR_E_NOMEM;
 	free(bl->slot);
@@ -182,9 +188,9 @@ static void remove_at(struct cr_banlist *bl, size_t idx)
 	size_t mask = bl->nslots - 1, i = slot_of(bl, idx), j = i;
 	for (;;) {
 		j = (j + 1) & mask;
-		if (!bl->slot[j])
+		if (!(uint32_t)bl->slot[j])
 			break;
-		size_t home = bl->e[bl->slot[j] - 1].hash & mask;
+		size_t home = (size_t)(bl->slot[j] >> 32) & mask; /* nslots <= 2^32 */
 		/* Move j back into i unless its home lies cyclically in (i, j]. */
 		bool stays = i <= j ? (home > i && home <= j) : (home > i || home <= j);
 		if (!stays) {
@@ -198,7 +204,7 @@ static void remove_at(struct cr_banlist *bl, size_t idx)
 	if (idx != last) {
 		size_t s = slot_of(bl, last);
 		bl->e[idx] = bl->e[last];
-		bl->slot[s] = (uint32_t)idx + 1;
+		bl->slot[s] = (bl->slot[s] & ~(uint64_t)0xffffffffu) | ((uint32_t)idx + 1);
 	}
 	bl->n--;
 }

@@ -24,7 +24,10 @@
 
 /* Atomically replaces path with header(magic, version) + body + checksum.
  * Returns 0 or -errno/CR_E_*; on failure the old file is untouched (the
- * temporary path.new is removed). body may be NULL when body_len is 0. */
+ * temporary path.new is removed). The one exception: when only the final
+ * fsync of the directory fails, the new file is already in place (complete
+ * and synced) and the error says its name may not yet be durable. body may
+ * be NULL when body_len is 0. */
 int cr_store_save(const char *path, uint32_t magic, uint32_t version,
 		  const uint8_t *body, size_t body_len);
 

@@ -45,6 +45,29 @@ static int open_one(struct cr_engine *e, const struct sockaddr_storage *ss, int 
 	return 0;
 }
 
+/* SO_REUSEPORT would let a second daemon share our port and split the
+ * newcomers with us. A plain bind first fails with EADDRINUSE if anyone
+ * holds the address, as bitcoind's "Unable to bind" does. */
+static int probe_free(struct cr_engine *e, const struct sockaddr_storage *ss)
+{
+	int fd = socket(ss->ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	int one = 1;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+	if (ss->ss_family == AF_INET6)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+	socklen_t len = ss->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
+	int ret = bind(fd, (const struct sockaddr *)ss, len) < 0 ? -errno : 0;
+	close(fd);
+	if (ret) {
+		char a[64];
+		cr_addr_str(ss, a, sizeof a);
+		cr_log(e, CR_LOG_ERROR, "unable to bind %s: %s", a, strerror(-ret));
+	}
+	return ret;
+}
+
 static void set_port(struct sockaddr_storage *ss, uint16_t port)
 {
 	if (ss->ss_family == AF_INET)
@@ -77,6 +100,8 @@ int cr_listen_open(struct cr_engine *e)
 			return ret;
 		}
 		bool any_port = get_port(&ss) == 0;
+		if (!any_port && (ret = probe_free(e, &ss)) != 0)
+			return ret;
 		for (unsigned k = 0; k < e->nworkers; k++) {
 			struct cr_worker *w = &e->w[k];
 			if (any_port && e->port)

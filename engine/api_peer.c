@@ -18,7 +18,7 @@
 static struct cr_worker *worker_of(const struct cr_engine *e, uint64_t id)
 {
 	unsigned wi = cr_id_worker(id);
-	if (!e->w || wi >= e->nworkers)
+	if (!e->w || wi >= e->nworkers || e->stopped)
 		return NULL;
 	struct cr_worker *w = &e->w[wi];
 	uint32_t slot = cr_id_slot(id);
@@ -297,6 +297,8 @@ int cr_peer_info(struct cr_engine *e, uint64_t peer, struct cr_peer_info *out)
 size_t cr_engine_peers(const struct cr_engine *e, uint64_t *ids, size_t cap)
 {
 	size_t n = 0;
+	if (!e->started || e->stopped)
+		return 0;
 	for (unsigned wi = 0; wi < e->nworkers && n < cap; wi++) {
 		const struct cr_worker *w = &e->w[wi];
 		if (!w->pub)

@@ -85,9 +85,28 @@ static void test_engine_outbound_spread(void)
 	cr_engine_free(a);
 }
 
+/* A second engine on a port in use fails to start (no silent sharing
+ * through SO_REUSEPORT). */
+static void test_engine_port_in_use(void)
+{
+	struct rec ra, rb;
+	struct cr_config ca, cb;
+	test_config(&ca, &ra, "A", true);
+	test_config(&cb, &rb, "B", true);
+	struct cr_engine *a = NULL, *b = NULL;
+	CHECK_EQ(cr_engine_new(&a, &ca), 0);
+	CHECK_EQ(cr_engine_start(a), 0);
+	snprintf(cb.bind[0], sizeof cb.bind[0], "127.0.0.1:%u", cr_engine_port(a));
+	CHECK_EQ(cr_engine_new(&b, &cb), 0);
+	CHECK_EQ(cr_engine_start(b), -EADDRINUSE);
+	cr_engine_free(b);
+	cr_engine_free(a);
+}
+
 int main(void)
 {
 	RUN(test_engine_addnode_backoff);
 	RUN(test_engine_outbound_spread);
+	RUN(test_engine_port_in_use);
 	return check_done();
 }
