@@ -1,8 +1,9 @@
 /* The BIP324 cipher suite: key schedule, FSChaCha20 for packet lengths,
  * FSChaCha20Poly1305 for packet contents, both rekeying every 224 uses.
  *
- * Pure computation over caller memory (the ciphers allocate their libcrypto
- * contexts once, in cr_bip324_init); no allocation per packet. One thread at
+ * Pure computation over caller memory; the ciphers allocate their libcrypto
+ * contexts once per session (in cr_bip324_init, the AEAD's on its first
+ * packet), never per packet. One thread at
  * a time per struct cr_bip324 (the peer's worker). The handshake state
  * machine around it is proto/v2.h. */
 #ifndef CR_PROTO_BIP324_H

@@ -30,8 +30,8 @@ enum {
 #define VERSION_PACKET_LEN CR_BIP324_OVERHEAD /* empty contents */
 #define MIN_BUFFER 4096
 
-/* Everything only the handshake needs, freed (wiped) once both directions
- * are past it. */
+/* Everything only the handshake needs, freed once both directions are past
+ * it (its secrets, seckey and ell_rnd, are wiped as soon as they are used). */
 struct cr_v2_hs {
 	uint8_t seckey[32];
 	uint8_t ell_rnd[32];

@@ -71,8 +71,9 @@ struct cr_v2 {
 };
 
 /* Starts a session. rnd->garbage_len above CR_V2_GARBAGE_MAX is CR_E_INVAL;
- * the secret key is checked when it is used (CR_E_V2_KEY). Returns 0 or a
- * negative CR_E_* (s is then cleared). chain and secp must outlive s. */
+ * an invalid secret key is CR_E_V2_KEY (from here for an initiator, from
+ * cr_v2_recv once a responder decides for V2). Returns 0 or a negative
+ * CR_E_* (s is then cleared). chain and secp must outlive s. */
 int cr_v2_init(struct cr_v2 *s, const struct cr_chain *chain, const struct cr_secp *secp,
 	       bool initiator, const struct cr_v2_entropy *rnd);
 /* Wipes every key and frees every buffer; s may be initialised again. */
