@@ -136,6 +136,10 @@ static void become_ready(struct cr_worker *w, struct cr_peer *p)
 	struct cr_engine *e = w->e;
 	p->state = PS_READY;
 	cr_peer_publish(w, p);
+	/* a new peer often goes quiet now: keep no receive buffer for it
+	 * (the current message's view is not used after this) */
+	if (!p->direct_pending)
+		cr_transport_trim(p->t);
 	CR_STAT_ADD(w, handshaked, 1);
 	uint64_t now = cr_now_us();
 	p->last_recv_us = p->last_send_us = now;
