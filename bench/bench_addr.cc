@@ -6,13 +6,12 @@
 // heap_B/op is the heap each operation cost (jemalloc's thread.allocated):
 // these run on every accept and every gossiped address, so it must be 0.
 // CR_BENCH_QUICK=1 keeps every run short.
-#include <benchmark/benchmark.h>
+#include "bench_util.h"
 
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
 
-#include <jemalloc/jemalloc.h>
 
 extern "C" {
 #include "addr/addrstr.h"
@@ -100,25 +99,15 @@ Fixture &F()
 	return f;
 }
 
-// Bytes this thread has allocated so far (jemalloc, linked into Release).
-uint64_t heap_allocated()
-{
-	uint64_t v = 0;
-	size_t len = sizeof(v);
-	if (mallctl("thread.allocated", &v, &len, nullptr, 0) != 0)
-		return 0;
-	return v;
-}
-
 // Runs after the timed loop: heap bytes per iteration.
 struct HeapCounter {
 	benchmark::State &state;
-	uint64_t before = heap_allocated();
+	uint64_t before = bench_heap_allocated();
 	explicit HeapCounter(benchmark::State &s) : state(s) {}
 	~HeapCounter()
 	{
 		uint64_t n = state.iterations();
-		state.counters["heap_B/op"] = n ? (double)(heap_allocated() - before) / (double)n : 0;
+		state.counters["heap_B/op"] = n ? (double)(bench_heap_allocated() - before) / (double)n : 0;
 	}
 };
 
@@ -243,8 +232,7 @@ void BM_ParseFormat(benchmark::State &state)
 
 int main(int argc, char **argv)
 {
-	const bool quick = getenv("CR_BENCH_QUICK") != nullptr &&
-			   strcmp(getenv("CR_BENCH_QUICK"), "1") == 0;
+	const bool quick = bench_quick();
 	struct {
 		const char *name;
 		void (*fn)(benchmark::State &);

@@ -6,7 +6,7 @@
 // groups told by random sources, a third of them moved to tried; the
 // "entries" counter says how many it holds. CR_BENCH_QUICK=1 fills 8,192
 // entries instead, so a run takes a few seconds.
-#include <benchmark/benchmark.h>
+#include "bench_util.h"
 
 #include <cstdint>
 #include <cstdlib>
@@ -49,8 +49,7 @@ struct Fixture {
 		if (!am)
 			abort();
 		cr_rng_seed(&rng, 1);
-		const char *quick = getenv("CR_BENCH_QUICK");
-		target = quick && *quick && strcmp(quick, "0") != 0 ? 8192 : 65536;
+		target = bench_quick() ? 8192 : 65536;
 		for (int i = 0; i < 2000000 && cr_addrman_size(am, 0, CR_ADDRMAN_ANY) < target; i++) {
 			cr_peeraddr p;
 			memset(&p, 0, sizeof(p));

@@ -18,7 +18,7 @@
 //                         (one side's CPU: ellswift encode, ECDH, HKDF, setup)
 // At the end a table of the packet rates as a share of raw at each size.
 // CR_BENCH_QUICK=1 shortens every benchmark to a smoke run. Single thread.
-#include <benchmark/benchmark.h>
+#include "bench_util.h"
 
 #include <cstdint>
 #include <cstdio>
@@ -349,24 +349,9 @@ void bm_handshake_responder(benchmark::State &state)
 	state.SetItemsProcessed((int64_t)state.iterations());
 }
 
-class RatioReporter : public benchmark::ConsoleReporter {
+class RatioReporter : public RateReporter {
 public:
-	explicit RatioReporter(OutputOptions opts) : ConsoleReporter(opts) {}
-
-	void ReportRuns(const std::vector<Run> &runs) override
-	{
-		ConsoleReporter::ReportRuns(runs);
-		for (const Run &r : runs) {
-			// With --benchmark_repetitions the median is reported after
-			// the single runs and replaces them; other aggregates are not
-			// rates.
-			if (r.run_type == Run::RT_Aggregate && r.aggregate_name != "median")
-				continue;
-			auto it = r.counters.find("bytes_per_second");
-			if (it != r.counters.end() && !r.error_occurred)
-				rates_[r.run_name.function_name + "/" + r.run_name.args] = it->second.value;
-		}
-	}
+	explicit RatioReporter(OutputOptions opts) : RateReporter(opts) {}
 
 	void Finalize() override
 	{
@@ -385,20 +370,13 @@ public:
 		std::printf("(encrypt and v2_frame as a share of raw_seal, decrypt and v2_recv of raw_open)\n");
 	}
 
-private:
-	double rate(const char *name, const char *size)
-	{
-		auto it = rates_.find(std::string(name) + size);
-		return it == rates_.end() ? 0 : it->second;
-	}
-	std::map<std::string, double> rates_;
 };
 
 } // namespace
 
 int main(int argc, char **argv)
 {
-	quick = std::getenv("CR_BENCH_QUICK") != nullptr && std::getenv("CR_BENCH_QUICK")[0] == '1';
+	quick = bench_quick();
 	const int64_t sizes[] = {32, 1024, 1 << 20};
 	struct {
 		const char *name;

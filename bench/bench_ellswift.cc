@@ -3,7 +3,7 @@
 // one side's whole handshake (key, encode, decode theirs, ECDH, HKDF key
 // schedule). Field and libsecp256k1 primitives are listed beside them so a
 // profile can be read off the table. CR_BENCH_QUICK=1 keeps every run short.
-#include <benchmark/benchmark.h>
+#include "bench_util.h"
 
 #include <cstdint>
 #include <cstdlib>
@@ -248,8 +248,7 @@ void BM_HandshakeInitiator(benchmark::State &state)
 
 int main(int argc, char **argv)
 {
-	const bool quick = getenv("CR_BENCH_QUICK") != nullptr &&
-			   strcmp(getenv("CR_BENCH_QUICK"), "1") == 0;
+	const bool quick = bench_quick();
 	struct {
 		const char *name;
 		void (*fn)(benchmark::State &);

@@ -4,7 +4,8 @@
 // the payload; the ratio decode/SHA256d says what the framing costs. All
 // rates count payload bytes only. Benchmarks:
 //   sha256d/N        cr_sha256d over N bytes
-//   sha256d_inc/N    the same through cr_sha256_init/update/final
+//   sha256d_inc/N    the same through cr_sha256_init/update/final (a check
+//                    that cr_sha256d adds nothing over the context API)
 //   v1_decode/N      one whole message per input: the zero-copy view path
 //   v1_decode_64k/N  the same stream arriving in 64 KiB receives: small
 //                    messages many per input, 1 MiB ones reassembled
@@ -15,7 +16,7 @@
 // 0 on the view and encode paths. At the end a table of decode and encode
 // rates as a share of SHA256d's.
 // CR_BENCH_QUICK=1 shortens every benchmark to a smoke run. Single thread.
-#include <benchmark/benchmark.h>
+#include "bench_util.h"
 
 #include <cstdint>
 #include <cstdio>
@@ -25,7 +26,6 @@
 #include <string>
 #include <vector>
 
-#include <jemalloc/jemalloc.h>
 #include <unistd.h>
 
 extern "C" {
@@ -41,20 +41,9 @@ const uint8_t *magic()
 	return cr_chain_get(CR_CHAIN_MAIN)->magic;
 }
 
-// Bytes this thread has allocated so far (jemalloc, which every Release
-// program links): the heap_B/msg counter shows what framing costs the heap.
-uint64_t heap_allocated()
-{
-	uint64_t v = 0;
-	size_t len = sizeof(v);
-	if (mallctl("thread.allocated", &v, &len, nullptr, 0) != 0)
-		return 0;
-	return v;
-}
-
 void heap_counter(benchmark::State &state, uint64_t before, uint64_t msgs)
 {
-	double per = msgs ? (double)(heap_allocated() - before) / (double)msgs : 0;
+	double per = msgs ? (double)(bench_heap_allocated() - before) / (double)msgs : 0;
 	state.counters["heap_B/msg"] = per;
 }
 
@@ -73,7 +62,7 @@ void bm_sha256d(benchmark::State &state)
 	size_t n = (size_t)state.range(0);
 	std::vector<uint8_t> buf = framed(n);
 	uint8_t out[32];
-	uint64_t heap = heap_allocated();
+	uint64_t heap = bench_heap_allocated();
 	for (auto _ : state) {
 		cr_sha256d(out, buf.data() + CR_V1_HEADER_SIZE, n);
 		benchmark::DoNotOptimize(out);
@@ -82,14 +71,14 @@ void bm_sha256d(benchmark::State &state)
 	state.SetBytesProcessed((int64_t)state.iterations() * (int64_t)n);
 }
 
-// The same hash through the incremental API (what the V1 codec uses; see
-// proto/v1.c on why cr_sha256d is slower for small inputs).
+// The same hash through the incremental API: cr_sha256d must cost no more
+// (OpenSSL 3's one-shot SHA256() used to allocate per call).
 void bm_sha256d_inc(benchmark::State &state)
 {
 	size_t n = (size_t)state.range(0);
 	std::vector<uint8_t> buf = framed(n);
 	uint8_t mid[32], out[32];
-	uint64_t heap = heap_allocated();
+	uint64_t heap = bench_heap_allocated();
 	for (auto _ : state) {
 		struct cr_sha256 h;
 		cr_sha256_init(&h);
@@ -111,7 +100,7 @@ void bm_v1_decode(benchmark::State &state)
 	struct cr_v1_decoder d;
 	struct cr_msg m;
 	cr_v1_decoder_init(&d, magic(), 0);
-	uint64_t heap = heap_allocated();
+	uint64_t heap = bench_heap_allocated();
 	for (auto _ : state) {
 		int r = cr_v1_decode(&d, &m, buf.data(), buf.size());
 		if (r != (int)buf.size() || m.reject)
@@ -137,7 +126,7 @@ void bm_v1_decode_64k(benchmark::State &state)
 	struct cr_v1_decoder d;
 	struct cr_msg m;
 	cr_v1_decoder_init(&d, magic(), 0);
-	uint64_t heap = heap_allocated();
+	uint64_t heap = bench_heap_allocated();
 	for (auto _ : state) {
 		size_t got = 0;
 		for (size_t pos = 0; pos < stream.size(); pos += recv) {
@@ -173,7 +162,7 @@ void bm_v1_decode_direct(benchmark::State &state)
 	struct cr_v1_decoder d;
 	struct cr_msg m;
 	cr_v1_decoder_init(&d, magic(), 0);
-	uint64_t heap = heap_allocated();
+	uint64_t heap = bench_heap_allocated();
 	for (auto _ : state) {
 		size_t first = one.size() < recv ? one.size() : recv;
 		int r = cr_v1_decode(&d, &m, one.data(), first);
@@ -198,7 +187,7 @@ void bm_v1_encode(benchmark::State &state)
 {
 	size_t n = (size_t)state.range(0);
 	std::vector<uint8_t> buf = framed(n);
-	uint64_t heap = heap_allocated();
+	uint64_t heap = bench_heap_allocated();
 	for (auto _ : state) {
 		int r = cr_v1_encode(buf.data(), buf.size(), magic(), "tx", (uint32_t)n);
 		benchmark::DoNotOptimize(r);
@@ -210,19 +199,9 @@ void bm_v1_encode(benchmark::State &state)
 
 // Console output as usual, then each V1 rate as a share of SHA256d's rate
 // at the same size, measured in this same run.
-class RatioReporter : public benchmark::ConsoleReporter {
+class RatioReporter : public RateReporter {
 public:
-	explicit RatioReporter(OutputOptions opts) : ConsoleReporter(opts) {}
-
-	void ReportRuns(const std::vector<Run> &runs) override
-	{
-		ConsoleReporter::ReportRuns(runs);
-		for (const Run &r : runs) {
-			auto it = r.counters.find("bytes_per_second");
-			if (it != r.counters.end() && !r.error_occurred)
-				rates_[r.run_name.function_name + "/" + r.run_name.args] = it->second.value;
-		}
-	}
+	explicit RatioReporter(OutputOptions opts) : RateReporter(opts) {}
 
 	void Finalize() override
 	{
@@ -244,20 +223,13 @@ public:
 		std::printf("(V1 rates as a share of the faster SHA256d baseline at the same size)\n");
 	}
 
-private:
-	double rate(const char *name, const char *size)
-	{
-		auto it = rates_.find(std::string(name) + size);
-		return it == rates_.end() ? 0 : it->second;
-	}
-	std::map<std::string, double> rates_;
 };
 
 } // namespace
 
 int main(int argc, char **argv)
 {
-	bool quick = std::getenv("CR_BENCH_QUICK") != nullptr && std::getenv("CR_BENCH_QUICK")[0] == '1';
+	bool quick = bench_quick();
 	const int64_t sizes[] = {32, 1024, 1 << 20};
 	struct {
 		const char *name;

@@ -20,23 +20,6 @@
 
 static const uint8_t empty_payload[1];
 
-/* SHA256d through the incremental API rather than cr_sha256d(): that one
- * calls OpenSSL 3's one-shot SHA256(), which goes through EVP_Q_digest and
- * fetches and allocates a context per call (about 1 us on a 32-byte
- * payload here, seven times the hash itself, and a malloc per message). */
-static void sha256d(uint8_t out[32], const uint8_t *p, size_t len)
-{
-	struct cr_sha256 h;
-	uint8_t mid[32];
-
-	cr_sha256_init(&h);
-	cr_sha256_update(&h, p, len);
-	cr_sha256_final(&h, mid);
-	cr_sha256_init(&h);
-	cr_sha256_update(&h, mid, sizeof(mid));
-	cr_sha256_final(&h, out);
-}
-
 static void msg_none(struct cr_msg *m)
 {
 	m->command[0] = '\0';
@@ -132,7 +115,7 @@ static void yield(struct cr_msg *m, const uint8_t *hdr, const uint8_t *payload, 
 	const char *cmd = (const char *)hdr + 4;
 	bool valid = cr_v1_command_valid(cmd);
 
-	sha256d(hash, payload, len);
+	cr_sha256d(hash, payload, len);
 	m->payload = len ? payload : empty_payload;
 	m->len = len;
 	if (memcmp(hash, hdr + 20, 4) != 0)
@@ -308,7 +291,7 @@ void cr_v1_encode_header(uint8_t hdr[CR_V1_HEADER_SIZE], const uint8_t magic[4],
 	(void)n;
 	memcpy(hdr, magic, 4);
 	cr_put_le32(hdr + 16, len);
-	sha256d(hash, payload, len);
+	cr_sha256d(hash, payload, len);
 	memcpy(hdr + 20, hash, 4);
 }
 
