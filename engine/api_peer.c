@@ -287,8 +287,18 @@ int cr_peer_info(struct cr_engine *e, uint64_t peer, struct cr_peer_info *out)
 	c->peer = peer;
 	c->waiter = &wt;
 	cr_mailbox_post(e, &w->mb, c);
-	while (!atomic_load_explicit(&wt.done, memory_order_acquire))
-		syscall(SYS_futex, &wt.done, FUTEX_WAIT_PRIVATE, 0, NULL, NULL, 0);
+	/* A worker answers within microseconds; one that has not after a
+	 * second gets its doorbell rung again (and the event logged), so a
+	 * lost wake-up cannot hang the caller. */
+	struct timespec ts = { 1, 0 };
+	while (!atomic_load_explicit(&wt.done, memory_order_acquire)) {
+		long r = syscall(SYS_futex, &wt.done, FUTEX_WAIT_PRIVATE, 0, &ts, NULL, 0);
+		if (r < 0 && errno == ETIMEDOUT && !atomic_load(&wt.done)) {
+			cr_log(e, CR_LOG_WARN, "worker %u did not answer cr_peer_info in 1 s: "
+			       "ringing its doorbell again", w->idx);
+			cr_mailbox_kick(e, &w->mb);
+		}
+	}
 	if (wt.ret)
 		memset(out, 0, sizeof *out);
 	return wt.ret;

@@ -407,6 +407,7 @@ void cr_mailbox_init(struct cr_mailbox *mb, int ring_fd);
 void cr_mailbox_post(struct cr_engine *e, struct cr_mailbox *mb, struct cr_cmd *c);
 struct cr_cmd *cr_mailbox_pop(struct cr_mailbox *mb);
 void cr_mailbox_rearm(struct cr_mailbox *mb);
+void cr_mailbox_kick(struct cr_engine *e, struct cr_mailbox *mb);
 struct cr_cmd *cr_cmd_new(enum cr_cmd_kind kind, size_t nids);
 void cr_cmd_free(struct cr_cmd *c);
 

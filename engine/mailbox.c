@@ -88,6 +88,14 @@ void cr_mailbox_post(struct cr_engine *e, struct cr_mailbox *mb, struct cr_cmd *
 	}
 }
 
+/* Rings the doorbell even if one is supposedly on its way: a waiting
+ * caller's safety net (an extra doorbell only costs an empty drain). */
+void cr_mailbox_kick(struct cr_engine *e, struct cr_mailbox *mb)
+{
+	atomic_store(&mb->rung, 1);
+	ring_bell(e, mb);
+}
+
 /* Called by the consumer on each doorbell, before draining. */
 void cr_mailbox_rearm(struct cr_mailbox *mb)
 {

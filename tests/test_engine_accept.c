@@ -42,6 +42,7 @@ static void test_engine_accept_table_full(void)
 
 int main(void)
 {
+	test_watchdog();
 	RUN(test_engine_accept_table_full);
 	return check_done();
 }

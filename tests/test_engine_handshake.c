@@ -218,6 +218,7 @@ static void test_engine_no_malloc_per_message(void)
 
 int main(void)
 {
+	test_watchdog();
 	RUN(test_engine_v1);
 	RUN(test_engine_v2);
 	RUN(test_engine_v1_fallback);

@@ -289,6 +289,7 @@ static void test_engine_stop_in_flight(void)
 
 int main(void)
 {
+	test_watchdog();
 	RUN(test_engine_inbound_full);
 	RUN(test_engine_flood_pause);
 	RUN(test_engine_backpressure);

@@ -105,6 +105,7 @@ static void test_engine_port_in_use(void)
 
 int main(void)
 {
+	test_watchdog();
 	RUN(test_engine_addnode_backoff);
 	RUN(test_engine_outbound_spread);
 	RUN(test_engine_port_in_use);

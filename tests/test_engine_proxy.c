@@ -114,6 +114,7 @@ static void test_engine_socks5(void)
 
 int main(void)
 {
+	test_watchdog();
 	RUN(test_engine_socks5);
 	return check_done();
 }

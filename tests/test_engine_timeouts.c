@@ -276,6 +276,7 @@ static void test_engine_v2_tag_corruption(void)
 
 int main(void)
 {
+	test_watchdog();
 	RUN(test_engine_connect_timeout);
 	RUN(test_engine_ping_timeout);
 	RUN(test_engine_inactivity_timeout);
