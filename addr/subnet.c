@@ -35,8 +35,11 @@ int cr_subnet_init(struct cr_subnet *sn, const struct cr_netaddr *a, unsigned pr
 	normalize(&sn->net, a);
 	if (prefix > sn->net.len * 8u ||
 	    (sn->net.net != CR_NET_IPV4 && sn->net.net != CR_NET_IPV6 &&
-	     sn->net.net != CR_NET_CJDNS && prefix != sn->net.len * 8u)) {
-		/* Tor and I2P addresses are keys, not routing prefixes. */
+	     sn->net.net != CR_NET_CJDNS && prefix != sn->net.len * 8u) ||
+	    (sn->net.net == CR_NET_CJDNS && prefix < 8)) {
+		/* Tor and I2P addresses are keys, not routing prefixes. A CJDNS
+		 * prefix shorter than fc00::/8 would reach outside CJDNS (and
+		 * mask its network address into one that is not CJDNS). */
 		memset(sn, 0, sizeof(*sn));
 		return CR_E_ADDR_SUBNET;
 	}

@@ -343,6 +343,9 @@ static void test_subnet(void)
 	CHECK_EQ(cr_subnet_parse(&sn, "1.2.3.0/32", 10, 0), 0);
 	CHECK_EQ(cr_subnet_parse(&sn, "::/129", 6, 0), CR_E_ADDR_SUBNET);
 	CHECK_EQ(cr_subnet_parse(&sn, "::/128", 6, 0), 0);
+	CHECK_EQ(cr_subnet_parse(&sn, "fc32::/8", 8, CR_ADDRSTR_CJDNS), 0);
+	CHECK_EQ(cr_subnet_parse(&sn, "fc32::/7", 8, CR_ADDRSTR_CJDNS), CR_E_ADDR_SUBNET);
+	CHECK_EQ(cr_subnet_parse(&sn, "fc32::/1", 8, CR_ADDRSTR_CJDNS), CR_E_ADDR_SUBNET); /* fuzz find */
 	CHECK_EQ(cr_subnet_parse(&sn, "1.2.3.0/255.0.255.0", 19, 0), CR_E_ADDR_SUBNET);
 	CHECK_EQ(cr_subnet_parse(&sn, "1.2.3.0/ffff::", 14, 0), CR_E_ADDR_SUBNET);
 	CHECK_EQ(cr_subnet_parse(&sn, "1.2.3.0/", 8, 0), CR_E_ADDR_SUBNET);
