@@ -6,7 +6,7 @@
 // heap_B/op is the heap each operation cost (jemalloc's thread.allocated):
 // these run on every accept and every gossiped address, so it must be 0.
 // CR_BENCH_QUICK=1 keeps every run short.
-#include "bench_util.h"
+#include "gbench_util.h"
 
 #include <cstdint>
 #include <cstdlib>

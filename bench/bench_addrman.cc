@@ -6,7 +6,7 @@
 // groups told by random sources, a third of them moved to tried; the
 // "entries" counter says how many it holds. CR_BENCH_QUICK=1 fills 8,192
 // entries instead, so a run takes a few seconds.
-#include "bench_util.h"
+#include "gbench_util.h"
 
 #include <cstdint>
 #include <cstdlib>

@@ -18,7 +18,7 @@
 //                         (one side's CPU: ellswift encode, ECDH, HKDF, setup)
 // At the end a table of the packet rates as a share of raw at each size.
 // CR_BENCH_QUICK=1 shortens every benchmark to a smoke run. Single thread.
-#include "bench_util.h"
+#include "gbench_util.h"
 
 #include <cstdint>
 #include <cstdio>

@@ -3,7 +3,7 @@
 // one side's whole handshake (key, encode, decode theirs, ECDH, HKDF key
 // schedule). Field and libsecp256k1 primitives are listed beside them so a
 // profile can be read off the table. CR_BENCH_QUICK=1 keeps every run short.
-#include "bench_util.h"
+#include "gbench_util.h"
 
 #include <cstdint>
 #include <cstdlib>

@@ -5,7 +5,7 @@
 //   This is how the default zc_threshold_bytes was chosen.
 // - PingPong/peers: the engine answering pings (pong from its pools).
 // CR_BENCH_QUICK=1 keeps it to a few peers; CR_BENCH_PEERS=N overrides.
-#include <benchmark/benchmark.h>
+#include "gbench_util.h"
 
 #include <atomic>
 #include <chrono>
@@ -57,7 +57,7 @@ int peers_default(int full)
 {
 	if (const char *p = getenv("CR_BENCH_PEERS"))
 		return atoi(p);
-	return getenv("CR_BENCH_QUICK") ? 8 : full;
+	return bench_quick() ? 8 : full;
 }
 
 struct Pair {

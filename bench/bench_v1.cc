@@ -16,7 +16,7 @@
 // 0 on the view and encode paths. At the end a table of decode and encode
 // rates as a share of SHA256d's.
 // CR_BENCH_QUICK=1 shortens every benchmark to a smoke run. Single thread.
-#include "bench_util.h"
+#include "gbench_util.h"
 
 #include <cstdint>
 #include <cstdio>

@@ -1,4 +1,5 @@
-// Helpers shared by the Google Benchmark programs in bench/.
+// Helpers shared by the Google Benchmark programs in bench/ (the io_uring
+// load tools have their own, benchutil.h).
 //
 // bench_quick(): CR_BENCH_QUICK=1 (set by scripts/test) asks for a smoke run.
 // bench_heap_allocated(): bytes this thread has allocated so far, from
@@ -6,8 +7,8 @@
 // RateReporter: console output as usual, plus every run's bytes_per_second
 // kept by "name/arg" so Finalize() can print one figure as a share of a
 // baseline measured in the same run (medians win when repetitions are on).
-#ifndef CR_BENCH_UTIL_H
-#define CR_BENCH_UTIL_H
+#ifndef CR_BENCH_GBENCH_UTIL_H
+#define CR_BENCH_GBENCH_UTIL_H
 
 #include <benchmark/benchmark.h>
 
