@@ -159,14 +159,23 @@ void cr_peer_close(struct cr_worker *w, struct cr_peer *p, enum cr_close_reason 
 		 * runs shutdown on a helper thread, resolving the index only
 		 * then: the slot (and so the index) must not be reused before
 		 * both completed, or they would hit the next peer's socket. */
+		/* A cancel by descriptor walks every pending request of the
+		 * ring, so one per close makes a disconnect storm quadratic in
+		 * the peer count. A peer with nothing in flight (typically one
+		 * that closed on its own: its recv ended) needs only the
+		 * shutdown. */
+		bool inflight = p->recv_armed || p->direct_armed || p->send_inflight || p->ops;
 		struct io_uring_sqe *sqe = cr_sqe(&w->ring);
 		io_uring_prep_shutdown(sqe, p->fd, SHUT_RDWR);
 		sqe->flags |= IOSQE_FIXED_FILE;
 		io_uring_sqe_set_data64(sqe, cr_ud(OP_ABORT, p->slot, p->gen));
-		sqe = cr_sqe(&w->ring);
-		io_uring_prep_cancel_fd(sqe, p->fd, IORING_ASYNC_CANCEL_ALL | IORING_ASYNC_CANCEL_FD_FIXED);
-		io_uring_sqe_set_data64(sqe, cr_ud(OP_ABORT, p->slot, p->gen));
-		p->ops += 2;
+		p->ops++;
+		if (inflight) {
+			sqe = cr_sqe(&w->ring);
+			io_uring_prep_cancel_fd(sqe, p->fd, IORING_ASYNC_CANCEL_ALL | IORING_ASYNC_CANCEL_FD_FIXED);
+			io_uring_sqe_set_data64(sqe, cr_ud(OP_ABORT, p->slot, p->gen));
+			p->ops++;
+		}
 	}
 	char addr[64];
 	cr_addr_str(&p->addr, addr, sizeof addr);
