@@ -77,10 +77,12 @@ int cr_aead_keystream(struct cr_aead *a, const uint8_t nonce[12], uint8_t *out, 
 /* A keyless cipher workspace: one ChaCha20 and one ChaCha20-Poly1305 EVP
  * context that take the key on every call. A thread that holds many keys
  * but uses one at a time (a worker's BIP324 sessions) keeps one workspace
- * instead of four libcrypto contexts (about 3.4 KB) per session; keying
- * rides on the nonce setup each call already does, so it costs nothing
- * measurable. One thread at a time per workspace. The contexts keep the
- * last key used until the next call or cr_cipher_ws_wipe(). */
+ * instead of four libcrypto contexts (about 3.4 KB) per session. Keying
+ * rides on the nonce setup each call does anyway and is skipped when the
+ * context already holds that key (about 40 ns saved on consecutive calls
+ * under one key). One thread at a time per workspace. The workspace keeps
+ * the last key used in each context (and a copy, to compare) until another
+ * key replaces it or cr_cipher_ws_wipe(). */
 struct cr_cipher_ws;
 struct cr_cipher_ws *cr_cipher_ws_new(void);
 void cr_cipher_ws_free(struct cr_cipher_ws *w);

@@ -420,7 +420,7 @@ int cr_v2_recv(struct cr_v2 *s, struct cr_msg *msg, const uint8_t *in, size_t in
 		}
 		done += n;
 	}
-	s->received += done;
+	s->got_bytes |= done > 0;
 	if (err) {
 		memset(msg, 0, sizeof(*msg));
 		return fail(s, err);
@@ -455,7 +455,7 @@ int cr_v2_recv_commit(struct cr_v2 *s, struct cr_msg *msg, size_t n)
 	if (!cr_v2_recv_direct(s, &want) || n > want || n > INT_MAX)
 		return fail(s, CR_E_V2_STATE);
 	s->buf_have += n;
-	s->received += n;
+	s->got_bytes |= n > 0;
 	if (n == want)
 		err = open_packet(s, msg, s->buf);
 	if (err) {
@@ -481,7 +481,7 @@ bool cr_v2_detecting(const struct cr_v2 *s)
 
 int cr_v2_eof(const struct cr_v2 *s)
 {
-	if (s->initiator && s->state == ST_KEY && s->received == 0)
+	if (s->initiator && s->state == ST_KEY && !s->got_bytes)
 		return CR_E_V2_V1FALLBACK;
 	return 0;
 }

@@ -55,7 +55,6 @@ struct cr_v2 {
 	const struct cr_secp *secp;
 	struct cr_v2_hs *hs;
 	uint8_t *buf;         /* ciphertext, then header || contents */
-	uint64_t received;    /* bytes fed so far (for the V1 fallback rule) */
 	int err;              /* sticky fatal error, or 0 */
 	/* packet being received */
 	uint32_t contents_len;
@@ -68,9 +67,10 @@ struct cr_v2 {
 	bool keys;            /* cipher holds derived keys */
 	bool aad_pending;     /* next packet authenticates the peer's garbage */
 	bool release;         /* buf served the last message and is too big to keep */
-	/* Packed so that a peer slot (proto/transport.h) stays within 512
-	 * bytes: the cipher holds four keys inline instead of four libcrypto
-	 * contexts on the heap. */
+	bool got_bytes;       /* any byte received (for the V1 fallback rule) */
+	/* Packed so that a transport (proto/transport.h) stays within 512
+	 * bytes, one peer slot: the cipher holds four keys inline instead of
+	 * four libcrypto contexts on the heap. */
 	struct cr_bip324 cipher;
 };
 
