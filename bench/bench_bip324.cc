@@ -16,6 +16,8 @@
 //                         complete handshakes, both sides' CPU)
 //   handshake_responder   the responder alone against a recorded initiator
 //                         (one side's CPU: ellswift encode, ECDH, HKDF, setup)
+//   idle_session_heap     heap bytes an idle handshaked V2 session holds
+//                         beyond its transport slot, before and after trim
 // At the end a table of the packet rates as a share of raw at each size.
 // CR_BENCH_QUICK=1 shortens every benchmark to a smoke run. Single thread.
 #include "gbench_util.h"
@@ -349,6 +351,76 @@ void bm_handshake_responder(benchmark::State &state)
 	state.SetItemsProcessed((int64_t)state.iterations());
 }
 
+// Heap bytes this thread holds now (allocated minus freed), from jemalloc.
+int64_t heap_live()
+{
+	uint64_t a = 0, d = 0;
+	size_t len = sizeof(a);
+	mallctl("thread.allocated", &a, &len, nullptr, 0);
+	len = sizeof(d);
+	mallctl("thread.deallocated", &d, &len, nullptr, 0);
+	return (int64_t)(a - d);
+}
+
+// Sends one 8-byte message from one endpoint to the other; false on error.
+bool one_msg(struct cr_transport *from, struct cr_transport *to, const char *cmd)
+{
+	uint8_t pkt[64], nonce[8] = {1};
+	bool follows;
+	int n = cr_transport_frame(from, pkt, sizeof(pkt), cmd, nonce, sizeof(nonce), &follows);
+	struct cr_msg m;
+	return n > 0 && cr_transport_recv(to, &m, pkt, (size_t)n) == n && m.len == sizeof(nonce);
+}
+
+// What an idle handshaked V2 peer costs on the heap beyond its transport
+// slot (cr_transport_size() bytes, reported as slot_B): K initiator and
+// responder pairs through proto/transport.h, each after the handshake and
+// a ping/pong both ways (heap_B_per_session), then after cr_transport_trim
+// (trimmed_B_per_session). Items = sessions set up.
+void bm_idle_session_heap(benchmark::State &state)
+{
+	const size_t k = quick ? 50 : 1000;
+	uint8_t seed[32] = {11};
+	struct cr_secp *secp = cr_secp_new(seed);
+	static struct cr_v2_entropy ei, er;
+	std::vector<endpoint> ini(k), res(k);
+	uint64_t s = 7;
+	double busy = 0, idle = 0;
+	for (auto _ : state) {
+		int64_t base = heap_live();
+		bool ok = true;
+		for (size_t j = 0; j < k; j++) {
+			fresh_entropy(&ei, &s, (uint16_t)(j % 64));
+			fresh_entropy(&er, &s, (uint16_t)(j % 64));
+			cr_transport_init_v2(ini[j].get(), cr_chain_get(CR_CHAIN_MAIN), secp, true, &ei);
+			cr_transport_init_v2(res[j].get(), cr_chain_get(CR_CHAIN_MAIN), secp, false, &er);
+			ok &= move_all(ini[j].get(), res[j].get()) && move_all(res[j].get(), ini[j].get()) &&
+			      move_all(ini[j].get(), res[j].get());
+			ok &= one_msg(res[j].get(), ini[j].get(), "ping") &&
+			      one_msg(ini[j].get(), res[j].get(), "pong") &&
+			      one_msg(ini[j].get(), res[j].get(), "ping") &&
+			      one_msg(res[j].get(), ini[j].get(), "pong");
+		}
+		busy = (double)(heap_live() - base) / (double)(2 * k);
+		for (size_t j = 0; j < k; j++) {
+			cr_transport_trim(ini[j].get());
+			cr_transport_trim(res[j].get());
+		}
+		idle = (double)(heap_live() - base) / (double)(2 * k);
+		for (size_t j = 0; j < k; j++) {
+			cr_transport_clear(ini[j].get());
+			cr_transport_clear(res[j].get());
+		}
+		if (!ok)
+			state.SkipWithError("session setup failed");
+	}
+	cr_secp_free(secp);
+	state.counters["heap_B_per_session"] = busy;
+	state.counters["trimmed_B_per_session"] = idle;
+	state.counters["slot_B"] = (double)cr_transport_size();
+	state.SetItemsProcessed((int64_t)(state.iterations() * 2 * k));
+}
+
 class RatioReporter : public RateReporter {
 public:
 	explicit RatioReporter(OutputOptions opts) : RateReporter(opts) {}
@@ -401,6 +473,7 @@ int main(int argc, char **argv)
 			  benchmark::RegisterBenchmark("handshake_responder", bm_handshake_responder)})
 		if (quick)
 			reg->MinTime(0.01);
+	benchmark::RegisterBenchmark("idle_session_heap", bm_idle_session_heap)->Iterations(quick ? 1 : 3);
 	benchmark::Initialize(&argc, argv);
 	RatioReporter reporter(isatty(STDOUT_FILENO) ? benchmark::ConsoleReporter::OO_Defaults
 						     : benchmark::ConsoleReporter::OO_Tabular);

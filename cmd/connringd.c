@@ -11,10 +11,12 @@
 #include <inttypes.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -23,36 +25,83 @@
 #include "cmd/conf.h"
 #include "engine/connring.h"
 
+/* Connect and disconnect lines (several per peer) go into stdio's buffers
+ * and reach the file within LOG_FLUSH_MS: a write() per line costs a
+ * connection storm more than the handshake itself. Every other line (start,
+ * stop, stats, warnings, errors) is flushed at once, and exit flushes all. */
+#define LOG_FLUSH_MS 100
+#define LOG_BUF_BYTES (64 * 1024)
+
 struct daemon {
 	struct cr_dopts o;
 	FILE *logf;
 	bool debug;
+	atomic_bool unflushed; /* buffered lines wait for the main thread */
+	int wake_fd;           /* eventfd: the first buffered line wakes it */
 	struct cr_engine *e;
 };
 
-static void vlog_line(struct daemon *d, const char *fmt, va_list ap)
+/* "YYYY-MM-DDTHH:MM:SS" of sec, formatted once per second per thread. */
+static const char *stamp_of(time_t sec)
+{
+	static _Thread_local time_t cached = (time_t)-1;
+	static _Thread_local char stamp[32];
+	if (sec != cached) {
+		struct tm tm;
+		gmtime_r(&sec, &tm);
+		strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", &tm);
+		cached = sec;
+	}
+	return stamp;
+}
+
+static void vlog_line(struct daemon *d, bool bulk, const char *fmt, va_list ap)
 {
 	char msg[1024];
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
-	struct tm tm;
-	gmtime_r(&ts.tv_sec, &tm);
-	char stamp[32];
-	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", &tm);
+	const char *stamp = stamp_of(ts.tv_sec);
 	/* One fprintf per line: stdio locks the stream, lines never interleave. */
 	fprintf(stderr, "%s.%03ldZ %s\n", stamp, ts.tv_nsec / 1000000, msg);
-	if (d->logf) {
+	if (d->logf)
 		fprintf(d->logf, "%s.%03ldZ %s\n", stamp, ts.tv_nsec / 1000000, msg);
-		fflush(d->logf);
+	if (bulk) {
+		/* one wake-up per flush interval, not per line */
+		if (!atomic_exchange(&d->unflushed, true) && d->wake_fd >= 0) {
+			uint64_t one = 1;
+			if (write(d->wake_fd, &one, sizeof(one)) < 0)
+				fflush(stderr); /* cannot happen with an eventfd; never lose lines */
+		}
+		return;
 	}
+	fflush(stderr);
+	if (d->logf)
+		fflush(d->logf);
+}
+
+static void log_flush(struct daemon *d)
+{
+	atomic_store(&d->unflushed, false); /* a line after this wakes us again */
+	fflush(stderr);
+	if (d->logf)
+		fflush(d->logf);
 }
 
 static void log_line(struct daemon *d, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	vlog_line(d, fmt, ap);
+	vlog_line(d, false, fmt, ap);
+	va_end(ap);
+}
+
+/* A connect/disconnect/debug line: buffered, flushed by the main thread. */
+static void log_bulk(struct daemon *d, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vlog_line(d, true, fmt, ap);
 	va_end(ap);
 }
 
@@ -64,12 +113,15 @@ static void on_log(void *user, enum cr_log_level level, const char *text)
 	static const char *names[] = {"error", "warning", "info", "debug"};
 	if (level == CR_LOG_DEBUG && !d->debug)
 		return;
-	log_line(d, "%s: %s", names[level <= CR_LOG_DEBUG ? level : CR_LOG_DEBUG], text);
+	if (level >= CR_LOG_INFO) /* per-peer lines */
+		log_bulk(d, "%s: %s", names[level <= CR_LOG_DEBUG ? level : CR_LOG_DEBUG], text);
+	else
+		log_line(d, "%s: %s", names[level], text);
 }
 
 static void on_peer_ready(void *user, uint64_t peer, const struct cr_peer_info *pi)
 {
-	log_line(user, "connect: peer=%" PRIx64 " %s %s%s v%d version=%d services=%" PRIx64
+	log_bulk(user, "connect: peer=%" PRIx64 " %s %s%s v%d version=%d services=%" PRIx64
 		       " height=%d ua=\"%s\"",
 		 peer, pi->addr_str, pi->inbound ? "inbound" : "outbound ",
 		 pi->inbound ? "" : cr_conn_type_str(pi->conn_type),
@@ -82,14 +134,14 @@ static size_t on_message(void *user, uint64_t peer, const char *command, const u
 	struct daemon *d = user;
 	(void)payload;
 	if (d->debug)
-		log_line(d, "debug: peer=%" PRIx64 " received %s (%zu bytes)", peer, command, len);
+		log_bulk(d, "debug: peer=%" PRIx64 " received %s (%zu bytes)", peer, command, len);
 	return 0;
 }
 
 static void on_peer_closed(void *user, uint64_t peer, bool ready, enum cr_close_reason reason,
 			   const char *text)
 {
-	log_line(user, "disconnect: peer=%" PRIx64 "%s reason=%s (%s)", peer,
+	log_bulk(user, "disconnect: peer=%" PRIx64 "%s reason=%s (%s)", peer,
 		 ready ? "" : " (before handshake)", cr_close_reason_str(reason), text ? text : "");
 }
 
@@ -256,6 +308,8 @@ static int configure(struct daemon *d, int argc, char **argv)
 		fprintf(stderr, "connringd: error: -logfile=%s: %s\n", d->o.logfile, strerror(errno));
 		return -1;
 	}
+	if (d->logf)
+		setvbuf(d->logf, NULL, _IOFBF, LOG_BUF_BYTES);
 	d->debug = d->o.debug[0] != '\0';
 	d->o.cfg.user = d;
 	d->o.cfg.on_log = on_log;
@@ -282,6 +336,7 @@ static int run(struct daemon *d, int sfd)
 	struct timespec now;
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	uint64_t next = (uint64_t)now.tv_sec * 1000 + (uint64_t)now.tv_nsec / 1000000 + interval_ms;
+	uint64_t flush_at = 0; /* when buffered lines are due in the file */
 	for (;;) {
 		clock_gettime(CLOCK_MONOTONIC, &now);
 		uint64_t ms = (uint64_t)now.tv_sec * 1000 + (uint64_t)now.tv_nsec / 1000000;
@@ -291,11 +346,23 @@ static int run(struct daemon *d, int sfd)
 			next = ms + interval_ms;
 			continue;
 		}
-		struct pollfd p = {.fd = sfd, .events = POLLIN};
-		int pr = poll(&p, 1, (int)(next - ms));
+		struct pollfd p[2] = {{.fd = sfd, .events = POLLIN}, {.fd = d->wake_fd, .events = POLLIN}};
+		uint64_t wait_ms = next - ms;
+		if (flush_at && flush_at <= ms) {
+			log_flush(d);
+			flush_at = 0;
+		}
+		if (flush_at && flush_at - ms < wait_ms)
+			wait_ms = flush_at - ms;
+		int pr = poll(p, 2, (int)wait_ms);
 		if (pr < 0 && errno != EINTR)
 			break;
-		if (pr <= 0)
+		if (pr > 0 && (p[1].revents & POLLIN)) {
+			uint64_t n;
+			if (read(d->wake_fd, &n, sizeof(n)) == sizeof(n) && !flush_at)
+				flush_at = ms + LOG_FLUSH_MS; /* let lines gather */
+		}
+		if (pr <= 0 || !(p[0].revents & POLLIN))
 			continue;
 		struct signalfd_siginfo si;
 		if (read(sfd, &si, sizeof(si)) != sizeof(si))
@@ -319,6 +386,10 @@ static int run(struct daemon *d, int sfd)
 int main(int argc, char **argv)
 {
 	static struct daemon d;
+	static char errbuf[LOG_BUF_BYTES];
+	d.wake_fd = -1;
+	/* stderr is unbuffered by default: one write() per line */
+	setvbuf(stderr, errbuf, _IOFBF, sizeof(errbuf));
 	int r = configure(&d, argc, argv);
 	if (r != 0)
 		return r < 0 ? 1 : 0;
@@ -340,7 +411,14 @@ int main(int argc, char **argv)
 		perror("connringd: signalfd");
 		return 1;
 	}
+	d.wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (d.wake_fd < 0) {
+		perror("connringd: eventfd");
+		return 1;
+	}
 	r = run(&d, sfd);
+	log_flush(&d);
+	close(d.wake_fd);
 	close(sfd);
 	if (d.logf)
 		fclose(d.logf);

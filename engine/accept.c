@@ -115,6 +115,7 @@ int cr_listen_open(struct cr_engine *e)
 				return ret;
 			struct cr_listener *l = &w->ls[w->nls++];
 			l->fd = fd;
+			l->family = ss.ss_family;
 			l->backoff_ms = 0;
 			l->armed = false;
 			struct sockaddr_storage got;
@@ -213,7 +214,34 @@ static bool take_inbound(struct cr_engine *e)
 	return true;
 }
 
-static void accepted(struct cr_worker *w, int fd)
+/* Reads an accepted direct descriptor's peer address: SO_PEERNAME in one
+ * URING_CMD where the kernel has it (no syscall, no descriptor), else a
+ * normal descriptor installed briefly for getpeername(). */
+static void ask_peername(struct cr_worker *w, struct cr_peer *p, int family)
+{
+	struct cr_engine *e = w->e;
+	struct io_uring_sqe *sqe;
+	if (!atomic_load_explicit(&e->no_peername_cmd, memory_order_relaxed)) {
+		/* the kernel refuses a length above the address's own */
+		uint32_t len = family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
+		sqe = cr_sqe(&w->ring);
+		cr_prep_getsockopt(sqe, p->fd, SOL_SOCKET, SO_PEERNAME, &p->addr, len);
+		sqe->flags |= IOSQE_FIXED_FILE;
+		io_uring_sqe_set_data64(sqe, cr_ud(OP_PEERNAME_CMD, p->slot, p->gen));
+		p->ops++;
+		return;
+	}
+	if (!e->feat_fd_install)
+		return;
+	/* Direct descriptors have no getpeername(): install a normal
+	 * descriptor briefly to read the address (see cr_peername_complete). */
+	sqe = cr_sqe(&w->ring);
+	cr_prep_fixed_fd_install(sqe, p->fd);
+	io_uring_sqe_set_data64(sqe, cr_ud(OP_PEERNAME, p->slot, p->gen));
+	p->ops++;
+}
+
+static void accepted(struct cr_worker *w, int family, int fd)
 {
 	struct cr_engine *e = w->e;
 	if (w->stopping) {
@@ -248,14 +276,7 @@ static void accepted(struct cr_worker *w, int fd)
 		cr_peer_close(w, p, CR_CLOSE_RESOURCES, "transport init failed");
 		return;
 	}
-	if (e->feat_fd_install) {
-		/* Direct descriptors have no getpeername(): install a normal
-		 * descriptor briefly to read the address (see cr_peername_complete). */
-		struct io_uring_sqe *sqe = cr_sqe(&w->ring);
-		cr_prep_fixed_fd_install(sqe, fd);
-		io_uring_sqe_set_data64(sqe, cr_ud(OP_PEERNAME, p->slot, p->gen));
-		p->ops++;
-	}
+	ask_peername(w, p, family);
 	cr_node_open(w, p);
 	cr_recv_arm(w, p);
 	if (w->nfree <= ACCEPT_SINGLE_BELOW)
@@ -271,7 +292,7 @@ void cr_accept_complete(struct cr_worker *w, unsigned li, int res, uint32_t flag
 		l->armed = false;
 	if (res >= 0) {
 		l->backoff_ms = 0;
-		accepted(w, res);
+		accepted(w, l->family, res);
 		if (!l->armed)
 			cr_accept_arm(w, li);
 		return;
@@ -288,6 +309,16 @@ void cr_accept_complete(struct cr_worker *w, unsigned li, int res, uint32_t flag
 		backoff(w, li);
 }
 
+static void log_inbound(struct cr_worker *w, struct cr_peer *p)
+{
+	if (p->state != PS_CLOSING) {
+		char a[64];
+		cr_addr_str(&p->addr, a, sizeof a);
+		cr_log(w->e, CR_LOG_INFO, "connect peer=%llx inbound from %s",
+		       (unsigned long long)cr_peer_id(w, p), a);
+	}
+}
+
 void cr_peername_complete(struct cr_worker *w, struct cr_peer *p, int res)
 {
 	cr_peer_op_done(w, p);
@@ -297,12 +328,27 @@ void cr_peername_complete(struct cr_worker *w, struct cr_peer *p, int res)
 	if (getpeername(res, (struct sockaddr *)&p->addr, &len) < 0)
 		memset(&p->addr, 0, sizeof p->addr);
 	close(res);
-	if (p->state != PS_CLOSING) {
-		char a[64];
-		cr_addr_str(&p->addr, a, sizeof a);
-		cr_log(w->e, CR_LOG_INFO, "connect peer=%llx inbound from %s",
-		       (unsigned long long)cr_peer_id(w, p), a);
+	log_inbound(w, p);
+}
+
+/* res: the address length, or -ENOTCONN (the peer already left: address
+ * unknown, as with getpeername), or a refusal from a kernel without socket
+ * getsockopt commands: then this peer and all later ones fall back. */
+void cr_peername_cmd_complete(struct cr_worker *w, struct cr_peer *p, int res)
+{
+	cr_peer_op_done(w, p);
+	if (res < 0 && res != -ENOTCONN) {
+		memset(&p->addr, 0, sizeof p->addr);
+		if (!atomic_exchange(&w->e->no_peername_cmd, true))
+			cr_log(w->e, CR_LOG_WARN, "io_uring: SO_PEERNAME command refused (%s): "
+			       "reading peer addresses with FIXED_FD_INSTALL", strerror(-res));
+		if (p->state != PS_CLOSING)
+			ask_peername(w, p, AF_UNSPEC);
+		return;
 	}
+	if (res < 0)
+		memset(&p->addr, 0, sizeof p->addr);
+	log_inbound(w, p);
 }
 
 /* Stop accepting: close the listen sockets (their multishot accepts end

@@ -5,6 +5,8 @@
 #define CR_ENGINE_COMPAT_H
 
 #include <liburing.h>
+#include <stdint.h>
+#include <string.h>
 
 /* Recv/send bundles (6.10). Probed with the feature bit; unused fallback. */
 #ifndef IORING_RECVSEND_BUNDLE
@@ -44,6 +46,25 @@ static inline void cr_prep_fixed_fd_install(struct io_uring_sqe *sqe, int fixed_
 	sqe->rw_flags = 0;
 }
 
+/* getsockopt on a socket through IORING_OP_URING_CMD (6.7), which works on
+ * a direct descriptor: SO_PEERNAME reads an accepted socket's peer address
+ * in one SQE, without installing a normal descriptor. The kernel's SQE
+ * names (cmd_op, level, optname, optlen, optval) overlay liburing 2.3's
+ * off, addr, file_index and addr3; written by offset so byte order does
+ * not matter. The first refusal (older kernel) switches the engine to the
+ * FIXED_FD_INSTALL + getpeername() path. */
+#define CR_SOCKET_URING_OP_GETSOCKOPT 2
+static inline void cr_prep_getsockopt(struct io_uring_sqe *sqe, int fd, uint32_t level,
+				      uint32_t optname, void *optval, uint32_t optlen)
+{
+	uint32_t cmd[2] = { CR_SOCKET_URING_OP_GETSOCKOPT, 0 }, lvl[2] = { level, optname };
+	uint64_t val = (uint64_t)(uintptr_t)optval;
+	io_uring_prep_rw(IORING_OP_URING_CMD, sqe, fd, NULL, 0, 0);
+	memcpy(&sqe->off, cmd, sizeof cmd);   /* cmd_op, __pad1 */
+	memcpy(&sqe->addr, lvl, sizeof lvl);  /* level, optname */
+	sqe->file_index = optlen;             /* optlen */
+	sqe->addr3 = val;                     /* optval */
+}
 /* liburing 2.3 declares io_uring_enable_rings() but its shared library does
  * not export it: issue the register call directly. */
 static inline int cr_enable_rings(struct io_uring *ring)

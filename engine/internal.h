@@ -35,6 +35,7 @@ enum cr_op {
 	OP_ACCEPT,       /* idx = listener */
 	OP_ACCEPT_RETRY, /* backoff timeout, idx = listener */
 	OP_PEERNAME,     /* fixed-fd install to read the peer address */
+	OP_PEERNAME_CMD, /* SO_PEERNAME getsockopt on the direct descriptor */
 	OP_RECV,         /* multishot recv */
 	OP_SEND,
 	OP_SEND_ZC,      /* idx = zc entry */
@@ -252,6 +253,7 @@ struct cr_peer {
 
 struct cr_listener {
 	int fd;                 /* normal descriptor (SO_REUSEPORT) */
+	int family;             /* AF_INET or AF_INET6 (V6ONLY) */
 	bool armed;
 	bool multi;             /* the armed accept is multishot */
 	unsigned backoff_ms;
@@ -364,6 +366,7 @@ struct cr_engine {
 	bool feat_defer;         /* rings run with SINGLE_ISSUER | DEFER_TASKRUN */
 	bool feat_zc_report;
 	bool feat_fd_install;
+	atomic_bool no_peername_cmd; /* SO_PEERNAME via URING_CMD refused once */
 
 	/* inbound budget: the coordinator sets the limit, workers take slots */
 	_Atomic unsigned inbound_max;
@@ -466,6 +469,7 @@ void cr_accept_arm(struct cr_worker *w, unsigned li);
 void cr_accept_complete(struct cr_worker *w, unsigned li, int res, uint32_t flags);
 void cr_accept_retry(struct cr_worker *w, unsigned li);
 void cr_peername_complete(struct cr_worker *w, struct cr_peer *p, int res);
+void cr_peername_cmd_complete(struct cr_worker *w, struct cr_peer *p, int res);
 void cr_listen_close(struct cr_worker *w);
 void cr_accept_pause(struct cr_worker *w);
 void cr_accept_resume(struct cr_worker *w);

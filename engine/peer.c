@@ -154,7 +154,14 @@ void cr_peer_close(struct cr_worker *w, struct cr_peer *p, enum cr_close_reason 
 				break;
 		}
 	}
-	if (p->fd >= 0) {
+	/* A peer with nothing in flight (typically one that closed on its
+	 * own: its recv ended) needs neither call: free_slot closes its
+	 * descriptor after this batch. Issuing them anyway cost a disconnect
+	 * storm dearly: the shutdown runs on an io-wq thread and keeps the
+	 * slot on the closing list (walked every batch) until it ends, and a
+	 * cancel by descriptor walks every pending request of the ring. */
+	bool inflight = p->recv_armed || p->direct_armed || p->send_inflight || p->ops;
+	if (p->fd >= 0 && inflight) {
 		/* Both name the descriptor by its fixed index, and the kernel
 		 * runs shutdown on a helper thread, resolving the index only
 		 * then: the slot (and so the index) must not be reused before

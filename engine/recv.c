@@ -52,20 +52,12 @@ void cr_recv_rearm_all(struct cr_worker *w)
 	}
 }
 
-static size_t wire_len(const struct cr_peer *p, const struct cr_msg *m)
-{
-	if (cr_transport_kind(p->t) == CR_TRANSPORT_V1)
-		return CR_V1_HEADER_SIZE + m->len;
-	/* BIP324: 3 length bytes, header byte, 16-byte tag, and one id byte or
-	 * a 12-byte command; the exact choice is the sender's. */
-	return 3 + 1 + 16 + m->len + 1;
-}
-
 /* One message out of the transport: statistics, then the node layer.
  * Returns < 0 when the peer was closed. */
 static int deliver(struct cr_worker *w, struct cr_peer *p, const struct cr_msg *m, bool copied)
 {
-	size_t wl = wire_len(p, m);
+	/* exact: a V2 command name may be sent in 1 or 13 bytes */
+	size_t wl = cr_transport_last_wire_len(p->t);
 	struct cr_cmd_row *r = cr_peer_row(p, m->command);
 	r->msgs_recv++;
 	r->bytes_recv += wl;

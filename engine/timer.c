@@ -48,7 +48,11 @@ void cr_timer_set(struct cr_worker *w, struct cr_timer *t, uint64_t due_us)
 	head->prev->next = t;
 	head->prev = t;
 	wh->armed++;
-	cr_wheel_arm(w);
+	/* The armed timeout already wakes the worker at or before this tick
+	 * (and that wake walks every slot up to now): skip the slot scan,
+	 * which otherwise runs for every peer's every deadline change. */
+	if (!wh->tick_pending || due < wh->armed_tick)
+		cr_wheel_arm(w);
 }
 
 /* The first tick after now_tick whose slot holds a timer (at most one

@@ -128,6 +128,7 @@ static void peer_cqe(struct cr_worker *w, enum cr_op op, struct io_uring_cqe *cq
 	case OP_SOCKET: cr_socket_complete(w, p, cqe->res); break;
 	case OP_CONNECT: cr_connect_complete(w, p, cqe->res); break;
 	case OP_PEERNAME: cr_peername_complete(w, p, cqe->res); break;
+	case OP_PEERNAME_CMD: cr_peername_cmd_complete(w, p, cqe->res); break;
 	case OP_DIRECT_RECV: cr_recv_direct_complete(w, p, cqe->res); break;
 	case OP_ABORT: cr_peer_op_done(w, p); break;
 	default: break;
@@ -154,7 +155,7 @@ static void handle_cqe(struct cr_worker *w, struct io_uring_cqe *cqe)
 		drain_mailbox(w);
 		break;
 	case OP_RECV: case OP_SEND: case OP_SOCKET: case OP_CONNECT:
-	case OP_PEERNAME: case OP_DIRECT_RECV: case OP_ABORT:
+	case OP_PEERNAME: case OP_PEERNAME_CMD: case OP_DIRECT_RECV: case OP_ABORT:
 		peer_cqe(w, op, cqe);
 		break;
 	default:

@@ -26,17 +26,32 @@ static void put_le64(uint8_t *p, uint64_t v)
 		p[i] = (uint8_t)(v >> (8 * i));
 }
 
-int cr_fschacha20_init(struct cr_fschacha20 *f, const uint8_t key[32])
+static void fschacha20_setup(struct cr_fschacha20 *f, const uint8_t key[32],
+			     struct cr_cipher_ws *ws)
 {
 	memset(f, 0, sizeof(*f));
+	f->ws = ws;
 	f->ks_pos = sizeof(f->ks);
-	f->c = cr_chacha20_new(key);
-	return f->c ? 0 : CR_E_NOMEM;
+	memcpy(f->key, key, 32);
+}
+
+int cr_fschacha20_init(struct cr_fschacha20 *f, const uint8_t key[32])
+{
+	struct cr_cipher_ws *ws = cr_cipher_ws_new();
+
+	fschacha20_setup(f, key, ws);
+	if (!ws) {
+		cr_fschacha20_clear(f);
+		return CR_E_NOMEM;
+	}
+	f->own_ws = true;
+	return 0;
 }
 
 void cr_fschacha20_clear(struct cr_fschacha20 *f)
 {
-	cr_chacha20_free(f->c);
+	if (f->own_ws)
+		cr_cipher_ws_free(f->ws);
 	cr_wipe(f, sizeof(*f));
 }
 
@@ -48,7 +63,8 @@ static int keystream(struct cr_fschacha20 *f, uint8_t *out, size_t n)
 	put_le64(nonce + 4, f->chunk / CR_BIP324_REKEY_INTERVAL);
 	while (n) {
 		if (f->ks_pos == sizeof(f->ks)) {
-			int err = cr_chacha20_xor(f->c, nonce, f->block++, f->ks, NULL, sizeof(f->ks));
+			int err = cr_chacha20_xor_ws(f->ws, f->key, nonce, f->block++, f->ks,
+						     NULL, sizeof(f->ks));
 			if (err)
 				return err;
 			f->ks_pos = 0;
@@ -81,8 +97,11 @@ int cr_fschacha20_crypt(struct cr_fschacha20 *f, uint8_t *out, const uint8_t *in
 		uint8_t key[32];
 		err = keystream(f, key, sizeof(key));
 		if (!err)
-			err = cr_chacha20_rekey(f->c, key);
+			memcpy(f->key, key, sizeof(key));
 		cr_wipe(key, sizeof(key));
+		/* The workspace still holds the old epoch's key: forward
+		 * secrecy wants it gone now, not at the next packet. */
+		cr_cipher_ws_wipe(f->ws);
 		f->block = 0;
 		f->ks_pos = sizeof(f->ks);
 	}
@@ -93,16 +112,22 @@ int cr_fschacha20_crypt(struct cr_fschacha20 *f, uint8_t *out, const uint8_t *in
 
 int cr_fsaead_init(struct cr_fsaead *f, const uint8_t key[32])
 {
-	f->packet = 0;
-	f->a = cr_aead_new(key);
-	return f->a ? 0 : CR_E_NOMEM;
+	memset(f, 0, sizeof(*f));
+	memcpy(f->key, key, 32);
+	f->ws = cr_cipher_ws_new();
+	if (!f->ws) {
+		cr_fsaead_clear(f);
+		return CR_E_NOMEM;
+	}
+	f->own_ws = true;
+	return 0;
 }
 
 void cr_fsaead_clear(struct cr_fsaead *f)
 {
-	cr_aead_free(f->a);
-	f->a = NULL;
-	f->packet = 0;
+	if (f->own_ws)
+		cr_cipher_ws_free(f->ws);
+	cr_wipe(f, sizeof(*f));
 }
 
 static void fsaead_nonce(const struct cr_fsaead *f, uint8_t nonce[12])
@@ -121,13 +146,21 @@ static int fsaead_advance(struct cr_fsaead *f)
 		uint8_t nonce[12], key[32];
 		put_le32(nonce, 0xffffffffu);
 		put_le64(nonce + 4, f->packet / CR_BIP324_REKEY_INTERVAL);
-		err = cr_aead_keystream(f->a, nonce, key, sizeof(key));
+		err = cr_aead_keystream_ws(f->ws, f->key, nonce, key, sizeof(key));
 		if (!err)
-			err = cr_aead_rekey(f->a, key);
+			memcpy(f->key, key, sizeof(key));
 		cr_wipe(key, sizeof(key));
+		cr_cipher_ws_wipe(f->ws); /* drop the old epoch's key */
 	}
 	f->packet++;
 	return err;
+}
+
+static void fsaead_setup(struct cr_fsaead *f, const uint8_t key[32], struct cr_cipher_ws *ws)
+{
+	memset(f, 0, sizeof(*f));
+	f->ws = ws;
+	memcpy(f->key, key, 32);
 }
 
 static int derive(uint8_t out[32], const uint8_t prk[32], const char *info)
@@ -137,7 +170,8 @@ static int derive(uint8_t out[32], const uint8_t prk[32], const char *info)
 
 /* Expands prk into the session id, terminators and the four cipher keys,
  * and keys the ciphers for the role. */
-static int setup(struct cr_bip324 *b, const uint8_t prk[32], bool initiator)
+static int setup(struct cr_bip324 *b, const uint8_t prk[32], bool initiator,
+		 struct cr_cipher_ws *ws)
 {
 	uint8_t il[32], ip[32], rl[32], rp[32], terms[32];
 	int err;
@@ -156,15 +190,13 @@ static int setup(struct cr_bip324 *b, const uint8_t prk[32], bool initiator)
 	if (!err) {
 		memcpy(b->send_term, initiator ? terms : terms + 16, 16);
 		memcpy(b->recv_term, initiator ? terms + 16 : terms, 16);
-		err = cr_fschacha20_init(&b->send_l, initiator ? il : rl);
+		fschacha20_setup(&b->send_l, initiator ? il : rl, ws);
+		fschacha20_setup(&b->recv_l, initiator ? rl : il, ws);
+		fsaead_setup(&b->send_p, initiator ? ip : rp, ws);
+		fsaead_setup(&b->recv_p, initiator ? rp : ip, ws);
 	}
-	if (!err)
-		err = cr_fschacha20_init(&b->recv_l, initiator ? rl : il);
-	if (!err)
-		err = cr_fsaead_init(&b->send_p, initiator ? ip : rp);
-	if (!err)
-		err = cr_fsaead_init(&b->recv_p, initiator ? rp : ip);
-	/* BIP324: wipe the key material once the ciphers hold it. */
+	/* BIP324: wipe the key material once the ciphers hold it (the
+	 * copies in b are wiped by cr_bip324_clear). */
 	cr_wipe(il, 32);
 	cr_wipe(ip, 32);
 	cr_wipe(rl, 32);
@@ -173,8 +205,8 @@ static int setup(struct cr_bip324 *b, const uint8_t prk[32], bool initiator)
 	return err;
 }
 
-int cr_bip324_init(struct cr_bip324 *b, const uint8_t secret[32], const uint8_t magic[4],
-		   bool initiator)
+int cr_bip324_init_ws(struct cr_bip324 *b, const uint8_t secret[32], const uint8_t magic[4],
+		      bool initiator, struct cr_cipher_ws *ws)
 {
 	static const char salt_prefix[] = "bitcoin_v2_shared_secret";
 	uint8_t salt[sizeof(salt_prefix) - 1 + 4], prk[32];
@@ -185,19 +217,40 @@ int cr_bip324_init(struct cr_bip324 *b, const uint8_t secret[32], const uint8_t 
 	memcpy(salt + sizeof(salt_prefix) - 1, magic, 4);
 	err = cr_hkdf_sha256_extract(prk, salt, sizeof(salt), secret, 32);
 	if (!err)
-		err = setup(b, prk, initiator);
+		err = setup(b, prk, initiator, ws);
 	cr_wipe(prk, sizeof(prk));
 	if (err)
 		cr_bip324_clear(b);
 	return err;
 }
 
+int cr_bip324_init(struct cr_bip324 *b, const uint8_t secret[32], const uint8_t magic[4],
+		   bool initiator)
+{
+	struct cr_cipher_ws *ws = cr_cipher_ws_new();
+	int err;
+
+	if (!ws) {
+		memset(b, 0, sizeof(*b));
+		return CR_E_NOMEM;
+	}
+	err = cr_bip324_init_ws(b, secret, magic, initiator, ws);
+	if (err)
+		cr_cipher_ws_free(ws);
+	else
+		b->send_l.own_ws = true;
+	return err;
+}
+
 void cr_bip324_clear(struct cr_bip324 *b)
 {
-	cr_fschacha20_clear(&b->send_l);
+	/* The shared workspace may hold one of our keys: overwrite it. */
+	if (b->send_l.ws)
+		cr_cipher_ws_wipe(b->send_l.ws);
 	cr_fschacha20_clear(&b->recv_l);
 	cr_fsaead_clear(&b->send_p);
 	cr_fsaead_clear(&b->recv_p);
+	cr_fschacha20_clear(&b->send_l); /* last: may free the workspace */
 	cr_wipe(b, sizeof(*b));
 }
 
@@ -225,10 +278,11 @@ long cr_bip324_encrypt(struct cr_bip324 *b, uint8_t *out,
 		memcpy(ct, first, 1 + head_len);
 		if (body_len)
 			memmove(ct + 1 + head_len, body, body_len);
-		err = cr_aead_seal(b->send_p.a, nonce, aad, aad_len, ct, ct, 1 + len, ct + 1 + len);
+		err = cr_aead_seal2_ws(b->send_p.ws, b->send_p.key, nonce, aad, aad_len, ct,
+				       ct, 1 + len, NULL, 0, ct + 1 + len);
 	} else {
-		err = cr_aead_seal2(b->send_p.a, nonce, aad, aad_len, ct, first, 1 + head_len,
-				    body, body_len, ct + 1 + len);
+		err = cr_aead_seal2_ws(b->send_p.ws, b->send_p.key, nonce, aad, aad_len, ct,
+				       first, 1 + head_len, body, body_len, ct + 1 + len);
 	}
 	if (!err)
 		err = fsaead_advance(&b->send_p);
@@ -263,7 +317,7 @@ int cr_bip324_decrypt(struct cr_bip324 *b, uint8_t *out, const uint8_t *in,
 
 	*ignore = false;
 	fsaead_nonce(&b->recv_p, nonce);
-	err = cr_aead_open(b->recv_p.a, nonce, aad, aad_len, out, in, n, in + n);
+	err = cr_aead_open_ws(b->recv_p.ws, b->recv_p.key, nonce, aad, aad_len, out, in, n, in + n);
 	adv = fsaead_advance(&b->recv_p);
 	if (err)
 		return err;

@@ -1,10 +1,13 @@
 /* The BIP324 cipher suite: key schedule, FSChaCha20 for packet lengths,
  * FSChaCha20Poly1305 for packet contents, both rekeying every 224 uses.
  *
- * Pure computation over caller memory; the ciphers allocate their libcrypto
- * contexts once per session (in cr_bip324_init, the AEAD's on its first
- * packet), never per packet. One thread at
- * a time per struct cr_bip324 (the peer's worker). The handshake state
+ * Pure computation over caller memory. A session holds only its keys,
+ * counters and one buffered length-keystream block per direction; the
+ * libcrypto contexts live in a cipher workspace (proto/crypto.h) that
+ * the caller shares among all the sessions of its thread
+ * (cr_bip324_init_ws), or that cr_bip324_init creates for the session.
+ * Nothing is allocated per packet. One thread at a time per struct
+ * cr_bip324 and its workspace (the peer's worker). The handshake state
  * machine around it is proto/v2.h. */
 #ifndef CR_PROTO_BIP324_H
 #define CR_PROTO_BIP324_H
@@ -22,16 +25,17 @@
 #define CR_BIP324_TERM_LEN 16      /* garbage terminator */
 #define CR_BIP324_MAX_CONTENTS ((1u << 24) - 1) /* what 3 length bytes can say */
 
-struct cr_chacha20;
-struct cr_aead;
+struct cr_cipher_ws;
 
 /* FSChaCha20: one ChaCha20 stream per 224 chunks under nonce 0^4 || epoch,
  * whose next 32 keystream bytes become the key of the following epoch. */
 struct cr_fschacha20 {
-	struct cr_chacha20 *c;
-	uint64_t chunk;    /* chunks crypted so far */
-	uint32_t block;    /* next ChaCha20 block counter in this epoch */
+	struct cr_cipher_ws *ws;
+	bool own_ws;       /* made by cr_fschacha20_init, freed on clear */
 	uint8_t ks_pos;    /* first unused byte of ks; 64 when empty */
+	uint32_t block;    /* next ChaCha20 block counter in this epoch */
+	uint64_t chunk;    /* chunks crypted so far */
+	uint8_t key[32];   /* this epoch's key */
 	uint8_t ks[64];    /* keystream buffered from the last block */
 };
 
@@ -39,8 +43,10 @@ struct cr_fschacha20 {
  * after every 224th packet the key becomes the AEAD encryption of 32 zero
  * bytes under nonce 0xffffffff || LE64(epoch). */
 struct cr_fsaead {
-	struct cr_aead *a;
+	struct cr_cipher_ws *ws;
+	bool own_ws;
 	uint64_t packet;   /* packets sealed or opened so far */
+	uint8_t key[32];   /* this epoch's key */
 };
 
 /* Keys hold their own zero state: init on zeroed memory, clear anything. */
@@ -54,6 +60,8 @@ void cr_fsaead_clear(struct cr_fsaead *f);
 
 /* Both directions of one session. */
 struct cr_bip324 {
+	/* All four share one workspace; when cr_bip324_init made it,
+	 * send_l owns it (own_ws) and frees it on clear. */
 	struct cr_fschacha20 send_l, recv_l;
 	struct cr_fsaead send_p, recv_p;
 	uint8_t send_term[CR_BIP324_TERM_LEN];
@@ -67,7 +75,13 @@ struct cr_bip324 {
  * CR_E_CRYPTO (b is then cleared). */
 int cr_bip324_init(struct cr_bip324 *b, const uint8_t secret[32], const uint8_t magic[4],
 		   bool initiator);
-/* Frees the ciphers and wipes every key; b may be initialised again. */
+/* The same, with the libcrypto contexts of ws (which must outlive b, and
+ * which no other thread uses meanwhile): the session itself holds no heap
+ * memory. Returns 0 or CR_E_CRYPTO. */
+int cr_bip324_init_ws(struct cr_bip324 *b, const uint8_t secret[32], const uint8_t magic[4],
+		      bool initiator, struct cr_cipher_ws *ws);
+/* Wipes every key (and the workspace's copy of them), frees what
+ * cr_bip324_init allocated; b may be initialised again. */
 void cr_bip324_clear(struct cr_bip324 *b);
 
 /* Encrypts one packet whose contents are head || body (either part may be

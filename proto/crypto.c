@@ -9,6 +9,7 @@
 #include <openssl/evp.h>
 #include <openssl/sha.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <string.h>
 
 #include "proto/crypto.h"
@@ -209,18 +210,23 @@ static int stream_xor(EVP_CIPHER_CTX *ctx, uint8_t *out, const uint8_t *in, size
 	return 0;
 }
 
-int cr_chacha20_xor(struct cr_chacha20 *c, const uint8_t nonce[12], uint32_t counter,
-		    uint8_t *out, const uint8_t *in, size_t len)
+/* OpenSSL's 16-byte ChaCha20 IV is the little-endian block counter
+ * followed by the 96-bit nonce. */
+static void chacha_iv(uint8_t iv[16], uint32_t counter, const uint8_t nonce[12])
 {
-	/* OpenSSL's 16-byte ChaCha20 IV is the little-endian block counter
-	 * followed by the 96-bit nonce. */
-	uint8_t iv[16];
-
 	iv[0] = (uint8_t)counter;
 	iv[1] = (uint8_t)(counter >> 8);
 	iv[2] = (uint8_t)(counter >> 16);
 	iv[3] = (uint8_t)(counter >> 24);
 	memcpy(iv + 4, nonce, 12);
+}
+
+int cr_chacha20_xor(struct cr_chacha20 *c, const uint8_t nonce[12], uint32_t counter,
+		    uint8_t *out, const uint8_t *in, size_t len)
+{
+	uint8_t iv[16];
+
+	chacha_iv(iv, counter, nonce);
 	if (EVP_EncryptInit_ex(c->ctx, NULL, NULL, NULL, iv) != 1)
 		return CR_E_CRYPTO;
 	return stream_xor(c->ctx, out, in, len);
@@ -287,19 +293,18 @@ int cr_aead_seal(struct cr_aead *a, const uint8_t nonce[12],
 	return cr_aead_seal2(a, nonce, aad, aad_len, out, in, len, NULL, 0, tag);
 }
 
-int cr_aead_seal2(struct cr_aead *a, const uint8_t nonce[12],
-		  const uint8_t *aad, size_t aad_len, uint8_t *out,
-		  const uint8_t *in1, size_t len1, const uint8_t *in2, size_t len2,
-		  uint8_t tag[16])
+/* Seals with ctx; key NULL keeps the context's key. Keying rides on the
+ * nonce's Init call, so a keyed call costs no extra libcrypto round. */
+static int seal_ctx(EVP_CIPHER_CTX *ctx, const uint8_t *key, const uint8_t nonce[12],
+		    const uint8_t *aad, size_t aad_len, uint8_t *out,
+		    const uint8_t *in1, size_t len1, const uint8_t *in2, size_t len2,
+		    uint8_t tag[16])
 {
-	EVP_CIPHER_CTX *ctx = aead_ctx(a, 1);
 	int n;
 
-	if (!ctx)
-		return CR_E_NOMEM;
 	if (aad_len > INT_MAX)
 		return CR_E_INVAL;
-	if (EVP_EncryptInit_ex(ctx, NULL, NULL, NULL, nonce) != 1)
+	if (EVP_CipherInit_ex(ctx, NULL, NULL, key, nonce, 1) != 1)
 		return CR_E_CRYPTO;
 	if (aad_len && EVP_EncryptUpdate(ctx, NULL, &n, aad, (int)aad_len) != 1)
 		return CR_E_CRYPTO;
@@ -313,22 +318,19 @@ int cr_aead_seal2(struct cr_aead *a, const uint8_t nonce[12],
 	return 0;
 }
 
-int cr_aead_open(struct cr_aead *a, const uint8_t nonce[12],
-		 const uint8_t *aad, size_t aad_len,
-		 uint8_t *out, const uint8_t *in, size_t len, const uint8_t tag[16])
+static int open_ctx(EVP_CIPHER_CTX *ctx, const uint8_t *key, const uint8_t nonce[12],
+		    const uint8_t *aad, size_t aad_len,
+		    uint8_t *out, const uint8_t *in, size_t len, const uint8_t tag[16])
 {
-	EVP_CIPHER_CTX *ctx = aead_ctx(a, 0);
 	uint8_t t[16];
 	int n;
 
-	if (!ctx)
-		return CR_E_NOMEM;
 	if (aad_len > INT_MAX)
 		return CR_E_INVAL;
 	/* The tag may sit right after the ciphertext in a buffer that is being
 	 * decrypted in place: copy it before out is written. */
 	memcpy(t, tag, 16);
-	if (EVP_DecryptInit_ex(ctx, NULL, NULL, NULL, nonce) != 1)
+	if (EVP_CipherInit_ex(ctx, NULL, NULL, key, nonce, 0) != 1)
 		return CR_E_CRYPTO;
 	if (aad_len && EVP_DecryptUpdate(ctx, NULL, &n, aad, (int)aad_len) != 1)
 		return CR_E_CRYPTO;
@@ -343,17 +345,164 @@ int cr_aead_open(struct cr_aead *a, const uint8_t nonce[12],
 	return 0;
 }
 
+/* Either direction XORs the same keystream into zeros; the Poly1305 state
+ * this leaves behind is discarded by the next Init. */
+static int keystream_ctx(EVP_CIPHER_CTX *ctx, const uint8_t *key, int enc,
+			 const uint8_t nonce[12], uint8_t *out, size_t len)
+{
+	if (EVP_CipherInit_ex(ctx, NULL, NULL, key, nonce, enc) != 1)
+		return CR_E_CRYPTO;
+	return stream_xor(ctx, out, NULL, len);
+}
+
+int cr_aead_seal2(struct cr_aead *a, const uint8_t nonce[12],
+		  const uint8_t *aad, size_t aad_len, uint8_t *out,
+		  const uint8_t *in1, size_t len1, const uint8_t *in2, size_t len2,
+		  uint8_t tag[16])
+{
+	EVP_CIPHER_CTX *ctx = aead_ctx(a, 1);
+
+	if (!ctx)
+		return CR_E_NOMEM;
+	return seal_ctx(ctx, NULL, nonce, aad, aad_len, out, in1, len1, in2, len2, tag);
+}
+
+int cr_aead_open(struct cr_aead *a, const uint8_t nonce[12],
+		 const uint8_t *aad, size_t aad_len,
+		 uint8_t *out, const uint8_t *in, size_t len, const uint8_t tag[16])
+{
+	EVP_CIPHER_CTX *ctx = aead_ctx(a, 0);
+
+	if (!ctx)
+		return CR_E_NOMEM;
+	return open_ctx(ctx, NULL, nonce, aad, aad_len, out, in, len, tag);
+}
+
 int cr_aead_keystream(struct cr_aead *a, const uint8_t nonce[12], uint8_t *out, size_t len)
 {
-	/* Either direction XORs the same keystream into zeros; the Poly1305
-	 * state this leaves behind is discarded by the next Init. */
 	EVP_CIPHER_CTX *ctx = a->dec ? a->dec : aead_ctx(a, 1);
 
 	if (!ctx)
 		return CR_E_NOMEM;
-	if (EVP_CipherInit_ex(ctx, NULL, NULL, NULL, nonce, -1) != 1)
+	return keystream_ctx(ctx, NULL, -1, nonce, out, len);
+}
+
+/* Keying a context costs about 40 ns (a provider parameter query and the
+ * key setup), 10% of a small packet. A peer's packets come in bursts, so
+ * each context remembers the key it holds and is rekeyed only when the
+ * next call brings another one. */
+struct cr_cipher_ws {
+	EVP_CIPHER_CTX *stream; /* ChaCha20 */
+	EVP_CIPHER_CTX *aead;   /* ChaCha20-Poly1305 */
+	bool stream_keyed, aead_keyed;
+	uint8_t stream_key[32]; /* valid while *_keyed */
+	uint8_t aead_key[32];
+};
+
+/* The key to pass to Init: key, or NULL when the context already holds
+ * it. The caller sets *keyed once the Init succeeded. */
+static const uint8_t *ws_key(bool *keyed, uint8_t held[32], const uint8_t key[32])
+{
+	if (*keyed && CRYPTO_memcmp(held, key, 32) == 0)
+		return NULL;
+	*keyed = false;
+	memcpy(held, key, 32);
+	return key;
+}
+
+struct cr_cipher_ws *cr_cipher_ws_new(void)
+{
+	static const uint8_t zero[32];
+	struct cr_cipher_ws *w = OPENSSL_zalloc(sizeof(*w));
+
+	if (!w)
+		return NULL;
+	/* Both ciphers are fetched once here; every later Init passes NULL
+	 * and keeps them. */
+	w->stream = EVP_CIPHER_CTX_new();
+	w->aead = EVP_CIPHER_CTX_new();
+	if (!w->stream || !w->aead ||
+	    EVP_EncryptInit_ex(w->stream, EVP_chacha20(), NULL, zero, zero) != 1 ||
+	    EVP_EncryptInit_ex(w->aead, EVP_chacha20_poly1305(), NULL, zero, zero) != 1) {
+		cr_cipher_ws_free(w);
+		return NULL;
+	}
+	return w;
+}
+
+void cr_cipher_ws_free(struct cr_cipher_ws *w)
+{
+	if (!w)
+		return;
+	EVP_CIPHER_CTX_free(w->stream); /* cleanses the key schedules */
+	EVP_CIPHER_CTX_free(w->aead);
+	OPENSSL_free(w);
+}
+
+void cr_cipher_ws_wipe(struct cr_cipher_ws *w)
+{
+	static const uint8_t zero[32];
+	uint8_t junk[64];
+
+	/* Rekeying with zeros replaces the key words; running one block
+	 * replaces the keystream ChaCha20 keeps buffered. Cannot fail on a
+	 * context that is already set up. */
+	(void)EVP_CipherInit_ex(w->stream, NULL, NULL, zero, zero, 1);
+	(void)stream_xor(w->stream, junk, NULL, sizeof(junk));
+	(void)EVP_CipherInit_ex(w->aead, NULL, NULL, zero, zero, 1);
+	(void)stream_xor(w->aead, junk, NULL, sizeof(junk));
+	(void)EVP_CipherInit_ex(w->aead, NULL, NULL, zero, zero, 1);
+	w->stream_keyed = w->aead_keyed = false;
+	cr_wipe(w->stream_key, sizeof(w->stream_key));
+	cr_wipe(w->aead_key, sizeof(w->aead_key));
+}
+
+int cr_chacha20_xor_ws(struct cr_cipher_ws *w, const uint8_t key[32], const uint8_t nonce[12],
+		       uint32_t counter, uint8_t *out, const uint8_t *in, size_t len)
+{
+	uint8_t iv[16];
+
+	chacha_iv(iv, counter, nonce);
+	if (EVP_CipherInit_ex(w->stream, NULL, NULL, ws_key(&w->stream_keyed, w->stream_key, key),
+			      iv, 1) != 1)
 		return CR_E_CRYPTO;
-	return stream_xor(ctx, out, NULL, len);
+	w->stream_keyed = true;
+	return stream_xor(w->stream, out, in, len);
+}
+
+int cr_aead_seal2_ws(struct cr_cipher_ws *w, const uint8_t key[32], const uint8_t nonce[12],
+		     const uint8_t *aad, size_t aad_len, uint8_t *out,
+		     const uint8_t *in1, size_t len1, const uint8_t *in2, size_t len2,
+		     uint8_t tag[16])
+{
+	const uint8_t *k = ws_key(&w->aead_keyed, w->aead_key, key);
+	int err = seal_ctx(w->aead, k, nonce, aad, aad_len, out, in1, len1, in2, len2, tag);
+
+	/* Any error past the Init leaves the context keyed: still true. */
+	w->aead_keyed = err != CR_E_CRYPTO && err != CR_E_INVAL;
+	return err;
+}
+
+int cr_aead_open_ws(struct cr_cipher_ws *w, const uint8_t key[32], const uint8_t nonce[12],
+		    const uint8_t *aad, size_t aad_len,
+		    uint8_t *out, const uint8_t *in, size_t len, const uint8_t tag[16])
+{
+	const uint8_t *k = ws_key(&w->aead_keyed, w->aead_key, key);
+	int err = open_ctx(w->aead, k, nonce, aad, aad_len, out, in, len, tag);
+
+	/* A failed tag check still ran under this key. */
+	w->aead_keyed = err != CR_E_CRYPTO && err != CR_E_INVAL;
+	return err;
+}
+
+int cr_aead_keystream_ws(struct cr_cipher_ws *w, const uint8_t key[32],
+			 const uint8_t nonce[12], uint8_t *out, size_t len)
+{
+	const uint8_t *k = ws_key(&w->aead_keyed, w->aead_key, key);
+	int err = keystream_ctx(w->aead, k, 1, nonce, out, len);
+
+	w->aead_keyed = err == 0;
+	return err;
 }
 
 void cr_wipe(void *p, size_t len)

@@ -2,9 +2,9 @@
  *
  * The only door to OpenSSL libcrypto: nothing else in connring includes an
  * OpenSSL header. SHA-256 uses the low-level API (SHA-NI where the CPU has
- * it, no EVP allocation per call). ChaCha20 and ChaCha20-Poly1305 contexts
+ * it, no EVP allocation per call). ChaCha20 and ChaCha20-Poly1305 objects
  * hold an EVP context each and are created once per key schedule, never per
- * message. No globals: any thread may call any function on its own objects. */
+ * message; a cipher workspace serves many keys with two contexts. No globals: any thread may call any function on its own objects. */
 #ifndef CR_PROTO_CRYPTO_H
 #define CR_PROTO_CRYPTO_H
 
@@ -73,6 +73,34 @@ int cr_aead_open(struct cr_aead *a, const uint8_t nonce[12],
  * from block counter 1), len bytes into out; no tag. Equals the ciphertext
  * of len zero bytes: BIP324 rekeys with it. Returns 0 or CR_E_*. */
 int cr_aead_keystream(struct cr_aead *a, const uint8_t nonce[12], uint8_t *out, size_t len);
+
+/* A keyless cipher workspace: one ChaCha20 and one ChaCha20-Poly1305 EVP
+ * context that take the key on every call. A thread that holds many keys
+ * but uses one at a time (a worker's BIP324 sessions) keeps one workspace
+ * instead of four libcrypto contexts (about 3.4 KB) per session. Keying
+ * rides on the nonce setup each call does anyway and is skipped when the
+ * context already holds that key (about 40 ns saved on consecutive calls
+ * under one key). One thread at a time per workspace. The workspace keeps
+ * the last key used in each context (and a copy, to compare) until another
+ * key replaces it or cr_cipher_ws_wipe(). */
+struct cr_cipher_ws;
+struct cr_cipher_ws *cr_cipher_ws_new(void);
+void cr_cipher_ws_free(struct cr_cipher_ws *w);
+/* Overwrites the key state of both contexts (a session ended or rekeyed). */
+void cr_cipher_ws_wipe(struct cr_cipher_ws *w);
+/* As cr_chacha20_xor, under key. Returns 0 or CR_E_CRYPTO. */
+int cr_chacha20_xor_ws(struct cr_cipher_ws *w, const uint8_t key[32], const uint8_t nonce[12],
+		       uint32_t counter, uint8_t *out, const uint8_t *in, size_t len);
+/* As cr_aead_seal2, cr_aead_open and cr_aead_keystream, under key. */
+int cr_aead_seal2_ws(struct cr_cipher_ws *w, const uint8_t key[32], const uint8_t nonce[12],
+		     const uint8_t *aad, size_t aad_len, uint8_t *out,
+		     const uint8_t *in1, size_t len1, const uint8_t *in2, size_t len2,
+		     uint8_t tag[16]);
+int cr_aead_open_ws(struct cr_cipher_ws *w, const uint8_t key[32], const uint8_t nonce[12],
+		    const uint8_t *aad, size_t aad_len,
+		    uint8_t *out, const uint8_t *in, size_t len, const uint8_t tag[16]);
+int cr_aead_keystream_ws(struct cr_cipher_ws *w, const uint8_t key[32],
+			 const uint8_t nonce[12], uint8_t *out, size_t len);
 
 /* Zero memory in a way the compiler may not elide. */
 void cr_wipe(void *p, size_t len);

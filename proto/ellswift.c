@@ -20,6 +20,7 @@
 
 struct cr_secp {
 	secp256k1_context *ctx;
+	struct cr_cipher_ws *ws; /* the thread's BIP324 cipher contexts */
 };
 
 /* BIP324: c = sqrt(-3) mod p, the root that is itself a square; and the
@@ -37,18 +38,14 @@ static const struct cr_fe K_1PC_2 = { { 0x3ec693d68e6afa41ULL, 0x630fb68aed0a766
 
 struct cr_secp *cr_secp_new(const uint8_t seed32[32])
 {
-	struct cr_secp *s = malloc(sizeof(*s));
+	struct cr_secp *s = calloc(1, sizeof(*s));
 	if (!s)
 		return NULL;
 	s->ctx = secp256k1_context_create(SECP256K1_CONTEXT_NONE);
-	if (!s->ctx) {
-		free(s);
-		return NULL;
-	}
+	s->ws = cr_cipher_ws_new();
 	/* Blinding of key generation; fails only on a broken context. */
-	if (!secp256k1_context_randomize(s->ctx, seed32)) {
-		secp256k1_context_destroy(s->ctx);
-		free(s);
+	if (!s->ctx || !s->ws || !secp256k1_context_randomize(s->ctx, seed32)) {
+		cr_secp_free(s);
 		return NULL;
 	}
 	return s;
@@ -58,8 +55,15 @@ void cr_secp_free(struct cr_secp *s)
 {
 	if (!s)
 		return;
-	secp256k1_context_destroy(s->ctx);
+	if (s->ctx)
+		secp256k1_context_destroy(s->ctx);
+	cr_cipher_ws_free(s->ws);
 	free(s);
+}
+
+struct cr_cipher_ws *cr_secp_cipher_ws(const struct cr_secp *s)
+{
+	return s->ws;
 }
 
 /* g(x) = x^3 + 7, for x = n/d scaled to (n^3 + 7 d^3). */

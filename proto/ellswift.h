@@ -16,6 +16,11 @@
 struct cr_secp;
 struct cr_secp *cr_secp_new(const uint8_t seed32[32]);
 void cr_secp_free(struct cr_secp *s);
+/* The thread's libcrypto cipher workspace (proto/crypto.h), created with
+ * the context: every BIP324 session of that thread encrypts through it, so
+ * a session holds no libcrypto context of its own. */
+struct cr_cipher_ws;
+struct cr_cipher_ws *cr_secp_cipher_ws(const struct cr_secp *s);
 
 /* XSwiftEC(u, t) -> x, all 32-byte big-endian field elements (u and t are
  * reduced mod p first, and 0 maps to 1 as in BIP324). Public inputs. */

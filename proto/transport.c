@@ -14,6 +14,7 @@ struct cr_transport {
 	enum cr_transport_kind kind;
 	const struct cr_chain *chain;
 	bool v2_started; /* began as V2 (a responder may have become V1) */
+	size_t last_wire_len; /* on-the-wire bytes of the last yielded message */
 	union {
 		struct cr_v1_decoder v1;
 		struct cr_v2 v2;
@@ -86,6 +87,21 @@ bool cr_transport_ready(const struct cr_transport *t)
 	return t->kind == CR_TRANSPORT_V2 && cr_v2_ready(&t->u.v2);
 }
 
+/* Remembers the wire size of a message just yielded. V2 reads the packet's
+ * decrypted length, which stays put until the next packet's length is
+ * taken: that counts the message type as sent (1-byte short id or 0x00 and
+ * a 12-byte command, the sender's choice), which the message alone cannot
+ * tell. */
+static void note_wire_len(struct cr_transport *t, const struct cr_msg *msg, int r)
+{
+	if (r < 0 || !msg->command[0])
+		return;
+	if (t->kind == CR_TRANSPORT_V1)
+		t->last_wire_len = CR_V1_HEADER_SIZE + (size_t)msg->len;
+	else
+		t->last_wire_len = CR_BIP324_OVERHEAD + (size_t)t->u.v2.contents_len;
+}
+
 /* The responder saw magic || "version\0\0\0\0\0": become V1, replaying the
  * prefix into the decoder (16 < 24 header bytes: it yields nothing). */
 static int become_v1(struct cr_transport *t, const uint8_t *prefix)
@@ -102,7 +118,7 @@ static int become_v1(struct cr_transport *t, const uint8_t *prefix)
 	return n < 0 ? n : 0;
 }
 
-int cr_transport_recv(struct cr_transport *t, struct cr_msg *msg,
+static int recv_inner(struct cr_transport *t, struct cr_msg *msg,
 		      const uint8_t *in, size_t in_len)
 {
 	const uint8_t *prefix;
@@ -131,6 +147,15 @@ int cr_transport_recv(struct cr_transport *t, struct cr_msg *msg,
 	return n;
 }
 
+int cr_transport_recv(struct cr_transport *t, struct cr_msg *msg,
+		      const uint8_t *in, size_t in_len)
+{
+	int r = recv_inner(t, msg, in, in_len);
+
+	note_wire_len(t, msg, r);
+	return r;
+}
+
 uint8_t *cr_transport_recv_direct(struct cr_transport *t, size_t *want)
 {
 	*want = 0;
@@ -143,12 +168,18 @@ uint8_t *cr_transport_recv_direct(struct cr_transport *t, size_t *want)
 
 int cr_transport_recv_commit(struct cr_transport *t, struct cr_msg *msg, size_t n)
 {
+	int r;
+
 	if (t->kind == CR_TRANSPORT_V1)
-		return cr_v1_decode_commit(&t->u.v1, msg, n);
-	if (t->kind == CR_TRANSPORT_V2)
-		return cr_v2_recv_commit(&t->u.v2, msg, n);
-	memset(msg, 0, sizeof(*msg));
-	return CR_E_V2_STATE;
+		r = cr_v1_decode_commit(&t->u.v1, msg, n);
+	else if (t->kind == CR_TRANSPORT_V2)
+		r = cr_v2_recv_commit(&t->u.v2, msg, n);
+	else {
+		memset(msg, 0, sizeof(*msg));
+		return CR_E_V2_STATE;
+	}
+	note_wire_len(t, msg, r);
+	return r;
 }
 
 int cr_transport_eof(struct cr_transport *t)
@@ -208,4 +239,9 @@ int cr_transport_frame_decoy(struct cr_transport *t, uint8_t *out, size_t out_ca
 	if (t->kind != CR_TRANSPORT_V2)
 		return CR_E_V2_STATE;
 	return cr_v2_frame_decoy(&t->u.v2, out, out_cap, len);
+}
+
+size_t cr_transport_last_wire_len(const struct cr_transport *t)
+{
+	return t->last_wire_len;
 }

@@ -101,4 +101,10 @@ int cr_transport_frame(struct cr_transport *t, uint8_t *out, size_t out_cap,
 /* V2 only: frames a decoy packet (ignore bit set) of len content bytes. */
 int cr_transport_frame_decoy(struct cr_transport *t, uint8_t *out, size_t out_cap, size_t len);
 
+/* The on-the-wire bytes of the message the last cr_transport_recv() or
+ * cr_transport_recv_commit() yielded: V1 24 + payload; V2 3 length bytes,
+ * header byte, message type as sent (1 or 13 bytes), payload and 16-byte
+ * tag. 0 before the first message. Unchanged by calls that yield none. */
+size_t cr_transport_last_wire_len(const struct cr_transport *t);
+
 #endif

@@ -28,23 +28,35 @@ enum {
 
 #define KEY_LEN 64
 #define VERSION_PACKET_LEN CR_BIP324_OVERHEAD /* empty contents */
-#define MIN_BUFFER 4096
+/* Smallest receive buffer: an idle peer's pings and pongs fit in it, so
+ * their buffer costs 32 heap bytes, not a page. */
+#define MIN_BUFFER 32
+/* Floor for a large packet's buffer growing as its bytes arrive. */
+#define MIN_LARGE_BUFFER 4096
+/* First allocation for the peer's garbage, doubled as more arrives. */
+#define MIN_GARBAGE 64
 
 /* Everything only the handshake needs, freed once both directions are past
- * it (its secrets, seckey and ell_rnd, are wiped as soon as they are used). */
+ * it (its secrets, seckey and ell_rnd, are wiped as soon as they are used).
+ * Sized to our garbage, and the peer's garbage grows as it arrives, so a
+ * handshake with short garbage costs a few hundred bytes, not 8 KiB. */
 struct cr_v2_hs {
 	uint8_t seckey[32];
 	uint8_t ell_rnd[32];
-	uint8_t ours[KEY_LEN];
 	uint8_t theirs[KEY_LEN];
 	uint8_t theirs_have;
 	bool sent_key;                /* our key + garbage are queued */
 	uint16_t garbage_len;         /* ours */
 	uint16_t rgarb_have;          /* bytes in rgarb */
+	uint16_t rgarb_cap;
+	uint8_t *rgarb;               /* the peer's garbage (+ terminator) so far */
 	size_t send_len, send_off;
-	uint8_t send[KEY_LEN + CR_V2_GARBAGE_MAX + CR_BIP324_TERM_LEN + VERSION_PACKET_LEN];
-	uint8_t rgarb[CR_V2_GARBAGE_SEARCH];
+	/* our key || garbage || terminator || version packet */
+	uint8_t send[];
 };
+
+#define HS_SEND_MAX(garbage_len) \
+	(KEY_LEN + (size_t)(garbage_len) + CR_BIP324_TERM_LEN + VERSION_PACKET_LEN)
 
 static int send_key(struct cr_v2 *s);
 static void buf_free(struct cr_v2 *s);
@@ -64,6 +76,7 @@ static void hs_free(struct cr_v2 *s)
 		/* Only these are secret: keys and garbage went out in clear. */
 		cr_wipe(s->hs->seckey, sizeof(s->hs->seckey));
 		cr_wipe(s->hs->ell_rnd, sizeof(s->hs->ell_rnd));
+		free(s->hs->rgarb);
 		free(s->hs);
 		s->hs = NULL;
 	}
@@ -86,8 +99,8 @@ int cr_v2_init(struct cr_v2 *s, const struct cr_chain *chain, const struct cr_se
 	s->chain = chain;
 	s->secp = secp;
 	s->initiator = initiator;
-	/* Not calloc: the two 4 KiB buffers need no zeroing. */
-	s->hs = malloc(sizeof(*s->hs));
+	/* Not calloc: the send buffer needs no zeroing. */
+	s->hs = malloc(sizeof(*s->hs) + HS_SEND_MAX(rnd->garbage_len));
 	if (!s->hs)
 		return CR_E_NOMEM;
 	memset(s->hs, 0, offsetof(struct cr_v2_hs, send));
@@ -136,12 +149,13 @@ void cr_v2_trim(struct cr_v2 *s)
 static int send_key(struct cr_v2 *s)
 {
 	struct cr_v2_hs *h = s->hs;
-	int err = cr_ellswift_create(s->secp, h->ours, h->seckey, h->ell_rnd);
+	/* The key goes straight into the send buffer, which keeps it for
+	 * the ECDH (send[0..64) is never overwritten). */
+	int err = cr_ellswift_create(s->secp, h->send, h->seckey, h->ell_rnd);
 
 	cr_wipe(h->ell_rnd, sizeof(h->ell_rnd));
 	if (err)
 		return err;
-	memcpy(h->send, h->ours, KEY_LEN);
 	h->send_len = KEY_LEN + h->garbage_len;
 	h->sent_key = true;
 	return 0;
@@ -156,11 +170,14 @@ static int key_complete(struct cr_v2 *s)
 	long n;
 	int err;
 
-	err = cr_ellswift_xdh(s->secp, secret, h->ours, h->theirs, h->seckey, s->initiator);
+	err = cr_ellswift_xdh(s->secp, secret, h->send, h->theirs, h->seckey, s->initiator);
 	cr_wipe(h->seckey, sizeof(h->seckey));
 	if (err)
 		return err;
-	err = cr_bip324_init(&s->cipher, secret, s->chain->magic, s->initiator);
+	/* The thread's shared cipher workspace: an idle session then holds
+	 * its keys and counters only, no libcrypto context. */
+	err = cr_bip324_init_ws(&s->cipher, secret, s->chain->magic, s->initiator,
+				cr_secp_cipher_ws(s->secp));
 	cr_wipe(secret, sizeof(secret));
 	if (err)
 		return err;
@@ -227,8 +244,24 @@ static size_t take_garbage(struct cr_v2 *s, const uint8_t *in, size_t in_len, in
 {
 	struct cr_v2_hs *h = s->hs;
 	const uint8_t *term = s->cipher.recv_term;
-	size_t i = 0;
+	size_t i = 0, room = CR_V2_GARBAGE_SEARCH - h->rgarb_have;
 
+	if (h->rgarb_have + (in_len < room ? in_len : room) > h->rgarb_cap) {
+		/* Doubling, capped at the search window: a few reallocs per
+		 * handshake, and only as much as the peer actually sent. */
+		size_t cap = h->rgarb_cap ? h->rgarb_cap : MIN_GARBAGE;
+		while (cap < h->rgarb_have + (in_len < room ? in_len : room))
+			cap *= 2;
+		if (cap > CR_V2_GARBAGE_SEARCH)
+			cap = CR_V2_GARBAGE_SEARCH;
+		uint8_t *p = realloc(h->rgarb, cap);
+		if (!p) {
+			*err = CR_E_NOMEM;
+			return 0;
+		}
+		h->rgarb = p;
+		h->rgarb_cap = (uint16_t)cap;
+	}
 	while (i < in_len) {
 		h->rgarb[h->rgarb_have++] = in[i++];
 		if (h->rgarb_have >= CR_BIP324_TERM_LEN &&
@@ -265,8 +298,8 @@ static int reserve(struct cr_v2 *s, size_t want, size_t total)
 			;
 	} else {
 		cap = s->buf_cap * 2 > want ? s->buf_cap * 2 : want;
-		if (cap < MIN_BUFFER)
-			cap = MIN_BUFFER;
+		if (cap < MIN_LARGE_BUFFER)
+			cap = MIN_LARGE_BUFFER;
 		if (cap > total)
 			cap = total;
 	}
@@ -274,7 +307,7 @@ static int reserve(struct cr_v2 *s, size_t want, size_t total)
 	if (!p)
 		return CR_E_NOMEM;
 	s->buf = p;
-	s->buf_cap = cap;
+	s->buf_cap = (uint32_t)cap; /* at most a packet: < 2^24 */
 	return 0;
 }
 
@@ -387,7 +420,7 @@ int cr_v2_recv(struct cr_v2 *s, struct cr_msg *msg, const uint8_t *in, size_t in
 		}
 		done += n;
 	}
-	s->received += done;
+	s->got_bytes |= done > 0;
 	if (err) {
 		memset(msg, 0, sizeof(*msg));
 		return fail(s, err);
@@ -422,7 +455,7 @@ int cr_v2_recv_commit(struct cr_v2 *s, struct cr_msg *msg, size_t n)
 	if (!cr_v2_recv_direct(s, &want) || n > want || n > INT_MAX)
 		return fail(s, CR_E_V2_STATE);
 	s->buf_have += n;
-	s->received += n;
+	s->got_bytes |= n > 0;
 	if (n == want)
 		err = open_packet(s, msg, s->buf);
 	if (err) {
@@ -448,7 +481,7 @@ bool cr_v2_detecting(const struct cr_v2 *s)
 
 int cr_v2_eof(const struct cr_v2 *s)
 {
-	if (s->initiator && s->state == ST_KEY && s->received == 0)
+	if (s->initiator && s->state == ST_KEY && !s->got_bytes)
 		return CR_E_V2_V1FALLBACK;
 	return 0;
 }

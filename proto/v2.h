@@ -11,10 +11,11 @@
  * drop decoys, take the version packet and after it yield application
  * messages (1-byte short ids from the BIP324 table, or 0x00 + 12 bytes).
  *
- * Handshake buffers (our key, garbage and version packet; the peer's
- * garbage) live in one allocation freed when the handshake is over; a
- * received packet is decrypted into a per-session buffer that is reused for
- * the next one (kept up to CR_V2_KEEP_BUFFER bytes). A session is caller
+ * Handshake buffers (our key, garbage and version packet, sized to our
+ * garbage; the peer's garbage, grown as it arrives) are freed when the
+ * handshake is over; a received packet is decrypted into a per-session
+ * buffer sized to the packets seen (32 bytes for pings) and reused for the
+ * next one (kept up to CR_V2_KEEP_BUFFER bytes). A session is caller
  * memory used by one thread at a time (the peer's worker). Most callers use
  * it through proto/transport.h. */
 #ifndef CR_PROTO_V2_H
@@ -52,22 +53,25 @@ struct cr_v2_hs; /* handshake buffers, private to v2.c */
 struct cr_v2 {
 	const struct cr_chain *chain;
 	const struct cr_secp *secp;
+	struct cr_v2_hs *hs;
+	uint8_t *buf;         /* ciphertext, then header || contents */
+	int err;              /* sticky fatal error, or 0 */
+	/* packet being received */
+	uint32_t contents_len;
+	uint32_t buf_cap;
+	uint32_t buf_have;    /* ciphertext bytes of the packet collected */
+	uint8_t len_buf[CR_BIP324_LENGTH_LEN];
+	uint8_t len_have;     /* 0..3; 3 = contents_len is known */
 	bool initiator;
 	uint8_t state;        /* enum in v2.c */
 	bool keys;            /* cipher holds derived keys */
 	bool aad_pending;     /* next packet authenticates the peer's garbage */
-	int err;              /* sticky fatal error, or 0 */
-	uint64_t received;    /* bytes fed so far (for the V1 fallback rule) */
-	struct cr_v2_hs *hs;
-	struct cr_bip324 cipher;
-	/* packet being received */
-	uint8_t len_buf[CR_BIP324_LENGTH_LEN];
-	uint8_t len_have;     /* 0..3; 3 = contents_len is known */
-	uint32_t contents_len;
-	uint8_t *buf;         /* ciphertext, then header || contents */
-	size_t buf_cap;
-	size_t buf_have;      /* ciphertext bytes of the packet collected */
 	bool release;         /* buf served the last message and is too big to keep */
+	bool got_bytes;       /* any byte received (for the V1 fallback rule) */
+	/* Packed so that a transport (proto/transport.h) stays within 512
+	 * bytes, one peer slot: the cipher holds four keys inline instead of
+	 * four libcrypto contexts on the heap. */
+	struct cr_bip324 cipher;
 };
 
 /* Starts a session. rnd->garbage_len above CR_V2_GARBAGE_MAX is CR_E_INVAL;

@@ -21,10 +21,10 @@ def peer_of(snap, inbound):
     return peers[0]
 
 
-def mismatches(a, b, cmd_bytes=True, a_extra=(0, 0)):
-    """Differences between a's sending and b's receiving, and back. With
-    cmd_bytes False, per-command byte counts are left out (see run()).
-    a_extra: bytes a sent and received that b never saw (a proxy's)."""
+def mismatches(a, b, a_extra=(0, 0)):
+    """Differences between a's sending and b's receiving, and back, in
+    total and per command (V2 included: the receiver counts each message's
+    exact wire size, short id or 12-byte command). a_extra: bytes a sent and received that b never saw (a proxy's)."""
     out = []
     for x, y, extra in ((a, b, a_extra[0]), (b, a, -a_extra[1])):
         if x["bytes_sent"] - extra != y["bytes_recv"]:
@@ -34,7 +34,7 @@ def mismatches(a, b, cmd_bytes=True, a_extra=(0, 0)):
             out.append("msgs %d sent vs %d received" % (x["msgs_sent"], y["msgs_recv"]))
         for cmd, c in x["cmds"].items():
             r = y["cmds"].get(cmd, {"msgs_recv": 0, "bytes_recv": 0})
-            if c["msgs_sent"] != r["msgs_recv"] or (cmd_bytes and c["bytes_sent"] != r["bytes_recv"]):
+            if c["msgs_sent"] != r["msgs_recv"] or c["bytes_sent"] != r["bytes_recv"]:
                 out.append("%s: %d msgs/%d bytes sent vs %d/%d received" %
                            (cmd, c["msgs_sent"], c["bytes_sent"], r["msgs_recv"], r["bytes_recv"]))
     return out
@@ -58,20 +58,11 @@ def run(build, v2, a_args=(), a_extra=(0, 0)):
         for attempt in range(6):
             sa, sb = a.snapshot(), b.snapshot()
             pa, pb = peer_of(sa, False), peer_of(sb, True)
-            # V2: the engine counts a received message's bytes as if its
-            # command always had a 1-byte short id (engine/recv.c wire_len),
-            # so per-command bytes of long-id commands (version, verack,
-            # wtxidrelay, sendaddrv2) differ by 12 from the sender's exact
-            # count. Everything else is compared exactly; the per-command
-            # byte difference is printed below, not hidden.
-            last = mismatches(pa, pb, cmd_bytes=not v2, a_extra=a_extra)
+            last = mismatches(pa, pb, a_extra=a_extra)
             if not last:
                 break
             time.sleep(0.3)  # a ping was in flight between the two snapshots
         check(not last, "statistics differ: %s" % "; ".join(last))
-        if v2:
-            for note in mismatches(pa, pb, a_extra=a_extra):
-                print("NOTE (engine per-command V2 byte estimate): %s" % note)
         want = 2 if v2 else 1
         check(pa["transport"] == want and pb["transport"] == want,
               "transport %s/%s, wanted %d" % (pa["transport"], pb["transport"], want))

@@ -213,6 +213,68 @@ static void test_aead_rfc8439_seal(void)
 	cr_aead_free(a);
 }
 
+/* A cipher workspace keyed per call gives the RFC 8439 bytes even when
+ * calls under another key (and a wipe) come in between: shared contexts
+ * carry no state from one key to the next. */
+static void test_cipher_ws_interleaved(void)
+{
+	uint8_t key[32], other[32], nonce[12], aad[12], out[128], tag[16], want[128],
+		want_tag[16], scratch[128], t2[16], ks[64], ks_obj[64];
+	size_t n = strlen(sunscreen);
+	struct cr_cipher_ws *w = cr_cipher_ws_new();
+	struct cr_chacha20 *c;
+
+	CHECK(w != NULL);
+	if (!w)
+		return;
+	seq(key, 32, 0x80);
+	memset(other, 0xa5, sizeof(other));
+	unhex(nonce, 12, "070000004041424344454647");
+	unhex(aad, 12, "50515253c0c1c2c3c4c5c6c7");
+	unhex(want, n, "d31a8d34648e60db7b86afbc53ef7ec2a4aded51296e08fea9e2b5a736ee62d6"
+		       "3dbea45e8ca9671282fafb69da92728b1a71de0a9e060b2905d6a5b67ecd3b36"
+		       "92ddbd7f2d778b8c9803aee328091b58fab324e4fad675945585808b4831d7bc"
+		       "3ff4def08e4b7a9de576d26586cec64b6116");
+	unhex(want_tag, 16, "1ae10b594f09e26a7e902ecbd0600691");
+	for (int round = 0; round < 3; round++) {
+		/* Another key's seal, open and keystream before each use. */
+		CHECK_EQ(cr_aead_seal2_ws(w, other, nonce, NULL, 0, scratch,
+					  (const uint8_t *)sunscreen, 40, NULL, 0, t2), 0);
+		CHECK_EQ(cr_aead_open_ws(w, other, nonce, aad, 12, scratch, want, 16, want_tag),
+			 CR_E_V2_AUTH);
+		if (round == 2)
+			cr_cipher_ws_wipe(w);
+		CHECK_EQ(cr_aead_seal2_ws(w, key, nonce, aad, 12, out, (const uint8_t *)sunscreen,
+					  (size_t)round * 20, (const uint8_t *)sunscreen + round * 20,
+					  n - (size_t)round * 20, tag), 0);
+		CHECK_MEM(out, want, n);
+		CHECK_MEM(tag, want_tag, 16);
+		CHECK_EQ(cr_chacha20_xor_ws(w, other, nonce, 3, scratch, NULL, 64), 0);
+		CHECK_EQ(cr_aead_open_ws(w, key, nonce, aad, 12, out, want, n, want_tag), 0);
+		CHECK_MEM(out, sunscreen, n);
+		CHECK_EQ(cr_aead_keystream_ws(w, key, nonce, ks, 32), 0);
+		for (int i = 0; i < 32; i++)
+			CHECK_EQ(ks[i], want[i] ^ (uint8_t)sunscreen[i]);
+		/* A flipped tag bit: rejected, output zeroed. */
+		memcpy(t2, want_tag, 16);
+		t2[round] ^= 1;
+		CHECK_EQ(cr_aead_open_ws(w, key, nonce, aad, 12, out, want, n, t2), CR_E_V2_AUTH);
+		memset(scratch, 0, sizeof(scratch));
+		CHECK_MEM(out, scratch, n);
+	}
+	/* Raw ChaCha20 through the workspace equals a keyed object's. */
+	c = cr_chacha20_new(key);
+	CHECK(c != NULL);
+	for (uint32_t ctr = 0; c && ctr < 4; ctr++) {
+		CHECK_EQ(cr_chacha20_xor_ws(w, other, nonce, ctr, scratch, NULL, 64), 0);
+		CHECK_EQ(cr_chacha20_xor_ws(w, key, nonce, ctr, ks, NULL, 64), 0);
+		CHECK_EQ(cr_chacha20_xor(c, nonce, ctr, ks_obj, NULL, 64), 0);
+		CHECK_MEM(ks, ks_obj, 64);
+	}
+	cr_chacha20_free(c);
+	cr_cipher_ws_free(w);
+}
+
 /* RFC 8439 A.5: decryption of a 265-byte Internet-Draft text. */
 static void test_aead_rfc8439_open(void)
 {
@@ -315,6 +377,7 @@ int main(void)
 	RUN(test_aead_rfc8439_seal);
 	RUN(test_aead_rfc8439_open);
 	RUN(test_aead_edges);
+	RUN(test_cipher_ws_interleaved);
 	RUN(test_memcmp_ct);
 	return check_done();
 }
