@@ -74,6 +74,7 @@ struct Pair {
 		snprintf(ca.bind[0], sizeof ca.bind[0], "127.0.0.1:0");
 		ca.max_connections = 100000;
 		ca.zc_threshold_bytes = zc;
+		ca.zc_loopback = true; /* measure zero-copy itself, on loopback */
 		ca.send_buffer_bytes = 64u << 20;
 		ca.user = &sa;
 		ca.on_peer_ready = on_ready;

@@ -328,6 +328,7 @@ void cr_peername_complete(struct cr_worker *w, struct cr_peer *p, int res)
 	if (getpeername(res, (struct sockaddr *)&p->addr, &len) < 0)
 		memset(&p->addr, 0, sizeof p->addr);
 	close(res);
+	cr_peer_zc_for(w, p, &p->addr);
 	log_inbound(w, p);
 }
 
@@ -348,6 +349,7 @@ void cr_peername_cmd_complete(struct cr_worker *w, struct cr_peer *p, int res)
 	}
 	if (res < 0)
 		memset(&p->addr, 0, sizeof p->addr);
+	cr_peer_zc_for(w, p, &p->addr);
 	log_inbound(w, p);
 }
 

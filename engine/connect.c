@@ -146,6 +146,7 @@ void cr_socket_complete(struct cr_worker *w, struct cr_peer *p, int res)
 	/* the kernel reads the address when it issues the connect, which may
 	 * be after this function: keep it in the peer */
 	p->conn_to = *to;
+	cr_peer_zc_for(w, p, to);
 	struct io_uring_sqe *sqe = cr_sqe(&w->ring);
 	io_uring_prep_connect(sqe, p->fd, (struct sockaddr *)&p->conn_to, addr_len(to));
 	sqe->flags |= IOSQE_FIXED_FILE | IOSQE_IO_LINK;

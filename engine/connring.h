@@ -168,6 +168,8 @@ struct cr_config {
 	size_t recv_flood_bytes;         /* 5,000,000 */
 	size_t send_buffer_bytes;        /* 1,000,000 */
 	size_t zc_threshold_bytes;       /* segments this large go zero-copy; 0 = never */
+	bool zc_loopback;                /* zero-copy to loopback peers too (off: the kernel
+					  * copies those sends anyway; tests turn it on) */
 
 	/* Resources per worker. */
 	unsigned max_peers_per_worker;   /* 0 = the fixed-file table's cap (RLIMIT_NOFILE) */

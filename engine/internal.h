@@ -434,6 +434,8 @@ int cr_peer_send_shared(struct cr_worker *w, struct cr_peer *p, const char *cmd,
 			struct cr_sbuf *b, bool has_header);
 void cr_peer_flush(struct cr_worker *w, struct cr_peer *p);
 void cr_send_complete(struct cr_worker *w, struct cr_peer *p, int res, uint32_t flags);
+void cr_peer_zc_for(struct cr_worker *w, struct cr_peer *p,
+		    const struct sockaddr_storage *sock_peer);
 void cr_zc_notif(struct cr_worker *w, uint32_t idx, int res, uint32_t flags);
 void cr_sendq_clear(struct cr_worker *w, struct cr_peer *p);
 void cr_pools_free(struct cr_worker *w);
