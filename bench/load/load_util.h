@@ -3,8 +3,8 @@
  * setup with the best flags the kernel accepts, a provided-buffer ring, and
  * the loopback check. Header-only; each helper works on caller memory, so
  * any thread may use it on its own objects. */
-#ifndef CR_BENCH_BENCHUTIL_H
-#define CR_BENCH_BENCHUTIL_H
+#ifndef CR_BENCH_LOAD_UTIL_H
+#define CR_BENCH_LOAD_UTIL_H
 
 #include <arpa/inet.h>
 #include <errno.h>

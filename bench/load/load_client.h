@@ -19,7 +19,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
-#include "bench/benchutil.h"
+#include "bench/load/load_util.h"
 
 enum load_msg { LOAD_PING, LOAD_INV, LOAD_BLOB };
 

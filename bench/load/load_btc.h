@@ -3,7 +3,7 @@
 #ifndef CR_BENCH_LOAD_BTC_H
 #define CR_BENCH_LOAD_BTC_H
 
-#include "bench/load_client.h"
+#include "bench/load/load_client.h"
 #include "proto/chain.h"
 
 enum btc_mode { BTC_V1, BTC_V2, BTC_MIX };

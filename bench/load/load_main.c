@@ -15,8 +15,8 @@
 #include <signal.h>
 #include <unistd.h>
 
-#include "bench/load_btc.h"
-#include "bench/load_client.h"
+#include "bench/load/load_btc.h"
+#include "bench/load/load_client.h"
 #include "proto/err.h"
 
 static void usage(const char *why)

@@ -8,7 +8,7 @@
 #include <sys/random.h>
 #include <time.h>
 
-#include "bench/load_btc.h"
+#include "bench/load/load_btc.h"
 #include "proto/err.h"
 #include "proto/msg.h"
 #include "proto/transport.h"

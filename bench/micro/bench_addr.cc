@@ -22,7 +22,7 @@ extern "C" {
 #include "addr/rng.h"
 #include "addr/subnet.h"
 }
-#include "../tests/asmap_build.h"
+#include "../../tests/asmap_build.h"
 
 namespace {
 

@@ -3,7 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "bench/load_client.h"
+#include "bench/load/load_client.h"
 
 long load_rss_kib(int pid)
 {

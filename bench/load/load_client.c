@@ -8,7 +8,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "bench/load_client.h"
+#include "bench/load/load_client.h"
 
 enum { ST_IDLE, ST_CONNECTING, ST_HANDSHAKE, ST_READY, ST_DEAD };
 enum { OP_CONNECT = 1, OP_RECV, OP_SEND, OP_CLOSE };

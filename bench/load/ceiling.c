@@ -17,7 +17,7 @@
 #include <signal.h>
 #include <unistd.h>
 
-#include "bench/load_client.h"
+#include "bench/load/load_client.h"
 
 #define RAW_BLOCK 32 /* bytes of a V1 ping: 24-byte header + 8-byte nonce */
 #define SRV_BUFS 4096

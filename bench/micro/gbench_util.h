@@ -1,5 +1,5 @@
 // Helpers shared by the Google Benchmark programs in bench/ (the io_uring
-// load tools have their own, benchutil.h).
+// load tools have their own, bench/load/load_util.h).
 //
 // bench_quick(): CR_BENCH_QUICK=1 (set by scripts/test) asks for a smoke run.
 // bench_heap_allocated(): bytes this thread has allocated so far, from
