@@ -224,6 +224,7 @@ static json_t *m_no_addrman(struct cr_rpc_call *c)
 }
 
 extern json_t *cr_rpc_m_getpeerinfo(struct cr_rpc_call *c);
+extern json_t *cr_rpc_m_getpeertable(struct cr_rpc_call *c);
 
 #define NOARGS {{0}}
 
@@ -278,5 +279,9 @@ const struct cr_rpc_method cr_rpc_net_methods[] = {
 	 "{\"success\": bool}", m_no_addrman},
 	{"getaddrmaninfo", "network", "Provides information about the node's address manager.", NOARGS,
 	 "{\"ipv4\": {\"new\": n, \"tried\": n, \"total\": n}, ..., \"all_networks\": {...}}", m_no_addrman},
+	{"getpeertable", "connring",
+	 "Returns every live peer (handshake done or not) as one compact row: connring's own, for\n"
+	 "watching tens of thousands of peers (connring-top).", NOARGS,
+	 "{\"time\": n, \"columns\": [\"id\", \"addr\", ...], \"rows\": [[...], ...]}", cr_rpc_m_getpeertable},
 	{0},
 };

@@ -302,6 +302,13 @@ static void test_methods(void)
 	CHECK_EQ(v1, 1);
 	CHECK_EQ(v2, 1);
 	json_decref(res);
+	CHECK_EQ(cr_client_call(&c, "getpeertable", NULL, &res, &code, msg, sizeof(msg)), CR_CLIENT_OK);
+	json_t *cols = json_object_get(res, "columns"), *rows = json_object_get(res, "rows");
+	CHECK_EQ(json_array_size(rows), 2);
+	CHECK_EQ(json_array_size(json_array_get(rows, 0)), json_array_size(cols));
+	CHECK(strcmp(json_string_value(json_array_get(cols, 1)), "addr") == 0);
+	CHECK(json_is_string(json_array_get(json_array_get(rows, 1), 1)));
+	json_decref(res);
 	CHECK_EQ(cr_client_call(&c, "getnettotals", NULL, &res, &code, msg, sizeof(msg)), CR_CLIENT_OK);
 	CHECK(json_integer_value(json_object_get(res, "totalbytessent")) > 0);
 	CHECK(json_is_object(json_object_get(res, "uploadtarget")));
