@@ -17,7 +17,7 @@
  *                                               client alone, against a --serve
  *   client options: [--transport raw|v1|v2] [--inflight K] [--msg-rate PER_PEER_PER_S]
  *       [--rate CONNS_PER_S] [--duration SECONDS] [--threads T] [--live-ms MS]
- *       [--src FIRST[-LAST]] [--max-connecting N] [--chain NAME] [--json]
+ *       [--src FIRST[-LAST]] [--max-connecting N] [--grace S] [--chain NAME] [--json]
  *
  * Run apart (--serve, then --connect with --pid), the server is measured as
  * connringd is: RSS, CPU per message, in its own process. Loopback only;
@@ -46,7 +46,7 @@ static void usage(const char *why)
 		"       ceiling --connect HOST:PORT [--connect ...] --peers N [--pid PID] [client options]\n"
 		"  client options: [--transport raw|v1|v2] [--inflight K] [--msg-rate PER_PEER_PER_S]\n"
 		"       [--rate CONNS_PER_S] [--duration SECONDS] [--threads T] [--live-ms MS]\n"
-		"       [--src FIRST[-LAST]] [--max-connecting N] [--chain NAME] [--json]\n");
+		"       [--src FIRST[-LAST]] [--max-connecting N] [--grace S] [--chain NAME] [--json]\n");
 	exit(2);
 }
 
@@ -113,7 +113,7 @@ int main(int argc, char **argv)
 		{"threads", 1, 0, 't'}, {"live-ms", 1, 0, 'l'}, {"json", 0, 0, 'j'},
 		{"serve", 0, 0, 'S'}, {"connect", 1, 0, 'c'}, {"ports", 1, 0, 'P'},
 		{"pin", 0, 0, 'p'}, {"pid", 1, 0, 'i'}, {"src", 1, 0, 'a'},
-		{"max-connecting", 1, 0, 'x'}, {"transport", 1, 0, 'T'}, {"chain", 1, 0, 'C'},
+		{"max-connecting", 1, 0, 'x'}, {"grace", 1, 0, 'g'}, {"transport", 1, 0, 'T'}, {"chain", 1, 0, 'C'},
 		{"help", 0, 0, 'h'}, {0, 0, 0, 0}};
 	int ch;
 	const char *why;
@@ -142,6 +142,7 @@ int main(int argc, char **argv)
 			src_set = true;
 			break;
 		case 'x': o.max_connecting = (unsigned)num(optarg, "--max-connecting"); break;
+		case 'g': o.connect_grace_s = num(optarg, "--grace"); break;
 		case 'T':
 			if (ceiling_proto_init(&proto, optarg) < 0)
 				usage("--transport is raw, v1 or v2");

@@ -4,7 +4,7 @@
  *       [--transport v1|v2|mix] [--rate CONNS_PER_S] [--msg ping|inv|blob]
  *       [--msg-rate PER_PEER_PER_S] [--duration SECONDS] [--json] [--pid PID]
  *       [--chain NAME] [--inflight K] [--inv-k K] [--threads T] [--live-ms MS]
- *       [--src FIRST[-LAST]] [--max-connecting N]
+ *       [--src FIRST[-LAST]] [--max-connecting N] [--grace S]
  *
  * It connects N peers, spread over the targets (peer g to target g % T) and
  * over source addresses (127.0.0.2 and up by default, as many as keep each
@@ -31,8 +31,9 @@ static void usage(const char *why)
 		"         [--transport v1|v2|mix] [--rate CONNS_PER_S] [--msg ping|inv|blob]\n"
 		"         [--msg-rate PER_PEER_PER_S] [--duration SECONDS] [--json] [--pid PID]\n"
 		"         [--chain main|test|testnet4|signet|regtest] [--inflight K] [--inv-k K]\n"
-		"         [--threads T] [--live-ms MS] [--src FIRST[-LAST]] [--max-connecting N]\n"
+		"         [--threads T] [--live-ms MS] [--src FIRST[-LAST]] [--max-connecting N] [--grace S]\n"
 		"  --msg-rate 0 (default for ping) runs a closed loop: K pings in flight per peer.\n"
+		"  --grace S: how long connecting may run past its schedule (default 20).\n"
 		"  Peer g connects to target g %% T; --src picks the 127.x.y.z source addresses\n"
 		"  (default 127.0.0.2 and up, one per 8,000 peers per target).\n"
 		"  Loopback only; at most 2000000 peers and 3600 s.\n");
@@ -62,7 +63,7 @@ static void parse_args(int argc, char **argv, struct load_opts *op, struct btc_a
 		{"duration", 1, 0, 'd'}, {"json", 0, 0, 'j'}, {"pid", 1, 0, 'p'},
 		{"chain", 1, 0, 'C'}, {"inflight", 1, 0, 'k'}, {"inv-k", 1, 0, 'i'},
 		{"threads", 1, 0, 't'}, {"live-ms", 1, 0, 'l'}, {"src", 1, 0, 's'},
-		{"max-connecting", 1, 0, 'x'}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
+		{"max-connecting", 1, 0, 'x'}, {"grace", 1, 0, 'g'}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
 	int ch;
 	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (ch) {
@@ -80,6 +81,7 @@ static void parse_args(int argc, char **argv, struct load_opts *op, struct btc_a
 			break;
 		}
 		case 'x': o.max_connecting = (unsigned)num(optarg, "--max-connecting"); break;
+		case 'g': o.connect_grace_s = num(optarg, "--grace"); break;
 		case 'n': o.peers = (unsigned)num(optarg, "--peers"); break;
 		case 'T':
 			if (strcmp(optarg, "v1") == 0) a.mode = BTC_V1;
@@ -120,6 +122,8 @@ static void parse_args(int argc, char **argv, struct load_opts *op, struct btc_a
 		usage("--max-connecting must be 1..65536");
 	if (!src_set)
 		load_default_sources(&o);
+	if (o.connect_grace_s > 3600)
+		usage("--grace must be at most 3600");
 	if (o.duration_s <= 0 || o.duration_s > 3600)
 		usage("--duration must be in (0, 3600]");
 	if (o.inflight == 0 || o.inflight > 64)
