@@ -216,6 +216,13 @@ static void remove_at(struct cr_banlist *bl, size_t idx)
 	bl->n--;
 }
 
+const struct cr_ban *cr_banlist_find(const struct cr_banlist *bl, const struct cr_subnet *sn,
+				     int64_t now)
+{
+	long at = find(bl, sn, key_hash(bl->seed, sn));
+	return at >= 0 && now < bl->e[at].ban.until ? &bl->e[at].ban : NULL;
+}
+
 bool cr_banlist_unban(struct cr_banlist *bl, const struct cr_subnet *sn)
 {
 	if (bl->frozen)

@@ -49,6 +49,10 @@ int cr_banlist_ban(struct cr_banlist *bl, const struct cr_subnet *sn, int64_t no
 /* Bans until an absolute time (for loading and for "ban until"). */
 int cr_banlist_ban_until(struct cr_banlist *bl, const struct cr_subnet *sn,
 			 int64_t created, int64_t until);
+/* The ban of exactly this subnet when it has not expired at now, else
+ * NULL (valid until the next change). */
+const struct cr_ban *cr_banlist_find(const struct cr_banlist *bl, const struct cr_subnet *sn,
+				     int64_t now);
 /* Removes the ban of exactly this subnet; false when there was none. */
 bool cr_banlist_unban(struct cr_banlist *bl, const struct cr_subnet *sn);
 void cr_banlist_clear(struct cr_banlist *bl);

@@ -31,22 +31,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <connring/permissions.h>
+
 #include "addr/subnet.h"
 #include "proto/netaddr.h"
 
-/* Core's NetPermissionFlags values. A flag that implies another includes
- * its bit, so "has" means all bits present. */
-#define CR_PERM_NONE 0u
-#define CR_PERM_BLOOMFILTER (1u << 1)
-#define CR_PERM_RELAY (1u << 3)
-#define CR_PERM_FORCERELAY ((1u << 2) | CR_PERM_RELAY)
-#define CR_PERM_DOWNLOAD (1u << 6)
-#define CR_PERM_NOBAN ((1u << 4) | CR_PERM_DOWNLOAD)
-#define CR_PERM_MEMPOOL (1u << 5)
-#define CR_PERM_ADDR (1u << 7)
-#define CR_PERM_IMPLICIT (1u << 31)
-#define CR_PERM_ALL (CR_PERM_BLOOMFILTER | CR_PERM_FORCERELAY | CR_PERM_RELAY | \
-		     CR_PERM_NOBAN | CR_PERM_MEMPOOL | CR_PERM_DOWNLOAD | CR_PERM_ADDR)
+/* Core's NetPermissionFlags values (CR_PERM_*) come from the public
+ * <connring/permissions.h>: embedders read them in cr_peer_info. */
 
 /* Directions a -whitelist entry applies to. */
 #define CR_PERM_DIR_IN 1u

@@ -59,6 +59,9 @@ const char *cr_close_reason_str(enum cr_close_reason r)
 	case CR_CLOSE_V1_RETRY: return "retrying with v1";
 	case CR_CLOSE_VERSION: return "unacceptable version";
 	case CR_CLOSE_RESOURCES: return "out of resources";
+	case CR_CLOSE_EVICTED: return "evicted";
+	case CR_CLOSE_BANNED: return "banned";
+	case CR_CLOSE_MISBEHAVED: return "misbehaved";
 	}
 	return "unknown";
 }
@@ -99,6 +102,7 @@ int cr_engine_new(struct cr_engine **out, const struct cr_config *cfg)
 		return -ENOMEM;
 	}
 	e->chain = cr_chain_get(e->cfg.chain);
+	cr__random(&e->netgroup_secret, sizeof e->netgroup_secret);
 	int ret = parse_proxy(e);
 	if (ret < 0) {
 		cr__config_clear(&e->cfg);
@@ -197,6 +201,8 @@ void cr_engine_totals(const struct cr_engine *e, struct cr_totals *out, size_t o
 	for (unsigned i = 0; i < e->nworkers; i++)
 		for (size_t k = 0; k < n; k++)
 			o[k] += atomic_load_explicit(&e->w[i].stats.v[k], memory_order_relaxed);
+	for (size_t k = 0; k < n; k++)
+		o[k] += atomic_load_explicit(&e->co.stats.v[k], memory_order_relaxed);
 	t.payload_copy_bytes += atomic_load_explicit(&e->api_copy_bytes, memory_order_relaxed);
 	/* a caller built against a shorter (older) struct gets its prefix; a
 	 * longer one gets zeros beyond ours */

@@ -13,12 +13,16 @@
 
 #include <connring/connring.h>
 
+#include "addr/netperm.h"
 #include "proto/msg.h"
 
 #define CR_MAX_WORKERS 64
 #define CR_BIND_MAX 8          /* listen addresses (each worker has 2x sockets) */
 #define CR_HOSTPORT_MAX 128    /* "host:port" of a manual peer, with its NUL */
 #define CR_RECV_BUF_COUNT_MAX 32768
+#define CR_WHITELIST_MAX 256   /* -whitelist entries */
+#define CR_WHITEBIND_MAX 8     /* -whitebind entries (listeners like -bind) */
+#define CR_PATH_MAX 4096
 
 static inline bool cr__pow2(unsigned v)
 {
@@ -53,7 +57,19 @@ static inline bool cr__pow2(unsigned v)
 	X(unsigned, max_peers_per_worker, 0, true)                                        \
 	X(unsigned, recv_buf_count, 1024, cr__pow2(v) && v <= CR_RECV_BUF_COUNT_MAX)      \
 	X(unsigned, recv_buf_size, 16384, v >= 512)                                       \
-	X(unsigned, ring_entries, 4096, v >= 64)
+	X(unsigned, ring_entries, 4096, v >= 64)                                          \
+	X(bool, routable127, false, true)                                                 \
+	X(bool, whitelist_relay, true, true)                                              \
+	X(bool, whitelist_forcerelay, false, true)                                        \
+	X(unsigned, ban_time_s, 24 * 60 * 60, v >= 1)                                     \
+	X(unsigned, ban_score_threshold, 0, true)                                         \
+	X(bool, flood_defence, true, true)                                                \
+	X(double, flood_rate, 1.0, v >= 0.001 && v <= 1e6)                                \
+	X(double, flood_burst, 10.0, v >= 1 && v <= 1e6)                                  \
+	X(unsigned, flood_group_cap, 8, true)                                             \
+	X(unsigned, flood_hold_s, 60, v >= 1 && v <= 86400)                               \
+	X(unsigned, evict_wait_max, 64, v >= 1 && v <= 4096)                              \
+	X(unsigned, evict_wait_ms, 2000, v >= 1 && v <= 60000)
 
 /* A list of "host[:port]" strings, each malloc'd. */
 struct cr_strlist {
@@ -66,6 +82,11 @@ struct cr_config {
 	CR_CONFIG_SCALARS(CR_CONFIG_FIELD)
 #undef CR_CONFIG_FIELD
 	struct cr_strlist bind, connect, addnode;
+	struct cr_whitelist whitelist[CR_WHITELIST_MAX];
+	unsigned nwhitelist;
+	struct cr_whitebind whitebind[CR_WHITEBIND_MAX];
+	unsigned nwhitebind;
+	char banlist_path[CR_PATH_MAX]; /* "" = bans kept in memory only */
 	char proxy[CR_HOSTPORT_MAX];     /* "" = none */
 	char user_agent[CR_UA_MAX + 1];  /* "" = "/connring:" CR_VERSION "/" */
 
@@ -74,6 +95,7 @@ struct cr_config {
 	cr_on_message_fn on_message;
 	cr_on_peer_closed_fn on_peer_closed;
 	cr_on_log_fn on_log;
+	cr_on_accept_fn on_accept;
 };
 
 /* Deep copy of src into dst (lists duplicated): 0 or -ENOMEM (dst then

@@ -42,6 +42,7 @@ void cr__connect_start(struct cr_worker *w, struct cr_mail *c)
 										 : CR_CONN_OUTBOUND;
 	p->addr = c->addr;
 	snprintf(p->host, sizeof p->host, "%s", e->has_proxy ? c->host : "");
+	cr__peer_identify(w, p, CR_PERM_DIR_OUT); /* nothing for a name behind a proxy */
 	cr__peer_flag(p, PF_TRY_V2, e->cfg.v2transport && !(c->flags & CR_CONNECT_V1));
 	int fam = target(w, p)->ss_family;
 	struct io_uring_sqe *sqe = cr__sqe(&w->ring);

@@ -1,5 +1,5 @@
-/* The coordinator thread: it owns the connection counts and the
- * manual connections. It sets the inbound budget (max_connections minus the
+/* The coordinator thread: it owns the connection counts, the manual
+ * connections and (guard.c) the ban list, inbound admission and eviction. It sets the inbound budget (max_connections minus the
  * outbound slots) that workers take from when they accept; places each
  * outbound connection on the least-loaded worker; and keeps every connect=
  * and addnode= entry (and cr_connect with CR_CONNECT_PERSISTENT) connected,
@@ -161,12 +161,15 @@ static void *coord_main(void *arg)
 		struct cr_mail *c;
 		cr__mailbox_rearm(&co->mb);
 		while ((c = cr__mailbox_pop(&co->mb))) {
+			if (cr__guard_mail(e, c))
+				continue; /* kept (an admission answered later) */
 			on_event(e, c);
 			cr__mail_free(c);
 		}
 		if (co->stop)
 			break;
-		if (run_manual(e))
+		bool guard_tick = cr__guard_tick(e, cr__now_us());
+		if (run_manual(e) | guard_tick)
 			arm_tick(co);
 		if (cr__ring_wait(e, &co->ring, "coordinator") < 0)
 			break;
@@ -200,7 +203,10 @@ int cr__coord_start(struct cr_engine *e)
 		if (ret)
 			return ret;
 	}
-	int ret = cr__ring_setup(e, &co->ring, COORD_RING_ENTRIES, true);
+	int ret = cr__guard_new(e);
+	if (ret)
+		return ret;
+	ret = cr__ring_setup(e, &co->ring, COORD_RING_ENTRIES, true);
 	if (ret)
 		return ret;
 	co->ring_ok = true;
@@ -231,11 +237,15 @@ void cr__coord_stop(struct cr_engine *e)
 	}
 	if (co->ring_ok) {
 		struct cr_mail *c;
-		while ((c = cr__mailbox_pop(&co->mb)))
+		while ((c = cr__mailbox_pop(&co->mb))) {
+			if (c->waiter)
+				cr__waiter_done(c->waiter, -ESHUTDOWN);
 			cr__mail_free(c);
+		}
 		io_uring_queue_exit(&co->ring);
 		co->ring_ok = false;
 	}
+	cr__guard_free(e);
 	free(co->manual);
 	co->manual = NULL;
 	co->nmanual = co->cap_manual = 0;

@@ -13,8 +13,11 @@
 
 #include <connring/connring.h>
 
+#include "addr/banlist.h"
 #include "engine/compat.h"
 #include "engine/config.h"
+#include "engine/policy/flood.h"
+#include "engine/policy/misbehave.h"
 #include "proto/transport.h"
 
 /* ---- ids and user_data ------------------------------------------------ */
@@ -119,12 +122,42 @@ enum cr_mail_kind {
 	MAIL_EV_UP,       /* outbound ready: manual index */
 	MAIL_EV_DOWN,     /* outbound gone: manual index, ever_ready */
 	MAIL_CO_CONNECT,  /* cr_connect: place and open */
+	/* inbound defence (guard.c, accept.c, ban.c) */
+	MAIL_ADMIT,       /* worker -> coordinator: may this newcomer in? (struct cr_admit) */
+	MAIL_ADMITTED,    /* coordinator -> worker: the same mail with the verdict */
+	MAIL_INBOUND_DOWN, /* worker -> coordinator: an admitted inbound peer closed */
+	MAIL_BANS,        /* coordinator -> worker: a new ban snapshot (ptr) */
+	MAIL_BAN_OP,      /* API -> coordinator: setban/listbanned/... (waiter) */
+	MAIL_PUNISH,      /* worker -> coordinator: discourage or ban an address */
+	MAIL_MISBEHAVE,   /* API -> worker: cr_misbehaving */
 };
 
 struct cr_waiter {
 	_Atomic int done;
 	int ret;
 	struct cr_peer_info *info;
+	void *out;               /* MAIL_BAN_OP list: cap entries */
+	size_t cap;
+};
+
+/* MAIL_ADMITTED's verdict: CR_ACCEPT_OK, one of enum cr_accept_verdict's
+ * refusals, or one of these (CR_ACCEPT_EVICT itself is never answered). */
+#define CR_VERDICT_FULL ((uint8_t)CR_ACCEPT_VERDICT_MAX)           /* every inbound peer protected */
+#define CR_VERDICT_EVICT_WAIT ((uint8_t)(CR_ACCEPT_VERDICT_MAX + 1)) /* too many wait, or too long */
+#define CR_VERDICT_EMBEDDER ((uint8_t)(CR_ACCEPT_VERDICT_MAX + 2))   /* (worker) on_accept said no */
+#define CR_VERDICT_GONE ((uint8_t)(CR_ACCEPT_VERDICT_MAX + 3))       /* (worker) left before admission */
+
+/* What the coordinator needs to admit an inbound newcomer, and its answer
+ * (MAIL_ADMIT / MAIL_ADMITTED). */
+struct cr_admit {
+	struct cr_netaddr na;
+	uint64_t keyed_netgroup;
+	uint32_t perms;
+	bool local;              /* loopback: one netgroup for every local process */
+	uint8_t verdict;         /* enum cr_accept_verdict */
+	bool discouraged;
+	unsigned inbound, inbound_max, outbound, group_inbound; /* at the decision */
+	uint64_t deadline_us;    /* waiting for an evicted peer's slot until then */
 };
 
 /* Mail between threads: a request to a worker (send, disconnect, info,
@@ -146,6 +179,10 @@ struct cr_mail {
 	size_t nids;
 	uint64_t *ids;              /* MAIL_BCAST: nids ids (nids 0 = all ready peers),
 	                               stored right after the mail */
+	struct cr_admit admit;      /* MAIL_ADMIT(TED), MAIL_INBOUND_DOWN (keyed netgroup),
+	                               MAIL_PUNISH (na) */
+	void *ptr;                  /* MAIL_BANS: struct cr_bansnap */
+	int64_t t;                  /* MAIL_BAN_OP: ban time; MAIL_MISBEHAVE: score */
 };
 
 /* Vyukov's intrusive MPSC queue plus a doorbell flag. */
@@ -166,6 +203,7 @@ enum cr_peer_state {
 	PS_OPEN,       /* transport running, handshake in progress */
 	PS_READY,      /* verack exchanged */
 	PS_CLOSING,    /* waiting for in-flight operations to end */
+	PS_ACCEPTING,  /* inbound, not admitted yet: no transport, nothing read */
 };
 
 /* struct cr_peer.flags (libuv's handle flags: one word, not a row of bools). */
@@ -186,6 +224,7 @@ enum cr_peer_flag {
 	PF_DIRECT_ARMED = 1u << 13,   /* an OP_DIRECT_RECV is in flight */
 	PF_NO_ZC = 1u << 14,          /* the kernel copied our zero-copy sends: stop trying */
 	PF_REARM_QUEUED = 1u << 15,   /* on the worker's re-arm list */
+	PF_IDENTIFIED = 1u << 16,     /* na, keyed_netgroup, netclass, perms are set */
 };
 
 #define CR_IOV_BATCH 16
@@ -203,7 +242,7 @@ struct cr_peer {
 	int fd;                  /* fixed-file index, -1 when none */
 	uint8_t state;
 	uint8_t type;            /* enum cr_conn_type */
-	uint16_t flags;          /* PF_* */
+	uint32_t flags;          /* PF_* */
 	uint32_t direct_got;     /* bytes of the current payload received directly */
 	uint16_t ops;            /* operations in flight (final CQE pending) */
 	uint32_t manual;         /* coordinator's manual index or UINT32_MAX */
@@ -247,12 +286,22 @@ struct cr_peer {
 	uint64_t bytes_sent, bytes_recv, msgs_sent, msgs_recv;
 	unsigned nrows;
 	struct cr_msg_row rows[CR_MSG_ROWS];
+
+	/* who it is, for bans, permissions and eviction (PF_IDENTIFIED) */
+	struct cr_netaddr na;    /* its address as addr/ sees it */
+	uint64_t keyed_netgroup;
+	uint32_t perms;          /* CR_PERM_* */
+	uint8_t netclass;        /* enum cr_netclass it came through */
+	bool is_local;           /* loopback (Core's IsLocal) */
+	bool prefer_evict;       /* discouraged when it connected */
+	uint8_t listener;        /* inbound: the listener that accepted it */
+	struct cr_banscore score; /* ban score mode only */
 };
 
 /* Sets or clears one PF_* flag of a peer. */
 static inline void cr__peer_flag(struct cr_peer *p, unsigned flag, bool on)
 {
-	p->flags = (uint16_t)(on ? p->flags | flag : p->flags & ~flag);
+	p->flags = on ? p->flags | flag : p->flags & ~flag;
 }
 
 /* A peer slot's public word, readable by any thread: generation in the low
@@ -268,6 +317,8 @@ static inline void cr__peer_flag(struct cr_peer *p, unsigned flag, bool on)
 struct cr_listener {
 	int fd;                 /* normal descriptor (SO_REUSEPORT) */
 	int family;             /* AF_INET or AF_INET6 (V6ONLY) */
+	uint32_t perms;         /* -whitebind permissions (CR_PERM_*, maybe IMPLICIT) */
+	struct sockaddr_storage local; /* the address it listens on */
 	bool armed;
 	bool multi;             /* the armed accept is multishot */
 	unsigned backoff_ms;
@@ -342,6 +393,15 @@ struct cr_worker {
 	unsigned rnd_left;
 
 	struct cr_wstats stats;
+	struct cr_bansnap *bans; /* the ban snapshot this worker checks (ban.c) */
+};
+
+/* An immutable copy of the bans shared by every worker: each holds one
+ * reference and drops it, on its own thread, when it installs the next
+ * one, so a snapshot is freed only once no worker can be reading it. */
+struct cr_bansnap {
+	_Atomic unsigned ref;
+	struct cr_banlist *bl;   /* cr_banlist_snapshot: read-only */
 };
 
 /* ---- coordinator and engine --------------------------------------------- */
@@ -369,6 +429,8 @@ struct cr_coord {
 	bool tick_pending;
 	struct __kernel_timespec ts;
 	bool stop;
+	struct cr_guard *guard;  /* bans, admission, eviction (guard.c) */
+	struct cr_wstats stats;  /* the coordinator's counters (summed into cr_totals) */
 };
 
 struct cr_engine {
@@ -397,6 +459,7 @@ struct cr_engine {
 
 	struct sockaddr_storage proxy; /* parsed from cfg.proxy at cr_engine_new */
 	bool has_proxy;
+	uint64_t netgroup_secret;  /* keys netgroups for eviction; never leaves the process */
 
 	/* a small ring for doorbells rung by non-engine threads */
 	pthread_mutex_t bell_lock;
@@ -441,6 +504,7 @@ int cr__workers_run(struct cr_engine *e);
 void cr__workers_stop(struct cr_engine *e);
 void cr__buf_return(struct cr_worker *w, unsigned bid);
 void cr__worker_mail(struct cr_worker *w, struct cr_mail *c);
+void cr__waiter_done(struct cr_waiter *wt, int ret); /* wakes the waiting caller */
 
 /* mailbox.c */
 void cr__mailbox_init(struct cr_mailbox *mb, int ring_fd);
@@ -526,5 +590,34 @@ void cr__node_timer(struct cr_worker *w, struct cr_peer *p);
 int cr__coord_start(struct cr_engine *e);
 void cr__coord_stop(struct cr_engine *e);
 void cr__coord_event(struct cr_engine *e, enum cr_mail_kind kind, uint32_t manual, bool was_ready);
+
+/* guard.c: the coordinator's inbound defence (coordinator thread, except
+ * _new/_free on the thread starting/stopping the engine) */
+int cr__guard_new(struct cr_engine *e);
+void cr__guard_free(struct cr_engine *e);
+bool cr__guard_mail(struct cr_engine *e, struct cr_mail *c); /* true: mail kept */
+bool cr__guard_tick(struct cr_engine *e, uint64_t now_us);  /* true: wants another tick */
+void cr__guard_batch_end(struct cr_engine *e);
+/* For the scheduler: false when automatic outbound connections must not
+ * go to a (banned or discouraged, as Core's OpenNetworkConnection). */
+bool cr__guard_outbound_ok(struct cr_engine *e, const struct cr_netaddr *a);
+
+/* ban.c: worker side of bans and misbehaviour (owner worker thread) */
+void cr__bans_install(struct cr_worker *w, struct cr_bansnap *snap);
+void cr__bansnap_unref(struct cr_bansnap *snap);
+bool cr__peer_banned(struct cr_worker *w, const struct cr_peer *p);
+void cr__peer_identify(struct cr_worker *w, struct cr_peer *p, unsigned dir);
+/* A misbehaviour the engine detected (fatal: the transport is broken) or
+ * the embedder reported; applies Core's rule or the ban score. persistent:
+ * the points it scores in ban score mode (Core mode ignores them): Core
+ * v27's last scores, e.g. CR_MISB_POINTS_ADDR_SIZE for an addr message of
+ * more than 1,000 entries. */
+#define CR_MISB_POINTS_FATAL 100      /* the connection ends anyway */
+#define CR_MISB_POINTS_ADDR_SIZE 20   /* Core v27: "addr message size = %u" */
+void cr__peer_misbehaving(struct cr_worker *w, struct cr_peer *p, uint32_t persistent,
+			  bool fatal, const char *reason);
+
+/* accept.c */
+void cr__accept_admitted(struct cr_worker *w, struct cr_mail *c);
 
 #endif

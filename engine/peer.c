@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "addr/netclass.h"
+#include "addr/netgroup.h"
 #include "engine/internal.h"
 
 /* Our V2 garbage is 0 .. GARBAGE_LEN_BOUND - 1 bytes (BIP324 allows 4095). */
@@ -49,7 +51,8 @@ struct cr_peer *cr__peer_alloc(struct cr_worker *w)
 void cr__peer_publish(struct cr_worker *w, struct cr_peer *p)
 {
 	uint64_t v = 0;
-	if (p->state != PS_FREE && p->state != PS_CLOSING) {
+	/* a newcomer not yet admitted has no id anyone knows */
+	if (p->state != PS_FREE && p->state != PS_CLOSING && p->state != PS_ACCEPTING) {
 		v = p->gen;
 		if (p->sq_bytes <= w->e->cfg.send_buffer_bytes)
 			v |= CR_PUB_WRITABLE;
@@ -110,6 +113,22 @@ int cr__peer_transport_start(struct cr_worker *w, struct cr_peer *p, bool initia
 	return ret;
 }
 
+/* Tells the coordinator an admitted inbound peer is gone, so its netgroup
+ * count drops and a newcomer waiting for a slot may take this one. Not at
+ * stop: the coordinator has ended by then. */
+static void inbound_down(struct cr_worker *w, struct cr_peer *p)
+{
+	struct cr_engine *e = w->e;
+	if (w->stopping || atomic_load(&e->stop_flag))
+		return;
+	struct cr_mail *m = cr__mail_new(MAIL_INBOUND_DOWN, 0);
+	if (!m)
+		return; /* its netgroup stays counted one too high: only the flood cap reads it */
+	m->peer = cr__peer_id(w, p);
+	m->admit.keyed_netgroup = p->keyed_netgroup;
+	cr__mailbox_post(e, &e->co.mb, m);
+}
+
 /* Marks a peer closing. Its operations are cancelled by shutting the
  * socket down; cr__reap_closing frees the slot once none is left. */
 void cr__peer_close(struct cr_worker *w, struct cr_peer *p, enum cr_close_reason r, const char *text)
@@ -118,6 +137,8 @@ void cr__peer_close(struct cr_worker *w, struct cr_peer *p, enum cr_close_reason
 	if (p->state == PS_CLOSING || p->state == PS_FREE)
 		return;
 	bool was_ready = p->state == PS_READY;
+	/* a refused newcomer was never announced: no callback names it */
+	bool announced = p->state != PS_ACCEPTING;
 	uint64_t id = cr__peer_id(w, p);
 	p->state = PS_CLOSING;
 	cr__peer_publish(w, p);
@@ -125,7 +146,9 @@ void cr__peer_close(struct cr_worker *w, struct cr_peer *p, enum cr_close_reason
 	if (p->flags & PF_COUNTED_INBOUND) {
 		atomic_fetch_sub(&e->inbound_now, 1);
 		p->flags &= ~PF_COUNTED_INBOUND;
-		CR_STAT_ADD(w, inbound, (uint64_t)-1);
+		if (announced)
+			CR_STAT_ADD(w, inbound, (uint64_t)-1);
+		inbound_down(w, p);
 	} else if (!(p->flags & PF_INBOUND)) {
 		atomic_fetch_sub(&e->outbound_now, 1);
 		CR_STAT_ADD(w, outbound, (uint64_t)-1);
@@ -164,7 +187,7 @@ void cr__peer_close(struct cr_worker *w, struct cr_peer *p, enum cr_close_reason
 	}
 	char addr[64];
 	cr__sockaddr_str(&p->addr, addr, sizeof addr);
-	if (r != CR_CLOSE_V1_RETRY) {
+	if (r != CR_CLOSE_V1_RETRY && announced) {
 		cr__log(e, r == CR_CLOSE_STOP ? CR_LOG_DEBUG : CR_LOG_INFO,
 		       r == CR_CLOSE_PROXY ? CR_LOG_PROXY : CR_LOG_NET, "disconnect peer=%llx %s %s: %s%s%s", (unsigned long long)id, addr,
 		       cr_conn_type_str((enum cr_conn_type)p->type), cr_close_reason_str(r),
@@ -250,6 +273,25 @@ static uint64_t to_wall(const struct cr_peer *p, uint64_t mono)
 	return p->connected_wall_us + (mono - p->connected_us);
 }
 
+/* The netgroup as text: "ipv4:1.2", "ipv6:2001:db8", or the class and the
+ * group's bytes in hex for the others ("onion:7f", "local"). */
+static void netgroup_text(struct cr_worker *w, const struct cr_peer *p, char *out, size_t cap)
+{
+	static const char *const cls[] = { "unroutable", "ipv4", "ipv6", "onion", "i2p",
+					   "cjdns", "internal", "local" };
+	uint8_t g[CR_NETGROUP_MAX];
+	size_t n = cr_netgroup(g, &p->na, NULL, w->e->cfg.routable127 ? CR_NETGROUP_LOOPBACK_ROUTABLE : 0);
+	size_t o = (size_t)snprintf(out, cap, "%s", g[0] < 8 ? cls[g[0]] : "?");
+	if (g[0] == CR_NETCLASS_IPV4 && n == 3) {
+		snprintf(out + o, cap - o, ":%u.%u", g[1], g[2]);
+		return;
+	}
+	if (n > 1 && o < cap)
+		out[o++] = ':', out[o] = '\0';
+	for (size_t i = 1; i < n && o + 3 <= cap; i++)
+		o += (size_t)snprintf(out + o, cap - o, "%02x", g[i]);
+}
+
 void cr__peer_fill_info(struct cr_worker *w, struct cr_peer *p, struct cr_peer_info *o)
 {
 	memset(o, 0, sizeof *o);
@@ -286,6 +328,13 @@ void cr__peer_fill_info(struct cr_worker *w, struct cr_peer *p, struct cr_peer_i
 	o->send_queue_bytes = p->sq_bytes;
 	o->writable = p->sq_bytes <= w->e->cfg.send_buffer_bytes;
 	o->recv_paused = (p->flags & PF_RECV_PAUSED);
+	o->permissions = p->perms;
+	cr_perm_format(o->permissions_str, sizeof o->permissions_str, p->perms);
+	o->keyed_netgroup = p->keyed_netgroup;
+	if (p->flags & PF_IDENTIFIED)
+		netgroup_text(w, p, o->netgroup, sizeof o->netgroup);
+	o->prefer_evict = p->prefer_evict;
+	o->misbehavior_score = cr_banscore_get(&p->score, (int64_t)(cr__wall_us() / 1000000u));
 	o->nmsg_stats = p->nrows;
 	for (unsigned i = 0; i < p->nrows; i++) {
 		memcpy(o->msg_stats[i].command, p->rows[i].command, sizeof o->msg_stats[i].command);

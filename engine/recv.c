@@ -79,6 +79,24 @@ static int deliver(struct cr_worker *w, struct cr_peer *p, const struct cr_msg *
 	return cr__node_message(w, p, m, wl);
 }
 
+/* A transport error that Core would also disconnect for and that shows the
+ * peer is not speaking our chain's protocol: wrong magic, a message above
+ * the size limit, a V2 handshake or packet that fails authentication.
+ * Misbehaviour (discouraged; see engine/policy/misbehave.h for why connring
+ * punishes what Core only disconnects). Other errors only close. */
+static void transport_error(struct cr_worker *w, struct cr_peer *p, int err)
+{
+	switch (err) {
+	case CR_E_V1_MAGIC: case CR_E_V1_LENGTH: case CR_E_V2_AUTH: case CR_E_V2_NOTERM:
+	case CR_E_V2_LENGTH: case CR_E_V2_MAGIC:
+		cr__peer_misbehaving(w, p, CR_MISB_POINTS_FATAL, true, cr_strerror(err));
+		break;
+	default:
+		break;
+	}
+	cr__peer_close(w, p, CR_CLOSE_PROTOCOL, cr_strerror(err));
+}
+
 /* Hands received bytes to the transport, message by message. */
 void cr__recv_feed(struct cr_worker *w, struct cr_peer *p, const uint8_t *in, size_t len)
 {
@@ -87,7 +105,7 @@ void cr__recv_feed(struct cr_worker *w, struct cr_peer *p, const uint8_t *in, si
 		struct cr_msg m;
 		int n = cr_transport_recv(p->t, &m, in, len);
 		if (n < 0) {
-			cr__peer_close(w, p, CR_CLOSE_PROTOCOL, cr_strerror(n));
+			transport_error(w, p, n);
 			return;
 		}
 		in += n;
@@ -249,7 +267,7 @@ void cr__recv_direct_complete(struct cr_worker *w, struct cr_peer *p, int res)
 	struct cr_msg m;
 	int n = cr_transport_recv_commit(p->t, &m, (size_t)res);
 	if (n < 0) {
-		cr__peer_close(w, p, CR_CLOSE_PROTOCOL, cr_strerror(n));
+		transport_error(w, p, n);
 		return;
 	}
 	if (m.command[0] && deliver(w, p, &m, true) < 0)

@@ -143,6 +143,8 @@ static void teardown_one(struct cr_worker *w)
 				cr_transport_clear(w->peers[i].t);
 	}
 	cr__sendq_pools_free(w);
+	cr__bansnap_unref(w->bans);
+	w->bans = NULL;
 	explicit_bzero(w->rnd, sizeof w->rnd);
 	w->rnd_left = 0;
 	if (w->ring_ok) {
@@ -172,7 +174,7 @@ static void teardown_one(struct cr_worker *w)
 	w->zc = NULL;
 }
 
-static void waiter_done(struct cr_waiter *wt, int ret)
+void cr__waiter_done(struct cr_waiter *wt, int ret)
 {
 	wt->ret = ret;
 	atomic_store_explicit(&wt->done, 1, memory_order_release);
@@ -224,10 +226,24 @@ void cr__worker_mail(struct cr_worker *w, struct cr_mail *c)
 	case MAIL_BCAST:
 		bcast(w, c);
 		break;
-	case MAIL_DISCONNECT:
+	case MAIL_DISCONNECT: /* reason: 0 (cr_disconnect) or the coordinator's, e.g. evicted */
 		p = cr__peer_by_id(w, c->peer);
 		if (p)
-			cr__peer_close(w, p, CR_CLOSE_LOCAL, NULL);
+			cr__peer_close(w, p, c->reason ? (enum cr_close_reason)c->reason : CR_CLOSE_LOCAL,
+				       c->host[0] ? c->host : NULL);
+		else
+			CR_STAT_ADD(w, stale_ids, 1);
+		break;
+	case MAIL_ADMITTED:
+		cr__accept_admitted(w, c);
+		break;
+	case MAIL_BANS:
+		cr__bans_install(w, c->ptr);
+		break;
+	case MAIL_MISBEHAVE:
+		p = cr__peer_by_id(w, c->peer);
+		if (p)
+			cr__peer_misbehaving(w, p, (uint32_t)c->t, false, c->host);
 		else
 			CR_STAT_ADD(w, stale_ids, 1);
 		break;
@@ -240,7 +256,7 @@ void cr__worker_mail(struct cr_worker *w, struct cr_mail *c)
 		p = cr__peer_by_id(w, c->peer);
 		if (p)
 			cr__peer_fill_info(w, p, c->waiter->info);
-		waiter_done(c->waiter, p ? 0 : -ESTALE);
+		cr__waiter_done(c->waiter, p ? 0 : -ESTALE);
 		break;
 	case MAIL_CONNECT:
 		cr__connect_start(w, c); /* counts the peer before uncounting the placement */
@@ -404,7 +420,9 @@ static void drain_dead_mailbox(struct cr_worker *w)
 	struct cr_mail *c;
 	while ((c = cr__mailbox_pop(&w->mb))) {
 		if (c->waiter)
-			waiter_done(c->waiter, -ESHUTDOWN);
+			cr__waiter_done(c->waiter, -ESHUTDOWN);
+		if (c->kind == MAIL_BANS)
+			cr__bansnap_unref(c->ptr);
 		if (c->buf)
 			cr__sendq_buf_unref(NULL, c->buf);
 		cr__mail_free(c);

@@ -36,6 +36,7 @@
 #include <sys/socket.h>
 
 #include <connring/chain.h>
+#include <connring/permissions.h>
 #include <connring/version.h>
 
 #ifdef __cplusplus
@@ -119,6 +120,9 @@ enum cr_close_reason {
 	CR_CLOSE_V1_RETRY = 13,        /* V2 attempt refused; reconnecting with V1 */
 	CR_CLOSE_VERSION = 14,         /* unacceptable version message */
 	CR_CLOSE_RESOURCES = 15,       /* out of slots, memory or descriptors */
+	CR_CLOSE_EVICTED = 16,         /* inbound slots full: evicted for a newcomer */
+	CR_CLOSE_BANNED = 17,          /* a new ban covers its address */
+	CR_CLOSE_MISBEHAVED = 18,      /* misbehaviour: discouraged or banned (text says why) */
 };
 
 /* Traffic of one peer for one message type ("command" in the V1 header).
@@ -155,6 +159,13 @@ struct cr_peer_info {
 	bool recv_paused;                  /* unprocessed input over recv_flood_bytes */
 	unsigned nmsg_stats;
 	struct cr_msg_stats msg_stats[CR_MSG_STATS_MAX];
+	/* since 0.2 */
+	uint32_t permissions;          /* CR_PERM_* (<connring/permissions.h>) */
+	char permissions_str[96];      /* Core's names, comma-separated ("noban,download") */
+	uint64_t keyed_netgroup;       /* eviction's netgroup key (engine-secret; 0 = unknown) */
+	char netgroup[40];             /* the netgroup itself: "ipv4:1.2", "ipv6:2001:db8", ... */
+	bool prefer_evict;             /* discouraged when it connected: evicted first */
+	uint32_t misbehavior_score;    /* ban score mode: the score now (0 otherwise) */
 };
 
 /* Engine-wide counters (sums over workers; each is exact when the engine is
@@ -175,6 +186,26 @@ struct cr_totals {
 	uint64_t mailbox_msgs, doorbells;
 	uint64_t accept_backoffs;     /* accept failed (e.g. full table): re-armed after a delay */
 	uint64_t pool_allocs;         /* worker buffer/segment pools grown with malloc (warm: flat) */
+	/* since 0.2: inbound defence. A refused newcomer is closed before any
+	 * byte is read; it counts in accept_refused and in one reason here. */
+	uint64_t refused_banned;      /* its address or subnet is banned */
+	uint64_t refused_flood_rate;  /* its netgroup connects faster than -floodrate */
+	uint64_t refused_flood_cap;   /* flooding, and its netgroup holds -floodgroupcap */
+	uint64_t refused_discouraged; /* discouraged and inbound slots (almost) full */
+	uint64_t refused_embedder;    /* on_accept said no */
+	uint64_t refused_full;        /* full, and every inbound peer is protected */
+	uint64_t refused_evict_wait;  /* full, and the eviction queue was full or timed out */
+	uint64_t evictions;           /* inbound peers evicted for a newcomer */
+	/* protections in eviction runs, summed: why candidates were kept */
+	uint64_t evict_kept_noban, evict_kept_outbound, evict_kept_netgroup, evict_kept_ping;
+	uint64_t evict_kept_tx, evict_kept_block_relay, evict_kept_block, evict_kept_network;
+	uint64_t evict_kept_uptime, evict_kept_not_preferred, evict_kept_remained;
+	uint64_t ban_disconnects;     /* live peers closed by a new ban */
+	uint64_t misbehaved_discouraged; /* peers discouraged for misbehaviour */
+	uint64_t misbehaved_banned;   /* peers banned past the ban score threshold */
+	uint64_t misbehaved_kept;     /* misbehaviour of noban or manual peers, kept */
+	uint64_t bans;                /* entries on the ban list now */
+	uint64_t flooding;            /* 1 while a flood is detected */
 };
 
 /* Callbacks; each may be left unset. See the file comment for threads. */
@@ -195,6 +226,26 @@ typedef void (*cr_on_peer_closed_fn)(void *user, uint64_t peer, bool ready,
  * also the thread calling cr_engine_start/stop. */
 typedef void (*cr_on_log_fn)(void *user, enum cr_log_level level, enum cr_log_category cat,
 			     const char *text);
+
+/* A new inbound connection, as on_accept sees it: after the engine's own
+ * checks (bans, flood defence, discouragement, a free or freed slot) and
+ * before any byte is read from it. Valid during the call only. */
+struct cr_accept_info {
+	struct sockaddr_storage peer;   /* their address */
+	struct sockaddr_storage local;  /* the listening address that took it (a wildcard
+					 * bind reports the wildcard) */
+	uint64_t keyed_netgroup;        /* its netgroup's eviction key */
+	uint32_t permissions;           /* CR_PERM_* from -whitebind / -whitelist */
+	bool discouraged;               /* admitted, but preferred for eviction */
+	unsigned inbound, inbound_max;  /* inbound peers now (the newcomer not counted), slots */
+	unsigned outbound;              /* outbound peers now */
+	unsigned group_inbound;         /* inbound peers of its netgroup now */
+};
+/* The embedder's say at accept (Core's SockMan EventNewConnectionAccepted):
+ * return false to refuse the connection (closed at once; no other
+ * callback ever names it). Runs on the worker that accepted it; must not
+ * block. */
+typedef bool (*cr_on_accept_fn)(void *user, const struct cr_accept_info *info);
 
 /* ---- configuration ---------------------------------------------------------
  *
@@ -312,6 +363,52 @@ int cr_config_set_on_message(struct cr_config *cfg, cr_on_message_fn fn);
 int cr_config_set_on_peer_closed(struct cr_config *cfg, cr_on_peer_closed_fn fn);
 int cr_config_set_on_log(struct cr_config *cfg, cr_on_log_fn fn);
 
+/* Inbound defence (see README "Eviction, bans and permissions").
+ *
+ * Permissions with Core's syntax: -whitelist=[perms@]SUBNET and
+ * -whitebind=[perms@]ADDR:PORT (a listen address whose peers get perms;
+ * with whitebinds but no bind, only the whitebinds are listened on). perms
+ * is a comma list of Core's names (noban, addr, in, out, relay, forcerelay,
+ * mempool, bloomfilter, download, all); without "perms@" Core's implicit
+ * legacy set applies (noban, mempool, and relay per whitelist_relay,
+ * forcerelay per whitelist_forcerelay). At most 256 whitelists and 8
+ * whitebinds; a value Core would refuse returns CR_E_BAD_ADDRESS (addr/
+ * netperm.h's parser gives Core's message). */
+int cr_config_add_whitelist(struct cr_config *cfg, const char *value);
+int cr_config_add_whitebind(struct cr_config *cfg, const char *value);
+int cr_config_set_whitelist_relay(struct cr_config *cfg, bool on);      /* default true */
+int cr_config_set_whitelist_forcerelay(struct cr_config *cfg, bool on); /* default false */
+/* Where bans persist (a crash-safe store, rewritten after every change and
+ * at stop; loaded at start, bans expired by then dropped). NULL or "" (the
+ * default): in memory only. At most 4,095 bytes. */
+int cr_config_set_banlist_path(struct cr_config *cfg, const char *path);
+/* Default ban duration, seconds >= 1 (default 86,400: Core's -bantime). */
+int cr_config_set_ban_time_s(struct cr_config *cfg, unsigned s);
+/* 0 (default): Core's rule, any misbehaviour discourages. N > 0: btcd's
+ * decaying ban score, the address banned for ban_time_s once a peer's
+ * score passes N (btcd's default is 100). */
+int cr_config_set_ban_score_threshold(struct cr_config *cfg, unsigned n);
+/* The handshake-flood defence (default on): a token bucket of new inbound
+ * connections per netgroup, rate per second in [0.001, 10^6] (default 1)
+ * and burst in [1, 10^6] (default 10); while a flood is detected (some
+ * netgroup's bucket ran dry, or 50 connections a second in all, within
+ * the last flood_hold_s seconds, 1..86,400, default 60), a netgroup holding
+ * flood_group_cap inbound peers (default 8; 0 = no cap) gets no more. */
+int cr_config_set_flood_defence(struct cr_config *cfg, bool on);
+int cr_config_set_flood_rate(struct cr_config *cfg, double per_s);
+int cr_config_set_flood_burst(struct cr_config *cfg, double n);
+int cr_config_set_flood_group_cap(struct cr_config *cfg, unsigned n);
+int cr_config_set_flood_hold_s(struct cr_config *cfg, unsigned s);
+/* Eviction at accept: newcomers waiting for an evicted peer's slot, 1..4,096
+ * (default 64), each at most evict_wait_ms, 1..60,000 (default 2,000);
+ * beyond either a newcomer is refused. */
+int cr_config_set_evict_wait_max(struct cr_config *cfg, unsigned n);
+int cr_config_set_evict_wait_ms(struct cr_config *cfg, unsigned ms);
+/* Test only: treat 127.0.0.0/8 as routable IPv4, so loopback peers from
+ * 127.a.x.x fall into distinct /16 netgroups (default false). */
+int cr_config_set_routable127(struct cr_config *cfg, bool on);
+int cr_config_set_on_accept(struct cr_config *cfg, cr_on_accept_fn fn);
+
 /* ---- engine lifecycle ------------------------------------------------------ */
 
 /* Creates an engine from cfg (copied: cfg may be freed or reused after).
@@ -412,6 +509,52 @@ int cr_peer_info(struct cr_engine *e, uint64_t peer, struct cr_peer_info *out, s
 /* Ids of up to cap live peers (ready or not) into ids; returns how many
  * were written. A snapshot: peers may close right after. Any thread. */
 size_t cr_engine_peers(const struct cr_engine *e, uint64_t *ids, size_t cap);
+
+/* ---- bans and misbehaviour -------------------------------------------------
+ *
+ * The coordinator owns the ban list (bans with an expiry) and the
+ * discouragement filter (Core's rolling filter of misbehaving addresses,
+ * admitted only while inbound slots are not nearly full and evicted
+ * first). Inbound connections from a banned address or subnet are closed at
+ * accept before any byte is read; a new ban closes matching live peers at
+ * once (noban peers excepted, as Core); automatic outbound connections never
+ * go to banned or discouraged addresses. These calls block until the
+ * coordinator answered: not from an engine thread. Subnets are text as
+ * Core's setban takes them ("1.2.3.4", "1.2.3.0/24", "2001:db8::/32",
+ * "1.2.3.0/255.255.255.0"). */
+
+/* One ban, as listbanned shows it. */
+struct cr_ban_info {
+	char subnet[96];        /* "1.2.3.0/24" */
+	int64_t created;        /* seconds since the epoch */
+	int64_t until;          /* banned while now < until */
+};
+
+/* Bans a subnet for bantime_s seconds (0: ban_time_s), or until the
+ * absolute time bantime_s when absolute. Returns 0, -EEXIST (already
+ * banned: Core's "IP/Subnet already banned"), CR_E_BAD_ADDRESS, -EINVAL
+ * (an absolute time in the past), -ENOSPC (100,000 bans already), -ENOMEM
+ * or -ESHUTDOWN. */
+int cr_ban(struct cr_engine *e, const char *subnet, int64_t bantime_s, bool absolute);
+/* Lifts a ban. Returns 0, -ENOENT (none: Core's "not previously manually
+ * banned"), CR_E_BAD_ADDRESS, -ENOMEM or -ESHUTDOWN. */
+int cr_unban(struct cr_engine *e, const char *subnet);
+/* Lifts every ban (discouragement stays, as Core's clearbanned). */
+int cr_clear_banned(struct cr_engine *e);
+/* Up to cap live bans into out (expired ones are not listed); returns how
+ * many there are in all (which may exceed cap), or a negative error. */
+int cr_list_banned(struct cr_engine *e, struct cr_ban_info *out, size_t cap);
+/* Discourages an address (not a subnet). Returns 0, CR_E_BAD_ADDRESS,
+ * -ENOMEM or -ESHUTDOWN. */
+int cr_discourage(struct cr_engine *e, const char *addr);
+/* The embedder's own rules: the peer misbehaved. With ban_score_threshold
+ * 0 (Core's rule) any call discourages and disconnects the peer (noban and
+ * manual peers are kept, a local peer only disconnected); otherwise score
+ * points add to its persistent ban score, and past the threshold its
+ * address is banned. reason is logged (up to 127 bytes). Returns 0,
+ * -ESTALE, -ENOMEM or -ESHUTDOWN; any thread but another worker's
+ * callback (on the peer's own worker it acts at once). */
+int cr_misbehaving(struct cr_engine *e, uint64_t peer, unsigned score, const char *reason);
 
 /* Short names for the enums, for logs. Any thread. */
 const char *cr_close_reason_str(enum cr_close_reason r);
