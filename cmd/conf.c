@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "addr/netperm.h"
 #include "cmd/conf.h"
 #include "proto/chain.h"
 
@@ -42,6 +43,18 @@ static const struct opt table[] = {
 	{"pinginterval", K_UINT, 1, 86400, "=<s>  seconds between pings (default 120; for tests)"},
 	{"statsinterval", K_UINT, 1, 86400, "=<s>  seconds between stats lines (default 60)"},
 	{"statsfile", K_STR, 0, CR_CONF_PATH_MAX - 1, "=<file>  write JSON stats here on SIGUSR1 and at exit"},
+	{"whitebind", K_LIST, 0, 127, "=<[perms@]addr:port>  listen here; its peers get perms (Core's names: noban, addr, relay, ...; repeatable)"},
+	{"whitelist", K_LIST, 0, 127, "=<[perms@]subnet>  peers from here get perms; in/out say which direction (default in; repeatable)"},
+	{"whitelistrelay", K_BOOL, 0, 1, "=<0|1>  implicit whitelist permissions include relay (default 1)"},
+	{"whitelistforcerelay", K_BOOL, 0, 1, "=<0|1>  implicit whitelist permissions include forcerelay (default 0)"},
+	{"bantime", K_UINT, 1, 4294967295ul, "=<s>  default ban duration in seconds (default 86400)"},
+	{"banscore", K_UINT, 0, 1000000, "=<n>  0: discourage any misbehaving peer (Core); n: btcd's decaying ban score, ban past n (default 0)"},
+	{"floodguard", K_BOOL, 0, 1, "=<0|1>  rate-limit new inbound connections per netgroup (default 1)"},
+	{"floodrate", K_UINT, 1, 6000000, "=<n>  new inbound connections per minute per netgroup (default 60)"},
+	{"floodburst", K_UINT, 1, 1000000, "=<n>  ... at once before the rate applies (default 10)"},
+	{"floodgroupcap", K_UINT, 0, 1000000, "=<n>  inbound peers per netgroup while a flood is detected (default 8; 0 = no cap)"},
+	{"floodhold", K_UINT, 1, 86400, "=<s>  a flood counts as detected this long after its last sign (default 60)"},
+	{"routable127", K_BOOL, 0, 1, "=<0|1>  test only: 127.0.0.0/8 counts as routable IPv4 (distinct /16 netgroups)"},
 	{"help", K_BOOL, 0, 1, "  this text"},
 };
 #define NOPTS (sizeof(table) / sizeof(table[0]))
@@ -63,6 +76,13 @@ void cr_dopts_init(struct cr_dopts *o)
 	o->eng.listen = true;
 	o->eng.v2transport = true;
 	o->eng.max_connections = CR_DEFAULT_MAX_CONNECTIONS;
+	o->eng.whitelist_relay = true;
+	o->eng.ban_time_s = 24 * 60 * 60;
+	o->eng.flood_defence = true;
+	o->eng.flood_rate_per_min = 60;
+	o->eng.flood_burst = 10;
+	o->eng.flood_group_cap = 8;
+	o->eng.flood_hold_s = 60;
 	o->stats_interval_s = 60;
 }
 
@@ -149,8 +169,40 @@ static bool peer_ok(const char *s)
 	return true;
 }
 
+/* -whitebind / -whitelist: checked with Core's parser and messages. */
+static int set_perm_list(struct cr_dopts *o, const char *name, const char *v, char *err, size_t len)
+{
+	bool wb = strcmp(name, "whitebind") == 0;
+	unsigned *n = wb ? &o->eng.nwhitebind : &o->eng.nwhitelist;
+	unsigned cap = wb ? CR_DOPTS_WHITEBIND_MAX : CR_DOPTS_WHITELIST_MAX;
+	char *slot0 = wb ? o->eng.whitebind[0] : o->eng.whitelist[0];
+	if (!v || strcmp(v, "0") == 0) {
+		*n = 0;
+		return 0;
+	}
+	if (strlen(v) >= 128)
+		return fail(err, len, "-%s=%.64s...: longer than 127 characters", name, v);
+	char why[160];
+	int r;
+	if (wb) {
+		struct cr_whitebind b;
+		r = cr_whitebind_parse(&b, v, strlen(v), why, sizeof why);
+	} else {
+		struct cr_whitelist l;
+		r = cr_whitelist_parse(&l, v, strlen(v), why, sizeof why);
+	}
+	if (r < 0)
+		return fail(err, len, "%s", why);
+	if (*n >= cap)
+		return fail(err, len, "-%s: more than %u entries", name, cap);
+	memcpy(slot0 + (size_t)(*n)++ * 128, v, strlen(v) + 1);
+	return 0;
+}
+
 static int set_list(struct cr_dopts *o, const char *name, const char *v, char *err, size_t len)
 {
+	if (strcmp(name, "whitebind") == 0 || strcmp(name, "whitelist") == 0)
+		return set_perm_list(o, name, v, err, len);
 	bool bind = strcmp(name, "bind") == 0, addnode = strcmp(name, "addnode") == 0;
 	unsigned *n = bind ? &o->eng.nbind : addnode ? &o->eng.naddnode : &o->eng.nconnect;
 	unsigned cap = bind ? CR_DOPTS_BIND_MAX : CR_DOPTS_MANUAL_MAX;
@@ -228,6 +280,10 @@ static int apply(struct cr_dopts *o, const struct opt *t, const char *v, char *e
 			return r;
 		if (strcmp(name, "listen") == 0) o->eng.listen = b;
 		else if (strcmp(name, "v2transport") == 0) o->eng.v2transport = b;
+		else if (strcmp(name, "whitelistrelay") == 0) o->eng.whitelist_relay = b;
+		else if (strcmp(name, "whitelistforcerelay") == 0) o->eng.whitelist_forcerelay = b;
+		else if (strcmp(name, "floodguard") == 0) o->eng.flood_defence = b;
+		else if (strcmp(name, "routable127") == 0) o->eng.routable127 = b;
 		else o->help = b;
 		return 0;
 	case K_NET:
@@ -243,6 +299,12 @@ static int apply(struct cr_dopts *o, const struct opt *t, const char *v, char *e
 		else if (strcmp(name, "maxconnections") == 0) o->eng.max_connections = (unsigned)n;
 		else if (strcmp(name, "workers") == 0) o->eng.workers = (unsigned)n;
 		else if (strcmp(name, "pinginterval") == 0) o->eng.ping_interval_ms = (unsigned)n * 1000;
+		else if (strcmp(name, "bantime") == 0) o->eng.ban_time_s = (unsigned)n;
+		else if (strcmp(name, "banscore") == 0) o->eng.ban_score = (unsigned)n;
+		else if (strcmp(name, "floodrate") == 0) o->eng.flood_rate_per_min = (unsigned)n;
+		else if (strcmp(name, "floodburst") == 0) o->eng.flood_burst = (unsigned)n;
+		else if (strcmp(name, "floodgroupcap") == 0) o->eng.flood_group_cap = (unsigned)n;
+		else if (strcmp(name, "floodhold") == 0) o->eng.flood_hold_s = (unsigned)n;
 		else o->stats_interval_s = (unsigned)n;
 		return 0;
 	case K_LIST:
@@ -324,6 +386,8 @@ int cr_dopts_finish(struct cr_dopts *o, char *err, size_t err_len)
 			memcpy(s, tmp, (size_t)w + 1);
 		}
 	}
+	if (!o->eng.listen && o->eng.nwhitebind) /* Core refuses it too */
+		return fail(err, err_len, "Cannot set -bind or -whitebind together with -listen=0");
 	if (o->eng.max_connections && o->eng.nconnect + o->eng.naddnode > o->eng.max_connections)
 		return fail(err, err_len, "-maxconnections=%u is below the %u manual peers",
 			    o->eng.max_connections, o->eng.nconnect + o->eng.naddnode);
@@ -383,6 +447,16 @@ int cr_dopts_apply(const struct cr_dopts *o, struct cr_config *cfg, char *err, s
 	APPLY("v2transport", cr_config_set_v2transport(cfg, g->v2transport));
 	APPLY("proxy", cr_config_set_proxy(cfg, g->proxy));
 	APPLY("pinginterval", cr_config_set_ping_interval_ms(cfg, g->ping_interval_ms));
+	APPLY("whitelistrelay", cr_config_set_whitelist_relay(cfg, g->whitelist_relay));
+	APPLY("whitelistforcerelay", cr_config_set_whitelist_forcerelay(cfg, g->whitelist_forcerelay));
+	APPLY("bantime", cr_config_set_ban_time_s(cfg, g->ban_time_s));
+	APPLY("banscore", cr_config_set_ban_score_threshold(cfg, g->ban_score));
+	APPLY("floodguard", cr_config_set_flood_defence(cfg, g->flood_defence));
+	APPLY("floodrate", cr_config_set_flood_rate(cfg, g->flood_rate_per_min / 60.0));
+	APPLY("floodburst", cr_config_set_flood_burst(cfg, g->flood_burst));
+	APPLY("floodgroupcap", cr_config_set_flood_group_cap(cfg, g->flood_group_cap));
+	APPLY("floodhold", cr_config_set_flood_hold_s(cfg, g->flood_hold_s));
+	APPLY("routable127", cr_config_set_routable127(cfg, g->routable127));
 #undef APPLY
 	if (r < 0)
 		return fail(err, len, "-%s: %s", name, cr_strerror(r));
@@ -391,7 +465,9 @@ int cr_dopts_apply(const struct cr_dopts *o, struct cr_config *cfg, char *err, s
 		if (r < 0)
 			return fail(err, len, "-bind=%s: %s", g->bind[i], cr_strerror(r));
 	}
-	if ((r = apply_list(cfg, cr_config_add_connect, "connect", g->nconnect, g->connect, err, len)) < 0)
+	if ((r = apply_list(cfg, cr_config_add_connect, "connect", g->nconnect, g->connect, err, len)) < 0 ||
+	    (r = apply_list(cfg, cr_config_add_whitebind, "whitebind", g->nwhitebind, g->whitebind, err, len)) < 0 ||
+	    (r = apply_list(cfg, cr_config_add_whitelist, "whitelist", g->nwhitelist, g->whitelist, err, len)) < 0)
 		return r;
 	return apply_list(cfg, cr_config_add_addnode, "addnode", g->naddnode, g->addnode, err, len);
 }

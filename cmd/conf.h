@@ -25,6 +25,8 @@
 #define CR_DOPTS_MAX 128      /* options in conf.c's table (it checks; raise as it grows) */
 #define CR_DOPTS_BIND_MAX 8   /* -bind entries */
 #define CR_DOPTS_MANUAL_MAX 64 /* -connect and -addnode entries, each */
+#define CR_DOPTS_WHITEBIND_MAX 8 /* -whitebind entries */
+#define CR_DOPTS_WHITELIST_MAX 256 /* -whitelist entries */
 
 /* Where an option's value came from (bitcoind: the command line wins). */
 enum { CR_DOPT_UNSET = 0, CR_DOPT_FILE = 1, CR_DOPT_CMDLINE = 2 };
@@ -47,6 +49,15 @@ struct cr_dopts_engine {
 	bool v2transport;
 	char proxy[128];
 	unsigned ping_interval_ms;
+	/* inbound defence */
+	unsigned nwhitebind, nwhitelist;
+	char whitebind[CR_DOPTS_WHITEBIND_MAX][128];
+	char whitelist[CR_DOPTS_WHITELIST_MAX][128];
+	bool whitelist_relay, whitelist_forcerelay;
+	unsigned ban_time_s, ban_score;
+	bool flood_defence;
+	unsigned flood_rate_per_min, flood_burst, flood_group_cap, flood_hold_s;
+	bool routable127;
 };
 
 /* Everything connringd can be told. */

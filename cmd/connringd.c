@@ -25,6 +25,7 @@
 #include <connring/connring.h>
 
 #include "cmd/conf.h"
+#include "cmd/datadir.h"
 #include "proto/chain.h"
 
 /* Connect and disconnect lines (several per peer) go into stdio's buffers
@@ -168,6 +169,15 @@ static void stats_line(struct daemon *d, const char *why)
 		 why, t.peers, t.inbound, t.outbound, t.handshaked, t.msgs_sent, t.msgs_recv, t.bytes_sent,
 		 t.bytes_recv, t.accepted, t.accept_refused, t.connects, t.connect_failures, t.v1_fallbacks,
 		 t.recv_enobufs);
+	if (t.accept_refused || t.evictions || t.bans || t.misbehaved_discouraged || t.misbehaved_banned)
+		log_line(d, "stats(%s): refused banned %" PRIu64 " flood-rate %" PRIu64 " flood-cap %" PRIu64
+			    " discouraged %" PRIu64 " full %" PRIu64 " evict-wait %" PRIu64 " on_accept %" PRIu64
+			    ", evicted %" PRIu64 ", bans %" PRIu64 " (closed %" PRIu64 "), misbehaved discouraged %"
+			    PRIu64 " banned %" PRIu64 " kept %" PRIu64 "%s",
+			 why, t.refused_banned, t.refused_flood_rate, t.refused_flood_cap, t.refused_discouraged,
+			 t.refused_full, t.refused_evict_wait, t.refused_embedder, t.evictions, t.bans,
+			 t.ban_disconnects, t.misbehaved_discouraged, t.misbehaved_banned, t.misbehaved_kept,
+			 t.flooding ? ", flood detected" : "");
 }
 
 static void json_peer(FILE *f, const struct cr_peer_info *pi)
@@ -191,7 +201,10 @@ static void json_peer(FILE *f, const struct cr_peer_info *pi)
 			   ",\"msgs_recv\":%" PRIu64 ",\"bytes_recv\":%" PRIu64 "}",
 			i ? "," : "", pi->msg_stats[i].command, pi->msg_stats[i].msgs_sent, pi->msg_stats[i].bytes_sent,
 			pi->msg_stats[i].msgs_recv, pi->msg_stats[i].bytes_recv);
-	fprintf(f, "}}");
+	fprintf(f, "},\"permissions\":\"%s\",\"netgroup\":\"%s\",\"prefer_evict\":%s,"
+		   "\"misbehavior_score\":%u}",
+		pi->permissions_str, pi->netgroup, pi->prefer_evict ? "true" : "false",
+		pi->misbehavior_score);
 }
 
 /* Writes totals and every peer as one JSON object, atomically (rename). */
@@ -209,8 +222,26 @@ static void stats_file(struct daemon *d)
 	struct cr_totals t;
 	cr_engine_totals(d->e, &t, sizeof(t));
 	fprintf(f, "{\"totals\":{\"peers\":%" PRIu64 ",\"handshaked\":%" PRIu64 ",\"msgs_sent\":%" PRIu64
-		   ",\"msgs_recv\":%" PRIu64 ",\"bytes_sent\":%" PRIu64 ",\"bytes_recv\":%" PRIu64 "},\"peers\":[",
+		   ",\"msgs_recv\":%" PRIu64 ",\"bytes_sent\":%" PRIu64 ",\"bytes_recv\":%" PRIu64,
 		t.peers, t.handshaked, t.msgs_sent, t.msgs_recv, t.bytes_sent, t.bytes_recv);
+	fprintf(f, ",\"inbound\":%" PRIu64 ",\"accepted\":%" PRIu64 ",\"refused\":{\"all\":%" PRIu64
+		   ",\"banned\":%" PRIu64 ",\"flood_rate\":%" PRIu64 ",\"flood_cap\":%" PRIu64
+		   ",\"discouraged\":%" PRIu64 ",\"full\":%" PRIu64 ",\"evict_wait\":%" PRIu64
+		   ",\"on_accept\":%" PRIu64 "},\"evictions\":%" PRIu64,
+		t.inbound, t.accepted, t.accept_refused, t.refused_banned, t.refused_flood_rate,
+		t.refused_flood_cap, t.refused_discouraged, t.refused_full, t.refused_evict_wait,
+		t.refused_embedder, t.evictions);
+	fprintf(f, ",\"evict_kept\":{\"noban\":%" PRIu64 ",\"outbound\":%" PRIu64 ",\"netgroup\":%" PRIu64
+		   ",\"ping\":%" PRIu64 ",\"tx\":%" PRIu64 ",\"block_relay\":%" PRIu64 ",\"block\":%" PRIu64
+		   ",\"network\":%" PRIu64 ",\"uptime\":%" PRIu64 ",\"not_preferred\":%" PRIu64
+		   ",\"remained\":%" PRIu64 "},\"bans\":%" PRIu64 ",\"ban_disconnects\":%" PRIu64
+		   ",\"misbehaved\":{\"discouraged\":%" PRIu64 ",\"banned\":%" PRIu64 ",\"kept\":%" PRIu64
+		   "},\"flooding\":%" PRIu64 "},\"peers\":[",
+		t.evict_kept_noban, t.evict_kept_outbound, t.evict_kept_netgroup, t.evict_kept_ping,
+		t.evict_kept_tx, t.evict_kept_block_relay, t.evict_kept_block, t.evict_kept_network,
+		t.evict_kept_uptime, t.evict_kept_not_preferred, t.evict_kept_remained, t.bans,
+		t.ban_disconnects, t.misbehaved_discouraged, t.misbehaved_banned, t.misbehaved_kept,
+		t.flooding);
 	size_t cap = 4096;
 	uint64_t *ids = malloc(cap * sizeof(*ids));
 	size_t n = ids ? cr_engine_peers(d->e, ids, cap) : 0;
@@ -277,6 +308,24 @@ static int in_datadir(const struct daemon *d, char *path, size_t cap)
 	return 0;
 }
 
+/* Bans persist in the chain's folder of -datadir (as bitcoind's
+ * banlist.json), in connring's crash-safe store format; without -datadir
+ * they live in memory only. */
+static int banlist_path(struct daemon *d)
+{
+	char net[CR_CONF_PATH_MAX], path[CR_CONF_PATH_MAX + 16];
+	int r = cr_datadir_net(net, sizeof net, d->o.datadir, d->o.eng.chain);
+	if (r == 0)
+		r = cr_datadir_ensure(net);
+	if (r == 0)
+		r = cr_datadir_path(path, sizeof path, net, "banlist.dat");
+	if (r == 0)
+		r = cr_config_set_banlist_path(d->cfg, path);
+	if (r < 0)
+		fprintf(stderr, "connringd: error: ban list in %s: %s\n", d->o.datadir, cr_strerror(r));
+	return r;
+}
+
 static int configure(struct daemon *d, int argc, char **argv)
 {
 	char err[CR_CONF_ERR_MAX];
@@ -327,6 +376,8 @@ static int configure(struct daemon *d, int argc, char **argv)
 		fprintf(stderr, "connringd: error: %s\n", err);
 		return -1;
 	}
+	if (d->o.datadir[0] && banlist_path(d) < 0)
+		return -1;
 	cr_config_set_user(d->cfg, d);
 	cr_config_set_on_log(d->cfg, on_log);
 	cr_config_set_on_peer_ready(d->cfg, on_peer_ready);

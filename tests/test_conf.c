@@ -261,6 +261,44 @@ static void test_conf_apply_and_debug(void)
 	CHECK(CR_DOPTS_MAX > 64);
 }
 
+/* The inbound-defence options: Core's permission syntax and messages,
+ * ban time and score, flood knobs, and their way into the engine config. */
+static void test_conf_defence(void)
+{
+	struct cr_dopts o;
+	char err[256];
+	CHECK_EQ(cmdline(&o, err, sizeof(err), ARGV("-regtest", "-whitebind=noban@127.0.0.1:18999",
+						   "-whitelist=addr,out@10.0.0.0/8", "-whitelist=1.2.3.4",
+						   "-whitelistrelay=0", "-bantime=600", "-banscore=100",
+						   "-floodrate=30", "-floodburst=4", "-floodgroupcap=2",
+						   "-floodhold=5", "-routable127=1")),
+		 0);
+	CHECK_EQ(o.eng.nwhitebind, 1);
+	CHECK_EQ(o.eng.nwhitelist, 2);
+	CHECK(!o.eng.whitelist_relay);
+	CHECK_EQ(o.eng.ban_time_s, 600);
+	CHECK_EQ(o.eng.ban_score, 100);
+	CHECK_EQ(o.eng.flood_rate_per_min, 30);
+	CHECK(o.eng.routable127);
+	CHECK_EQ(cr_dopts_finish(&o, err, sizeof(err)), 0);
+	struct cr_config *cfg = cr_config_new();
+	CHECK_EQ(cr_dopts_apply(&o, cfg, err, sizeof(err)), 0);
+	cr_config_free(cfg);
+	expect_bad("-whitelist=bogus@1.2.3.4", "Invalid P2P permission: 'bogus'");
+	expect_bad("-whitelist=in@1.2.3.4", "Only direction was set, no permissions: 'in@1.2.3.4'");
+	expect_bad("-whitelist=noban@127.0.0.1:230", "Invalid netmask specified in -whitelist: '127.0.0.1:230'");
+	expect_bad("-whitebind=127.0.0.1", "Need to specify a port with -whitebind: '127.0.0.1'");
+	expect_bad("-whitebind=out@127.0.0.1:7", "whitebind may only be used for incoming connections");
+	expect_bad("-bantime=0", "expected a whole number");
+	expect_bad("-floodrate=0", "expected a whole number");
+	CHECK_EQ(cmdline(&o, err, sizeof(err), ARGV("-listen=0", "-whitebind=127.0.0.1:18999")), 0);
+	CHECK_EQ(cr_dopts_finish(&o, err, sizeof(err)), -EINVAL);
+	CHECK(strstr(err, "Cannot set -bind or -whitebind together with -listen=0") != NULL);
+	/* -nowhitelist clears the list */
+	CHECK_EQ(cmdline(&o, err, sizeof(err), ARGV("-whitelist=1.2.3.4", "-nowhitelist")), 0);
+	CHECK_EQ(o.eng.nwhitelist, 0);
+}
+
 int main(void)
 {
 	RUN(test_conf_cmdline_values);
@@ -268,5 +306,6 @@ int main(void)
 	RUN(test_conf_file_values_and_precedence);
 	RUN(test_conf_file_errors);
 	RUN(test_conf_apply_and_debug);
+	RUN(test_conf_defence);
 	return check_done();
 }
