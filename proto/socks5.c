@@ -20,6 +20,7 @@ enum {
 #define M_USERPASS 0x02
 #define M_NOACCEPT 0xff
 #define CMD_CONNECT 0x01
+#define CMD_RESOLVE 0xf0 /* Tor's extension */
 #define ATYP_IPV4 0x01
 #define ATYP_DOMAIN 0x03
 #define ATYP_IPV6 0x04
@@ -208,6 +209,8 @@ static int on_connect(struct cr_socks5 *s)
 		case ATYP_IPV4: s->in_need = 4 + 4 + 2; break;
 		case ATYP_IPV6: s->in_need = 4 + 16 + 2; break;
 		case ATYP_DOMAIN:
+			if (s->resolve)
+				return fail(s, CR_E_SOCKS_ADDR); /* we asked for an address */
 			if (r[4] == 0)
 				return fail(s, CR_E_SOCKS_ADDR);
 			s->in_need = (uint16_t)(4 + 1 + r[4] + 2);
@@ -259,6 +262,35 @@ int cr_socks5_recv(struct cr_socks5 *s, const uint8_t *in, size_t len)
 	if (s->state == ST_FAILED)
 		return s->err;
 	return (int)used;
+}
+
+int cr_socks5_init_resolve(struct cr_socks5 *s, const char *name)
+{
+	memset(s, 0, sizeof(*s));
+	size_t n = name ? strnlen(name, CR_SOCKS5_HOST_MAX + 1) : 0;
+	if (n == 0)
+		return fail(s, CR_E_INVAL);
+	if (n > CR_SOCKS5_HOST_MAX)
+		return fail(s, CR_E_SOCKS_HOST);
+	for (size_t i = 0; i < n; i++)
+		if ((uint8_t)name[i] <= 0x20 || name[i] == 0x7f)
+			return fail(s, CR_E_INVAL);
+	uint8_t *p = s->req;
+	p[0] = VER;
+	p[1] = CMD_RESOLVE;
+	p[2] = 0x00;
+	p[3] = ATYP_DOMAIN;
+	p[4] = (uint8_t)n;
+	memcpy(p + 5, name, n);
+	p[5 + n] = 0; /* port: unused by RESOLVE */
+	p[6 + n] = 0;
+	s->req_len = (uint16_t)(7 + n);
+	s->resolve = true;
+	s->state = ST_METHOD;
+	s->in_need = 2;
+	static const uint8_t greet[] = {VER, 1, M_NONE};
+	set_out(s, greet, sizeof(greet));
+	return 0;
 }
 
 bool cr_socks5_done(const struct cr_socks5 *s)

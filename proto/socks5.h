@@ -53,6 +53,7 @@ struct cr_socks5 {
 	uint16_t in_need; /* bytes the current reply has, once known */
 	uint8_t state;    /* private */
 	bool with_auth;
+	bool resolve;     /* Tor's RESOLVE instead of CONNECT */
 	int err;          /* sticky: first error, or 0 */
 	/* Results, valid once done (reply_code also on CR_E_SOCKS_REPLY). */
 	uint8_t reply_code;
@@ -75,6 +76,17 @@ int cr_socks5_init(struct cr_socks5 *s, const char *host, uint16_t port);
  * credential longer than 255 bytes, or the errors of cr_socks5_init). */
 int cr_socks5_init_auth(struct cr_socks5 *s, const char *host, uint16_t port,
 			const char *user, size_t user_len, const char *pass, size_t pass_len);
+
+/* Tor's RESOLVE extension (command 0xF0, as btcd's TorLookupIP uses it):
+ * asks the proxy to resolve name (1..255 bytes, sent as a domain whatever
+ * it looks like) so that no DNS query leaves this host. Once done,
+ * bound_atyp is 1 (IPv4) or 4 (IPv6) and bound_addr holds the address
+ * (bound_len 4 or 16); a reply with a domain name in it fails with
+ * CR_E_SOCKS_ADDR, a refusal with CR_E_SOCKS_REPLY (a proxy without the
+ * extension answers "command not supported", 0x07). The same exchange as
+ * a CONNECT otherwise; the connection carries nothing after it. Returns 0,
+ * CR_E_SOCKS_HOST or CR_E_INVAL. */
+int cr_socks5_init_resolve(struct cr_socks5 *s, const char *name);
 
 /* Bytes to send to the proxy now: returns their count (0 when nothing is due)
  * and a view in *out, valid until the next call on s. */

@@ -1,74 +1,16 @@
-/* The io_uring client loop of the bench/ load tools; see load_client.h.
- * One ring per thread, each owning a contiguous range of peers; the main
- * thread only starts, watches (live line, RSS) and merges. Counters a
- * thread owns are written with relaxed atomic stores so the main thread may
- * read them while it runs. */
+/* One ring of the bench/ load tools' client (see load_client.h): its
+ * peers' connects, output buffers, completions and load phases, on the
+ * ring's own thread (load_ring_main). Counters the thread owns are written
+ * with relaxed atomic stores so the main thread (load_run.c) may read them
+ * while it runs. A ring thread sleeps until a completion or its next due
+ * time (a connect slot, a scheduled message), so fifty rings holding a
+ * million idle peers cost next to no CPU. */
 #include <netinet/tcp.h>
 #include <pthread.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "bench/load/load_client.h"
-
-enum { ST_IDLE, ST_CONNECTING, ST_HANDSHAKE, ST_READY, ST_DEAD };
-enum { OP_CONNECT = 1, OP_RECV, OP_SEND, OP_CLOSE };
-
-#define UD(op, idx) ((uint64_t)(op) << 32 | (uint32_t)(idx))
-#define OUT_BLOCK (8u << 20) /* stop queueing to a peer this far behind */
-#define RING_ENTRIES 4096
-#define BUFS 4096
-#define BUF_SIZE 4096
-
-#define SET(x, v) __atomic_store_n(&(x), (v), __ATOMIC_RELAXED)
-#define INC(x) SET(x, (x) + 1)
-#define GET(x) __atomic_load_n(&(x), __ATOMIC_RELAXED)
-
-struct obuf {
-	uint8_t *p;
-	uint32_t len, off, cap;
-};
-
-struct lpeer {
-	uint8_t state;
-	bool send_busy;
-	uint32_t inflight; /* closed loop: timed messages awaiting replies */
-	uint64_t t0_ns;
-	struct obuf fill, wire; /* filled by hooks / owned by the kernel's send */
-	void *ps;
-};
-
-struct shared {
-	const struct load_opts *o;
-	unsigned nthreads;
-	unsigned connected_threads; /* atomic */
-	uint64_t hold_start_ns;     /* atomic; 0 until every ring finished connecting */
-	uint64_t t_begin_ns;
-	unsigned finished;          /* atomic */
-};
-
-struct lthread {
-	struct shared *sh;
-	unsigned index, first, n;
-	struct io_uring ring;
-	struct bu_bufring br;
-	struct lpeer *peers;
-	uint8_t *psmem;
-	void *tctx;
-	pthread_t th;
-	int err;
-	/* progress (owned by this thread, read by main) */
-	unsigned started, connecting, ready, dead;
-	uint64_t last_ready_ns;
-	uint64_t msgs_sent, msgs_recv, errors, enobufs, send_blocked;
-	uint64_t hold_sent0, hold_recv0;
-	uint64_t sched_sent;
-	unsigned rr;
-	bool holding, done_connecting, stopping;
-	uint64_t hold_end_ns;
-	int first_err;
-	int pending_closes;
-	struct bu_hist hs_us, rtt_us;
-};
+#include "bench/load/load_ring.h"
 
 static struct io_uring_sqe *sqe_get(struct lthread *t)
 {
@@ -80,18 +22,49 @@ static struct io_uring_sqe *sqe_get(struct lthread *t)
 	return sqe;
 }
 
+static void *peer_ps(const struct lthread *t, uint32_t idx)
+{
+	return t->psmem + (size_t)idx * t->sh->o->proto->peer_size;
+}
+
 /* ---- output buffers ---- */
+
+static void obuf_release(struct lthread *t, struct obuf *b)
+{
+	if (b->cap == OBUF_SMALL && t->nobuf_free < OBUF_FREE_MAX) {
+		memcpy(b->p, &t->obuf_free, sizeof(t->obuf_free));
+		t->obuf_free = b->p;
+		t->nobuf_free++;
+	} else {
+		free(b->p);
+	}
+	*b = (struct obuf){0};
+}
 
 uint8_t *load_out_reserve(struct load_sink *s, size_t n)
 {
-	struct obuf *b = &s->thr->peers[s->peer].fill;
+	struct lthread *t = s->thr;
+	struct obuf *b = &t->peers[s->peer].fill;
 	if (b->len + n > b->cap) {
-		size_t cap = b->cap ? b->cap : 512;
+		size_t cap = b->cap ? b->cap : OBUF_SMALL;
 		while (cap < b->len + n)
 			cap *= 2;
-		uint8_t *p = realloc(b->p, cap);
-		if (!p)
+		uint8_t *p;
+		if (!b->cap && cap == OBUF_SMALL && t->obuf_free) {
+			p = t->obuf_free;
+			memcpy(&t->obuf_free, p, sizeof(t->obuf_free));
+			t->nobuf_free--;
+		} else if (b->cap == OBUF_SMALL) {
+			/* a pooled buffer outgrown: move, never realloc pool memory in place */
+			if (!(p = malloc(cap)))
+				return NULL;
+			memcpy(p, b->p, b->len);
+			uint32_t len = b->len;
+			obuf_release(t, b);
+			b->len = len;
+		} else if (!(p = realloc(b->p, cap))) {
 			return NULL;
+		}
 		b->p = p;
 		b->cap = (uint32_t)cap;
 	}
@@ -113,16 +86,12 @@ static void flush(struct lthread *t, uint32_t idx)
 	if (p->wire.off == p->wire.len) {
 		if (!p->fill.len)
 			return;
-		struct obuf tmp = p->wire;
+		/* The drained wire buffer goes back to the pool: an idle
+		 * peer holds no output memory. */
+		if (p->wire.cap)
+			obuf_release(t, &p->wire);
 		p->wire = p->fill;
-		p->fill = tmp;
-		p->fill.len = p->fill.off = 0;
-		/* A 1 MiB blob buffer is not kept around by an idle peer. */
-		if (p->fill.cap > 65536) {
-			free(p->fill.p);
-			p->fill.p = NULL;
-			p->fill.cap = 0;
-		}
+		p->fill = (struct obuf){0};
 	}
 	struct io_uring_sqe *sqe = sqe_get(t);
 	io_uring_prep_send(sqe, (int)idx, p->wire.p + p->wire.off, p->wire.len - p->wire.off,
@@ -167,18 +136,19 @@ static void kill_peer(struct lthread *t, uint32_t idx, int err)
 static int open_socket(struct lthread *t, uint32_t idx)
 {
 	const struct load_opts *o = t->sh->o;
-	int fam = o->dst.ss_family;
+	unsigned g = t->first + idx;
+	int fam = o->dst[g % o->ndst].ss_family;
 	int fd = socket(fam, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
 	int one = 1;
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	if (fam == AF_INET) {
-		/* Spread over 127.0.0.2.. so no source address runs out of
-		 * ports; the port is picked at connect time (4-tuple unique). */
-		unsigned g = t->first + idx;
+	if (fam == AF_INET && o->nsrc) {
+		/* The source address is fixed here and the port picked at
+		 * connect time (IP_BIND_ADDRESS_NO_PORT), so each (source,
+		 * target) pair has the whole ephemeral range to itself. */
 		struct sockaddr_in src = {.sin_family = AF_INET};
-		src.sin_addr.s_addr = htonl(0x7f000000u | (2 + (g / 8000) % 250));
+		src.sin_addr.s_addr = htonl(o->src_first + (g / o->ndst) % o->nsrc);
 		setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof(one));
 		if (bind(fd, (struct sockaddr *)&src, sizeof(src)) < 0) {
 			int e = -errno;
@@ -208,8 +178,9 @@ static void start_peer(struct lthread *t, uint32_t idx, uint64_t now)
 	}
 	p->state = ST_CONNECTING;
 	t->connecting++;
+	unsigned d = (t->first + idx) % o->ndst;
 	struct io_uring_sqe *sqe = sqe_get(t);
-	io_uring_prep_connect(sqe, (int)idx, (const struct sockaddr *)&o->dst, o->dst_len);
+	io_uring_prep_connect(sqe, (int)idx, (const struct sockaddr *)&o->dst[d], o->dst_len[d]);
 	sqe->flags |= IOSQE_FIXED_FILE;
 	io_uring_sqe_set_data64(sqe, UD(OP_CONNECT, idx));
 }
@@ -245,7 +216,7 @@ static int send_one(struct lthread *t, uint32_t idx, uint64_t now)
 		return 0;
 	}
 	struct load_sink s = {t, idx};
-	int r = o->proto->peer_send(t->tctx, p->ps, o->msg, now, &s);
+	int r = o->proto->peer_send(t->tctx, peer_ps(t, idx), o->msg, now, &s);
 	if (r < 0) {
 		kill_peer(t, idx, r);
 		return r;
@@ -290,7 +261,7 @@ static void on_connect(struct lthread *t, uint32_t idx, int res)
 	p->state = ST_HANDSHAKE;
 	arm_recv(t, idx);
 	struct load_sink s = {t, idx};
-	int r = o->proto->peer_start(t->tctx, p->ps, t->first + idx, &s);
+	int r = o->proto->peer_start(t->tctx, peer_ps(t, idx), t->first + idx, &s);
 	if (r < 0) {
 		kill_peer(t, idx, r);
 		return;
@@ -307,7 +278,7 @@ static void on_recv(struct lthread *t, uint32_t idx, const struct io_uring_cqe *
 		unsigned bid = cqe->flags >> IORING_CQE_BUFFER_SHIFT;
 		if (res > 0 && p->state != ST_DEAD) {
 			struct load_sink s = {t, idx};
-			int r = o->proto->peer_recv(t->tctx, p->ps, bu_buf(&t->br, bid), (size_t)res, &s);
+			int r = o->proto->peer_recv(t->tctx, peer_ps(t, idx), bu_buf(&t->br, bid), (size_t)res, &s);
 			if (r < 0)
 				kill_peer(t, idx, r);
 			else
@@ -318,7 +289,9 @@ static void on_recv(struct lthread *t, uint32_t idx, const struct io_uring_cqe *
 	if (p->state == ST_DEAD)
 		return;
 	if (res == -ENOBUFS) {
-		INC(t->enobufs); /* ring ran dry: re-arm, never a peer error */
+		/* ring ran dry: more buffers, re-arm; never a peer error */
+		INC(t->enobufs);
+		bu_bufring_grow(&t->br, recycled);
 		arm_recv(t, idx);
 		return;
 	}
@@ -342,8 +315,10 @@ static void on_send(struct lthread *t, uint32_t idx, int res)
 		return;
 	}
 	p->wire.off += (uint32_t)res;
-	if (p->wire.off == p->wire.len)
+	if (p->wire.off == p->wire.len) {
 		p->wire.off = p->wire.len = 0;
+		obuf_release(t, &p->wire);
+	}
 	flush(t, idx);
 }
 
@@ -383,7 +358,7 @@ static void connect_phase(struct lthread *t, uint64_t now)
 		if (allowed > t->n)
 			allowed = t->n;
 	}
-	while (t->started < allowed && t->connecting < o->max_connecting)
+	while (t->started < allowed && t->connecting < sh->max_connecting)
 		start_peer(t, t->started, now);
 	double sched_s = o->rate > 0 ? o->peers / o->rate : 0;
 	bool late = now - sh->t_begin_ns > (uint64_t)((sched_s + o->connect_grace_s) * 1e9);
@@ -428,9 +403,35 @@ static void rate_sends(struct lthread *t, uint64_t now, uint64_t hold_start)
 		t->sched_sent = due; /* peers gone: do not build up a burst */
 }
 
+/* How long the ring may sleep: until the next connect its rate allows or
+ * the next message its schedule has due, at most WAIT_MAX_NS (phase changes
+ * and the end of the hold are noticed that fast); completions wake it
+ * earlier. */
+static uint64_t wait_ns(const struct lthread *t, uint64_t now, uint64_t hold_start)
+{
+	const struct load_opts *o = t->sh->o;
+	uint64_t due = now + WAIT_MAX_NS;
+	if (!t->done_connecting && o->rate > 0 && t->started < t->n &&
+	    t->connecting < t->sh->max_connecting) {
+		double per = o->rate * t->n / o->peers;
+		uint64_t at = t->sh->t_begin_ns + (uint64_t)((double)t->started / per * 1e9);
+		if (at < due)
+			due = at;
+	}
+	unsigned ready = GET(t->ready);
+	if (hold_start && o->msg_rate > 0 && ready) {
+		uint64_t at = hold_start + (uint64_t)((double)(t->sched_sent + 1) / (o->msg_rate * ready) * 1e9);
+		if (at < due)
+			due = at;
+	}
+	if (hold_start && hold_start + (uint64_t)(o->duration_s * 1e9) < due)
+		due = hold_start + (uint64_t)(o->duration_s * 1e9);
+	return due > now + 20000 ? due - now : 20000;
+}
+
 static int thread_setup(struct lthread *t);
 
-static void *thread_main(void *arg)
+void *load_ring_main(void *arg)
 {
 	struct lthread *t = arg;
 	struct shared *sh = t->sh;
@@ -445,6 +446,8 @@ static void *thread_main(void *arg)
 	}
 	for (;;) {
 		uint64_t now = bu_now_ns();
+		if (GET(sh->abort))
+			break;
 		if (!t->done_connecting)
 			connect_phase(t, now);
 		if (t->done_connecting && !hold_start) {
@@ -463,7 +466,9 @@ static void *thread_main(void *arg)
 			if (o->msg_rate > 0)
 				rate_sends(t, now, hold_start);
 		}
-		struct __kernel_timespec ts = {.tv_sec = 0, .tv_nsec = 1000000};
+		uint64_t w = wait_ns(t, bu_now_ns(), hold_start);
+		struct __kernel_timespec ts = {.tv_sec = (long long)(w / 1000000000u),
+					       .tv_nsec = (long long)(w % 1000000000u)};
 		struct io_uring_cqe *cqe;
 		int r = io_uring_submit_and_wait_timeout(&t->ring, &cqe, 1, &ts, NULL);
 		if (r < 0 && r != -ETIME && r != -EINTR) {
@@ -482,7 +487,7 @@ static void *thread_main(void *arg)
 	for (uint32_t i = 0; i < t->n; i++)
 		if (t->peers[i].state != ST_IDLE && t->peers[i].state != ST_DEAD)
 			kill_peer(t, i, 0);
-	uint64_t end = bu_now_ns() + 2000000000ull;
+	uint64_t end = bu_now_ns() + 5000000000ull;
 	while (t->pending_closes > 0 && bu_now_ns() < end) {
 		struct __kernel_timespec ts = {.tv_sec = 0, .tv_nsec = 10000000};
 		struct io_uring_cqe *cqe;
@@ -492,7 +497,7 @@ static void *thread_main(void *arg)
 	return NULL;
 }
 
-/* ---- setup, watch, merge ---- */
+/* ---- setup and teardown ---- */
 
 static int thread_setup(struct lthread *t)
 {
@@ -503,29 +508,32 @@ static int thread_setup(struct lthread *t)
 	r = io_uring_register_files_sparse(&t->ring, t->n);
 	if (r < 0)
 		return r;
-	r = bu_bufring_init(&t->ring, &t->br, 0, BUFS, BUF_SIZE);
+	r = bu_bufring_init(&t->ring, &t->br, 0, BUFS, BUFS_START, BUF_SIZE);
 	if (r < 0)
 		return r;
 	t->peers = calloc(t->n, sizeof(*t->peers));
 	t->psmem = calloc(t->n, o->proto->peer_size ? o->proto->peer_size : 1);
 	if (!t->peers || !t->psmem)
 		return -ENOMEM;
-	for (uint32_t i = 0; i < t->n; i++)
-		t->peers[i].ps = t->psmem + (size_t)i * o->proto->peer_size;
 	t->tctx = o->proto->thread_init ? o->proto->thread_init(o->proto_arg, t->index) : NULL;
 	return 0;
 }
 
-static void thread_free(struct lthread *t)
+void load_ring_free(struct lthread *t)
 {
 	const struct load_opts *o = t->sh->o;
 	if (t->peers) {
 		for (uint32_t i = 0; i < t->n; i++) {
 			if (t->peers[i].state != ST_IDLE && o->proto->peer_clear)
-				o->proto->peer_clear(t->peers[i].ps);
+				o->proto->peer_clear(peer_ps(t, i));
 			free(t->peers[i].fill.p);
 			free(t->peers[i].wire.p);
 		}
+	}
+	while (t->obuf_free) {
+		uint8_t *b = t->obuf_free;
+		memcpy(&t->obuf_free, b, sizeof(t->obuf_free));
+		free(b);
 	}
 	if (o->proto->thread_free && t->tctx)
 		o->proto->thread_free(t->tctx);
@@ -535,116 +543,4 @@ static void thread_free(struct lthread *t)
 	bu_bufring_free(&t->br);
 	free(t->peers);
 	free(t->psmem);
-}
-
-static void live_line(struct lthread *th, unsigned n, uint64_t *last_recv, uint64_t *last_ns)
-{
-	unsigned ready = 0, dead = 0;
-	uint64_t sent = 0, recv = 0, errors = 0;
-	for (unsigned i = 0; i < n; i++) {
-		ready += GET(th[i].ready);
-		dead += GET(th[i].dead);
-		sent += GET(th[i].msgs_sent);
-		recv += GET(th[i].msgs_recv);
-		errors += GET(th[i].errors);
-	}
-	uint64_t now = bu_now_ns();
-	double dt = (double)(now - *last_ns) / 1e9;
-	fprintf(stderr, "load: peers %u ready, %u closed, msgs sent %lu recv %lu, %.0f recv/s, errors %lu\n",
-		ready, dead, (unsigned long)sent, (unsigned long)recv,
-		dt > 0 ? (double)(recv - *last_recv) / dt : 0.0, (unsigned long)errors);
-	*last_recv = recv;
-	*last_ns = now;
-}
-
-static void merge(struct lthread *th, unsigned n, struct load_result *res, uint64_t t_begin)
-{
-	uint64_t last_ready = 0;
-	for (unsigned i = 0; i < n; i++) {
-		struct lthread *t = &th[i];
-		res->peers_established += (unsigned)t->hs_us.count;
-		res->msgs_sent += t->hold_sent0;
-		res->msgs_recv += t->hold_recv0;
-		res->errors += t->errors;
-		res->enobufs += t->enobufs;
-		res->send_blocked += t->send_blocked;
-		if (!res->first_error)
-			res->first_error = t->first_err;
-		bu_hist_merge(&res->handshake_us, &t->hs_us);
-		bu_hist_merge(&res->rtt_us, &t->rtt_us);
-		if (t->last_ready_ns > last_ready)
-			last_ready = t->last_ready_ns;
-	}
-	res->connect_s = last_ready > t_begin ? (double)(last_ready - t_begin) / 1e9 : 0;
-}
-
-int load_run(const struct load_opts *o, struct load_result *res)
-{
-	memset(res, 0, sizeof(*res));
-	res->peers_requested = o->peers;
-	res->rss_before_kib = res->rss_hold_kib = -1;
-	unsigned nofile = bu_raise_nofile();
-	/* A ring's fixed-file table is capped by RLIMIT_NOFILE; keep room for
-	 * the process's own descriptors. */
-	unsigned per = nofile > 256 ? nofile - 128 : nofile / 2;
-	unsigned n = o->threads ? o->threads : (o->peers + per - 1) / per;
-	if (n == 0)
-		n = 1;
-	if ((o->peers + n - 1) / n > per) {
-		fprintf(stderr, "load: %u peers need at least %u rings (fd limit %u)\n", o->peers,
-			(o->peers + per - 1) / per, nofile);
-		return -EMFILE;
-	}
-	struct shared sh = {.o = o, .nthreads = n};
-	struct lthread *th = calloc(n, sizeof(*th));
-	if (!th)
-		return -ENOMEM;
-	int err = 0;
-	for (unsigned i = 0, first = 0; i < n; i++) {
-		th[i].sh = &sh;
-		th[i].index = i;
-		th[i].first = first;
-		th[i].n = o->peers / n + (i < o->peers % n);
-		first += th[i].n;
-	}
-	if (o->rss_pid > 0)
-		res->rss_before_kib = load_rss_kib(o->rss_pid);
-	sh.t_begin_ns = bu_now_ns();
-	unsigned started = 0;
-	for (unsigned i = 0; i < n && !err; i++, started++)
-		if (pthread_create(&th[i].th, NULL, thread_main, &th[i]) != 0)
-			err = -EAGAIN;
-	/* Watch: live line, and RSS half way through the hold. */
-	uint64_t last_recv = 0, last_ns = bu_now_ns(), next_live = last_ns + o->live_ms * 1000000ull;
-	bool rss_done = o->rss_pid <= 0;
-	while (!err && GET(sh.finished) < n) {
-		usleep(10000);
-		uint64_t now = bu_now_ns();
-		uint64_t hs = __atomic_load_n(&sh.hold_start_ns, __ATOMIC_ACQUIRE);
-		if (!rss_done && hs && now >= hs + (uint64_t)(o->duration_s * 0.5e9)) {
-			res->rss_hold_kib = load_rss_kib(o->rss_pid);
-			rss_done = true;
-		}
-		if (o->live_ms && now >= next_live) {
-			live_line(th, n, &last_recv, &last_ns);
-			next_live = now + o->live_ms * 1000000ull;
-		}
-	}
-	for (unsigned i = 0; i < started; i++) {
-		pthread_join(th[i].th, NULL);
-		if (th[i].err && !err)
-			err = th[i].err;
-	}
-	uint64_t hs = __atomic_load_n(&sh.hold_start_ns, __ATOMIC_ACQUIRE);
-	uint64_t hold_end = 0;
-	for (unsigned i = 0; i < n; i++)
-		if (th[i].hold_end_ns > hold_end)
-			hold_end = th[i].hold_end_ns;
-	res->hold_s = hs && hold_end > hs ? (double)(hold_end - hs) / 1e9 : 0;
-	res->threads = n;
-	merge(th, n, res, sh.t_begin_ns);
-	for (unsigned i = 0; i < n; i++)
-		thread_free(&th[i]);
-	free(th);
-	return err;
 }

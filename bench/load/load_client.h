@@ -1,7 +1,10 @@
-/* The client side of the bench/ load tools: N TCP peers to one loopback
- * address, driven by io_uring (direct descriptors, multishot recv into a
- * provided-buffer ring, one send in flight per peer), across several rings
- * (threads) when one fixed-file table cannot hold them all.
+/* The client side of the bench/ load tools: N TCP peers to one or more
+ * loopback targets, driven by io_uring (direct descriptors, multishot recv
+ * into a provided-buffer ring, one send in flight per peer), across as many
+ * rings (one thread each) as the fixed-file tables need. Peer g goes to
+ * target g % ntargets from source address src_first + (g / ntargets) %
+ * nsrc, so 4-tuples do not run out: each (source, target) pair has the
+ * whole ephemeral port range to itself.
  *
  * What goes on the wire is a protocol plugged in through struct load_proto:
  * raw echo blocks for bench/ceiling, Bitcoin V1/V2 through proto/transport.h
@@ -58,13 +61,19 @@ struct load_proto {
 	void (*peer_clear)(void *ps);
 };
 
+#define LOAD_MAX_TARGETS 64
+#define LOAD_MAX_PEERS 2000000
+
 struct load_opts {
-	struct sockaddr_storage dst;
-	socklen_t dst_len;
+	struct sockaddr_storage dst[LOAD_MAX_TARGETS];
+	socklen_t dst_len[LOAD_MAX_TARGETS];
+	unsigned ndst;
+	uint32_t src_first;      /* IPv4 targets: first source address (host order) */
+	unsigned nsrc;           /* source addresses used from src_first */
 	unsigned peers;
 	unsigned threads;        /* 0 = as many as the fixed-file limit needs */
 	double rate;             /* new connections per second; 0 = as fast as possible */
-	unsigned max_connecting; /* connects in flight at once */
+	unsigned max_connecting; /* connects in flight at once, over all rings */
 	enum load_msg msg;
 	unsigned inv_k;          /* entries per inv */
 	double msg_rate;         /* per peer per second; 0 = closed loop */
@@ -72,7 +81,7 @@ struct load_opts {
 	double duration_s;       /* hold phase */
 	double connect_grace_s;  /* how long the connect phase may run past its schedule */
 	unsigned live_ms;        /* live stats line on stderr every live_ms; 0 = none */
-	int rss_pid;             /* > 0: report that process's RSS per peer */
+	int rss_pid;             /* > 0: report that process's RSS per peer and CPU per message */
 	const struct load_proto *proto;
 	const void *proto_arg;
 };
@@ -85,6 +94,10 @@ struct load_result {
 	uint64_t msgs_sent, msgs_recv; /* in the hold window */
 	uint64_t errors, enobufs, send_blocked;
 	long rss_before_kib, rss_hold_kib; /* -1 when not measured */
+	long kern_before_kib, kern_hold_kib; /* bu_kernel_kib(), -1 when unreadable */
+	int64_t cpu_ns;          /* rss_pid's CPU time over cpu_window_s, -1 when not measured */
+	double cpu_window_s;
+	uint64_t cpu_msgs;       /* messages answered (ping) or sent (others) in that window */
 	int first_error; /* why the first failed peer failed (0 = none); see load_strerror */
 };
 
@@ -96,8 +109,17 @@ extern const char *(*load_proto_strerror)(int err);
 /* Readable text for a load_result.first_error. */
 const char *load_strerror(int err);
 
+/* Option helpers: adds a --connect HOST:PORT target; parses --src
+ * FIRST[-LAST]. NULL, or why the argument is refused. */
+const char *load_add_target(struct load_opts *o, const char *hostport);
+const char *load_parse_src(struct load_opts *o, const char *arg);
+
+/* The default source range: 127.0.0.2 and up, enough addresses that no
+ * (source, target) pair needs more than ~8,000 ports. */
+void load_default_sources(struct load_opts *o);
+
 /* Runs the whole load; fills *res. Returns 0, or a negative error when the
- * load could not even start (rings, memory). */
+ * load could not even start (rings, memory, too few 4-tuples). */
 int load_run(const struct load_opts *o, struct load_result *res);
 
 /* Prints the summary, as text or as one JSON object. */

@@ -1,16 +1,19 @@
 /* connring-load: a Bitcoin P2P load generator on its own io_uring loop.
  *
- *   connring-load --connect HOST:PORT --peers N [--transport v1|v2|mix]
- *       [--rate CONNS_PER_S] [--msg ping|inv|blob] [--msg-rate PER_PEER_PER_S]
- *       [--duration SECONDS] [--json] [--pid PID] [--chain NAME]
- *       [--inflight K] [--inv-k K] [--threads T] [--live-ms MS]
+ *   connring-load --connect HOST:PORT [--connect HOST:PORT ...] --peers N
+ *       [--transport v1|v2|mix] [--rate CONNS_PER_S] [--msg ping|inv|blob]
+ *       [--msg-rate PER_PEER_PER_S] [--duration SECONDS] [--json] [--pid PID]
+ *       [--chain NAME] [--inflight K] [--inv-k K] [--threads T] [--live-ms MS]
+ *       [--src FIRST[-LAST]] [--max-connecting N] [--grace S]
  *
- * It connects N peers (from 127.0.0.2.. so ports never run out; as many
- * rings as the fd limit needs), completes the version/verack handshake on
+ * It connects N peers, spread over the targets (peer g to target g % T) and
+ * over source addresses (127.0.0.2 and up by default, as many as keep each
+ * (source, target) pair under 8,000 ports; --src chooses them), on as many
+ * rings as the fd limit needs, completes the version/verack handshake on
  * each, holds them for the duration while sending the message mix, prints a
  * summary (one JSON object with --json) and exits 0 when every peer it was
  * asked for completed its handshake, 1 otherwise, 2 on bad usage. Loopback
- * only; bounded in peers and time. */
+ * only; bounded in peers (2,000,000) and time (3,600 s). */
 #include <getopt.h>
 #include <signal.h>
 #include <unistd.h>
@@ -24,12 +27,16 @@ static void usage(const char *why)
 	if (why)
 		fprintf(stderr, "connring-load: %s\n", why);
 	fprintf(stderr,
-		"usage: connring-load --connect HOST:PORT --peers N [--transport v1|v2|mix]\n"
-		"         [--rate CONNS_PER_S] [--msg ping|inv|blob] [--msg-rate PER_PEER_PER_S]\n"
-		"         [--duration SECONDS] [--json] [--pid PID] [--chain main|test|testnet4|signet|regtest]\n"
-		"         [--inflight K] [--inv-k K] [--threads T] [--live-ms MS]\n"
+		"usage: connring-load --connect HOST:PORT [--connect HOST:PORT ...] --peers N\n"
+		"         [--transport v1|v2|mix] [--rate CONNS_PER_S] [--msg ping|inv|blob]\n"
+		"         [--msg-rate PER_PEER_PER_S] [--duration SECONDS] [--json] [--pid PID]\n"
+		"         [--chain main|test|testnet4|signet|regtest] [--inflight K] [--inv-k K]\n"
+		"         [--threads T] [--live-ms MS] [--src FIRST[-LAST]] [--max-connecting N] [--grace S]\n"
 		"  --msg-rate 0 (default for ping) runs a closed loop: K pings in flight per peer.\n"
-		"  Loopback only; at most 200000 peers and 3600 s.\n");
+		"  --grace S: how long connecting may run past its schedule (default 20).\n"
+		"  Peer g connects to target g %% T; --src picks the 127.x.y.z source addresses\n"
+		"  (default 127.0.0.2 and up, one per 8,000 peers per target).\n"
+		"  Loopback only; at most 2000000 peers and 3600 s.\n");
 	exit(2);
 }
 
@@ -49,18 +56,32 @@ static void parse_args(int argc, char **argv, struct load_opts *op, struct btc_a
 {
 	struct load_opts o = *op;
 	struct btc_arg a = *ap;
-	const char *connect = NULL;
-	bool json = false, msg_rate_set = false;
+	bool json = false, msg_rate_set = false, src_set = false;
 	static const struct option opts[] = {
 		{"connect", 1, 0, 'c'}, {"peers", 1, 0, 'n'}, {"transport", 1, 0, 'T'},
 		{"rate", 1, 0, 'r'}, {"msg", 1, 0, 'm'}, {"msg-rate", 1, 0, 'M'},
 		{"duration", 1, 0, 'd'}, {"json", 0, 0, 'j'}, {"pid", 1, 0, 'p'},
 		{"chain", 1, 0, 'C'}, {"inflight", 1, 0, 'k'}, {"inv-k", 1, 0, 'i'},
-		{"threads", 1, 0, 't'}, {"live-ms", 1, 0, 'l'}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
+		{"threads", 1, 0, 't'}, {"live-ms", 1, 0, 'l'}, {"src", 1, 0, 's'},
+		{"max-connecting", 1, 0, 'x'}, {"grace", 1, 0, 'g'}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
 	int ch;
 	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (ch) {
-		case 'c': connect = optarg; break;
+		case 'c': {
+			const char *why = load_add_target(&o, optarg);
+			if (why)
+				usage(why);
+			break;
+		}
+		case 's': {
+			const char *why = load_parse_src(&o, optarg);
+			if (why)
+				usage(why);
+			src_set = true;
+			break;
+		}
+		case 'x': o.max_connecting = (unsigned)num(optarg, "--max-connecting"); break;
+		case 'g': o.connect_grace_s = num(optarg, "--grace"); break;
 		case 'n': o.peers = (unsigned)num(optarg, "--peers"); break;
 		case 'T':
 			if (strcmp(optarg, "v1") == 0) a.mode = BTC_V1;
@@ -93,15 +114,16 @@ static void parse_args(int argc, char **argv, struct load_opts *op, struct btc_a
 	}
 	if (optind < argc)
 		usage("unexpected argument");
-	if (!connect)
+	if (!o.ndst)
 		usage("--connect HOST:PORT is required");
-	int r = bu_parse_loopback(connect, &o.dst, &o.dst_len);
-	if (r == -EPERM)
-		usage("--connect must be a loopback address (127.0.0.0/8 or ::1)");
-	if (r < 0)
-		usage("--connect is HOST:PORT with a numeric loopback host");
-	if (o.peers == 0 || o.peers > 200000)
-		usage("--peers must be 1..200000");
+	if (o.peers == 0 || o.peers > LOAD_MAX_PEERS)
+		usage("--peers must be 1..2000000");
+	if (o.max_connecting == 0 || o.max_connecting > 65536)
+		usage("--max-connecting must be 1..65536");
+	if (!src_set)
+		load_default_sources(&o);
+	if (o.connect_grace_s > 3600)
+		usage("--grace must be at most 3600");
 	if (o.duration_s <= 0 || o.duration_s > 3600)
 		usage("--duration must be in (0, 3600]");
 	if (o.inflight == 0 || o.inflight > 64)
@@ -116,7 +138,7 @@ static void parse_args(int argc, char **argv, struct load_opts *op, struct btc_a
 		usage("--msg inv|blob needs --msg-rate > 0 (nothing answers them)");
 	if (o.msg == LOAD_BLOB && o.msg_rate * o.peers > 2000)
 		usage("--msg blob: at most 2000 blobs per second in all (2 GiB/s)");
-	a.dst = o.dst;
+	a.dst = o.dst[0];
 	*op = o;
 	*ap = a;
 	*jsonp = json;

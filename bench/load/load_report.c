@@ -1,5 +1,6 @@
-/* Reporting for the bench/ load tools: the summary (text or one JSON
- * object), error texts and a process's RSS from /proc. Main thread only. */
+/* Reporting and option helpers for the bench/ load tools: the summary
+ * (text or one JSON object), error texts, a process's RSS from /proc, and
+ * the target and source-address options both tools take. Main thread only. */
 #include <stdio.h>
 #include <string.h>
 
@@ -18,6 +19,43 @@ long load_rss_kib(int pid)
 			break;
 	fclose(f);
 	return kib;
+}
+
+const char *load_add_target(struct load_opts *o, const char *hostport)
+{
+	if (o->ndst == LOAD_MAX_TARGETS)
+		return "at most 64 --connect targets";
+	int r = bu_parse_loopback(hostport, &o->dst[o->ndst], &o->dst_len[o->ndst]);
+	if (r == -EPERM)
+		return "--connect must be a loopback address (127.0.0.0/8 or ::1)";
+	if (r < 0)
+		return "--connect is HOST:PORT with a numeric loopback host";
+	if (o->ndst && o->dst[o->ndst].ss_family != o->dst[0].ss_family)
+		return "--connect targets must all be IPv4 or all IPv6";
+	o->ndst++;
+	return NULL;
+}
+
+const char *load_parse_src(struct load_opts *o, const char *arg)
+{
+	static const char *bad = "--src is FIRST[-LAST], a rising range of 127.x.y.z addresses";
+	char first[32], last[32];
+	const char *dash = strchr(arg, '-');
+	size_t fl = dash ? (size_t)(dash - arg) : strlen(arg);
+	if (fl >= sizeof(first) || (dash && strlen(dash + 1) >= sizeof(last)))
+		return bad;
+	memcpy(first, arg, fl);
+	first[fl] = '\0';
+	snprintf(last, sizeof(last), "%s", dash ? dash + 1 : first);
+	struct in_addr a, b;
+	if (inet_pton(AF_INET, first, &a) != 1 || inet_pton(AF_INET, last, &b) != 1)
+		return bad;
+	uint32_t fa = ntohl(a.s_addr), la = ntohl(b.s_addr);
+	if (fa >> 24 != 127 || la >> 24 != 127 || la < fa || la - fa >= 1u << 20)
+		return bad;
+	o->src_first = fa;
+	o->nsrc = la - fa + 1;
+	return NULL;
 }
 
 const char *(*load_proto_strerror)(int err);
@@ -42,9 +80,13 @@ void load_print(const struct load_opts *o, const struct load_result *r, const ch
 {
 	static const char *msgs[] = {"ping", "inv", "blob"};
 	double rate = r->hold_s > 0 ? (double)(o->msg == LOAD_PING ? r->msgs_recv : r->msgs_sent) / r->hold_s : 0;
-	double per_peer = -1;
+	double per_peer = -1, kern_per_peer = -1, cpu_per_msg_us = -1;
 	if (r->rss_before_kib >= 0 && r->rss_hold_kib >= 0 && r->peers_established)
 		per_peer = (double)(r->rss_hold_kib - r->rss_before_kib) * 1024.0 / r->peers_established;
+	if (r->kern_before_kib >= 0 && r->kern_hold_kib >= 0 && r->peers_established)
+		kern_per_peer = (double)(r->kern_hold_kib - r->kern_before_kib) * 1024.0 / r->peers_established;
+	if (r->cpu_ns >= 0 && r->cpu_msgs)
+		cpu_per_msg_us = (double)r->cpu_ns / 1000.0 / (double)r->cpu_msgs;
 	if (json) {
 		printf("{\"tool\":\"%s\",\"transport\":\"%s\",\"msg\":\"%s\",\"peers_requested\":%u,"
 		       "\"peers_established\":%u,\"threads\":%u,\"connect_s\":%.3f,\"handshakes_per_s\":%.0f,"
@@ -60,9 +102,14 @@ void load_print(const struct load_opts *o, const struct load_result *r, const ch
 		       (unsigned long)bu_hist_quantile(&r->rtt_us, 0.99),
 		       (unsigned long)bu_hist_quantile(&r->rtt_us, 0.999), (unsigned long)r->errors,
 		       (unsigned long)r->enobufs, (unsigned long)r->send_blocked, load_strerror(r->first_error));
+		printf(",\"kernel_before_kib\":%ld,\"kernel_kib\":%ld,\"kernel_per_peer_bytes\":%.0f",
+		       r->kern_before_kib, r->kern_hold_kib, kern_per_peer);
 		if (o->rss_pid > 0)
-			printf(",\"pid\":%d,\"rss_before_kib\":%ld,\"rss_kib\":%ld,\"rss_per_peer_bytes\":%.0f",
-			       o->rss_pid, r->rss_before_kib, r->rss_hold_kib, per_peer);
+			printf(",\"pid\":%d,\"rss_before_kib\":%ld,\"rss_kib\":%ld,\"rss_per_peer_bytes\":%.0f"
+			       ",\"cpu_s\":%.3f,\"cpu_window_s\":%.2f,\"cpu_msgs\":%lu,\"cpu_per_msg_us\":%.3f",
+			       o->rss_pid, r->rss_before_kib, r->rss_hold_kib, per_peer,
+			       r->cpu_ns >= 0 ? (double)r->cpu_ns / 1e9 : -1.0, r->cpu_window_s,
+			       (unsigned long)r->cpu_msgs, cpu_per_msg_us);
 		printf("}\n");
 		return;
 	}
@@ -79,7 +126,14 @@ void load_print(const struct load_opts *o, const struct load_result *r, const ch
 	       (unsigned long)bu_hist_quantile(&r->rtt_us, 0.999), (unsigned long)r->errors);
 	if (r->first_error)
 		printf("%s: first error: %s\n", label, load_strerror(r->first_error));
+	if (r->kern_before_kib >= 0 && r->kern_hold_kib >= 0)
+		printf("%s: kernel slab + socket buffers %ld KiB -> %ld KiB, %.0f bytes per peer "
+		       "(machine wide: both ends of each connection)\n",
+		       label, r->kern_before_kib, r->kern_hold_kib, kern_per_peer);
 	if (o->rss_pid > 0)
-		printf("%s: pid %d RSS %ld KiB -> %ld KiB, %.0f bytes per peer\n", label, o->rss_pid,
-		       r->rss_before_kib, r->rss_hold_kib, per_peer);
+		printf("%s: pid %d RSS %ld KiB -> %ld KiB, %.0f bytes per peer; CPU %.3f s over %.1f s "
+		       "for %lu messages, %.2f us per message\n", label, o->rss_pid,
+		       r->rss_before_kib, r->rss_hold_kib, per_peer,
+		       r->cpu_ns >= 0 ? (double)r->cpu_ns / 1e9 : -1.0, r->cpu_window_s,
+		       (unsigned long)r->cpu_msgs, cpu_per_msg_us);
 }

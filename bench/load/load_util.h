@@ -1,12 +1,14 @@
 /* Small helpers shared by the io_uring load tools in bench/ (ceiling and
  * connring-load): a monotonic clock, a log-linear latency histogram, ring
- * setup with the best flags the kernel accepts, a provided-buffer ring, and
- * the loopback check. Header-only; each helper works on caller memory, so
- * any thread may use it on its own objects. */
+ * setup with the best flags the kernel accepts, a provided-buffer ring, the
+ * loopback check, and what a run measures from /proc (a process's CPU time,
+ * the kernel's slab and socket memory). Header-only; each helper works on
+ * caller memory, so any thread may use it on its own objects. */
 #ifndef CR_BENCH_LOAD_UTIL_H
 #define CR_BENCH_LOAD_UTIL_H
 
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <liburing.h>
 #include <netinet/in.h>
@@ -101,54 +103,92 @@ static inline int bu_ring_init(struct io_uring *ring, unsigned entries)
 	return r;
 }
 
-/* A provided-buffer ring of count (power of two) buffers of size bytes. */
+/* A provided-buffer ring that grows on demand: the ring has room for
+ * entries (power of two) buffers of size bytes, starts with initial of them
+ * and gets more (doubling, up to entries) when a recv finds it empty, so a
+ * ring holding many idle connections touches little memory. */
+#define BU_BUFRING_CHUNKS 16
+
 struct bu_bufring {
 	struct io_uring_buf_ring *br;
-	uint8_t *mem;
-	unsigned count, size, mask;
+	uint8_t **addr;                    /* entries pointers: buffer of each id */
+	uint8_t *chunk[BU_BUFRING_CHUNKS]; /* the blocks they live in */
+	unsigned nchunks, entries, count, size, mask;
 	uint16_t bgid;
 };
 
+/* Adds up to n buffers (ids count..count+n-1) at ring offset *batched;
+ * the caller advances the ring by *batched. Returns how many were added. */
+static inline unsigned bu_bufring_add(struct bu_bufring *b, unsigned n, int *batched)
+{
+	if (n > b->entries - b->count)
+		n = b->entries - b->count;
+	if (!n || b->nchunks == BU_BUFRING_CHUNKS)
+		return 0;
+	uint8_t *mem = malloc((size_t)n * b->size);
+	if (!mem)
+		return 0;
+	b->chunk[b->nchunks++] = mem;
+	for (unsigned i = 0; i < n; i++) {
+		unsigned bid = b->count + i;
+		b->addr[bid] = mem + (size_t)i * b->size;
+		io_uring_buf_ring_add(b->br, b->addr[bid], b->size, (uint16_t)bid, (int)b->mask, *batched);
+		(*batched)++;
+	}
+	b->count += n;
+	return n;
+}
+
+/* Doubles the buffers (after a recv met an empty ring); 0 when at entries. */
+static inline unsigned bu_bufring_grow(struct bu_bufring *b, int *batched)
+{
+	return bu_bufring_add(b, b->count ? b->count : 1, batched);
+}
+
 static inline int bu_bufring_init(struct io_uring *ring, struct bu_bufring *b, uint16_t bgid,
-				  unsigned count, unsigned size)
+				  unsigned entries, unsigned initial, unsigned size)
 {
 	memset(b, 0, sizeof(*b));
-	if (posix_memalign((void **)&b->br, 4096, count * sizeof(struct io_uring_buf)))
+	if (posix_memalign((void **)&b->br, 4096, entries * sizeof(struct io_uring_buf)))
 		return -ENOMEM;
-	b->mem = malloc((size_t)count * size);
-	if (!b->mem)
+	b->addr = calloc(entries, sizeof(*b->addr));
+	if (!b->addr)
 		return -ENOMEM;
-	struct io_uring_buf_reg reg = {.ring_addr = (uintptr_t)b->br, .ring_entries = count, .bgid = bgid};
+	b->entries = entries;
+	b->size = size;
+	b->mask = (unsigned)io_uring_buf_ring_mask(entries);
+	b->bgid = bgid;
+	io_uring_buf_ring_init(b->br);
+	struct io_uring_buf_reg reg = {.ring_addr = (uintptr_t)b->br, .ring_entries = entries, .bgid = bgid};
 	int r = io_uring_register_buf_ring(ring, &reg, 0);
 	if (r < 0)
 		return r;
-	b->count = count;
-	b->size = size;
-	b->mask = (unsigned)io_uring_buf_ring_mask(count);
-	b->bgid = bgid;
-	io_uring_buf_ring_init(b->br);
-	for (unsigned i = 0; i < count; i++)
-		io_uring_buf_ring_add(b->br, b->mem + (size_t)i * size, size, (uint16_t)i, (int)b->mask, (int)i);
-	io_uring_buf_ring_advance(b->br, (int)count);
+	int added = 0;
+	if (bu_bufring_add(b, initial < entries ? initial : entries, &added) == 0)
+		return -ENOMEM;
+	io_uring_buf_ring_advance(b->br, added);
 	return 0;
 }
 
 static inline uint8_t *bu_buf(const struct bu_bufring *b, unsigned bid)
 {
-	return b->mem + (size_t)bid * b->size;
+	return b->addr[bid];
 }
 
 /* Hands buffer bid back to the kernel (batched: advance once per batch). */
 static inline void bu_buf_recycle(struct bu_bufring *b, unsigned bid, int *batched)
 {
-	io_uring_buf_ring_add(b->br, bu_buf(b, bid), b->size, (uint16_t)bid, (int)b->mask, *batched);
+	io_uring_buf_ring_add(b->br, b->addr[bid], b->size, (uint16_t)bid, (int)b->mask, *batched);
 	(*batched)++;
 }
 
 static inline void bu_bufring_free(struct bu_bufring *b)
 {
 	free(b->br);
-	free(b->mem);
+	free(b->addr);
+	for (unsigned i = 0; i < b->nchunks; i++)
+		free(b->chunk[i]);
+	memset(b, 0, sizeof(*b));
 }
 
 /* Parses "HOST:PORT" ("[::1]:PORT" for IPv6) into ss; only loopback is
@@ -204,6 +244,62 @@ static inline unsigned bu_raise_nofile(void)
 	setrlimit(RLIMIT_NOFILE, &rl);
 	getrlimit(RLIMIT_NOFILE, &rl);
 	return rl.rlim_cur > 1u << 30 ? 1u << 30 : (unsigned)rl.rlim_cur;
+}
+
+/* Nanoseconds the process has spent on a CPU, summed over its live threads
+ * (first field of /proc/PID/task/TID/schedstat, ns resolution where
+ * /proc/PID/stat has 10 ms ticks), or -1 when there is no such process. */
+static inline int64_t bu_cpu_ns(int pid)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/task", pid);
+	DIR *d = opendir(path);
+	if (!d)
+		return -1;
+	int64_t sum = 0;
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		char p2[96];
+		snprintf(p2, sizeof(p2), "/proc/%d/task/%.16s/schedstat", pid, de->d_name);
+		FILE *f = fopen(p2, "r");
+		unsigned long long ns = 0;
+		if (f) {
+			if (fscanf(f, "%llu", &ns) == 1)
+				sum += (int64_t)ns;
+			fclose(f);
+		}
+	}
+	closedir(d);
+	return sum;
+}
+
+/* The kernel memory that grows with TCP connections, in KiB: Slab from
+ * /proc/meminfo (socket, inode, file and io_uring objects) plus the pages
+ * socket buffers hold ("TCP: ... mem N" in /proc/net/sockstat). Machine
+ * wide: other processes' allocations show up too, so a run compares it
+ * before and while it holds its peers. -1 when unreadable. */
+static inline long bu_kernel_kib(void)
+{
+	char line[256];
+	long slab = -1, pages = 0;
+	FILE *f = fopen("/proc/meminfo", "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "Slab: %ld kB", &slab) == 1)
+			break;
+	fclose(f);
+	if ((f = fopen("/proc/net/sockstat", "r"))) {
+		while (fgets(line, sizeof(line), f)) {
+			const char *m = strstr(line, " mem ");
+			if (strncmp(line, "TCP:", 4) == 0 && m)
+				pages = strtol(m + 5, NULL, 10);
+		}
+		fclose(f);
+	}
+	return slab < 0 ? -1 : slab + pages * 4;
 }
 
 #endif
