@@ -192,7 +192,7 @@ static bool deliver(struct side *from, struct side *to, size_t max, struct fdp *
 				assert((size_t)r <= n && (r > 0 || m.command[0]));
 		}
 		if (r < 0) {
-			assert(cr_strerror(r)[0]);
+			assert(cr_proto_strerror(r)[0]);
 			from->err = r;
 			return false;
 		}
@@ -282,7 +282,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		for (int k = 0; k < 2; k++) {
 			struct side *s = &sides[k];
 			if (s->err)
-				fprintf(stderr, "side %d: unexpected error %s\n", k, cr_strerror(s->err));
+				fprintf(stderr, "side %d: unexpected error %s\n", k, cr_proto_strerror(s->err));
 			assert(s->err == 0 && s->got == s->sent && s->done == s->len);
 		}
 		if (pair == V1_TO_V2 && sides[0].len >= CR_V2_V1_PREFIX_LEN)
