@@ -34,10 +34,15 @@ class Daemon:
         self.name = name
         self.dir = tempfile.mkdtemp(prefix="cr-%s-" % name)
         self.port = free_port()
-        self.stats = os.path.join(self.dir, "stats.json")
+        self.rpcport = free_port()
+        # bitcoind's layout: regtest's files live in <datadir>/regtest
+        self.netdir = os.path.join(self.dir, "regtest")
+        self.stats = os.path.join(self.netdir, "stats.json")
+        self.cookie = os.path.join(self.netdir, ".cookie")
         self.log = os.path.join(self.dir, "stderr.log")
         argv = [os.path.join(build, "cmd", "connringd"), "-chain=regtest", "-bind=127.0.0.1",
                 "-port=%d" % self.port, "-datadir=" + self.dir, "-statsfile=stats.json",
+                "-rpcport=%d" % self.rpcport,
                 "-statsinterval=3600"] + args
         self.logf = open(self.log, "w")
         self.proc = subprocess.Popen(argv, stdout=self.logf, stderr=subprocess.STDOUT)
