@@ -26,6 +26,7 @@
 
 #include "cmd/conf.h"
 #include "cmd/datadir.h"
+#include "cmd/import.h"
 #include "cmd/rpc_daemon.h"
 #include "cmd/rpc_statsfile.h"
 #include "proto/chain.h"
@@ -397,9 +398,47 @@ static int start_control(struct daemon *d)
 	return 0;
 }
 
+/* -importpeers/-importbans: the files are read and checked whole at
+ * start; a corrupt or foreign file stops the start with the reason. The
+ * address manager and ban list they go into belong to the coordinator
+ * (issues 8 and 9): until connringd has them, a good file is refused too,
+ * saying so, rather than dropped silently. */
+static int check_imports(struct daemon *d)
+{
+	const struct cr_dopts_rpc *r = &d->o.rpc;
+	char why[512];
+	if (r->importpeers[0]) {
+		size_t n, skipped;
+		if (cr_import_peers_file(r->importpeers, d->o.eng.chain, &n, &skipped, why, sizeof(why)) != 0) {
+			log_line(d, "error: -importpeers=%s: %s", r->importpeers, why);
+			return -1;
+		}
+		log_line(d, "error: -importpeers=%s: %zu addresses read (%zu skipped as Core skips them), but this "
+			    "connringd has no address manager to import them into yet", r->importpeers, n, skipped);
+		return -1;
+	}
+	if (r->importbans[0]) {
+		size_t n, skipped;
+		if (cr_import_bans_file(r->importbans, &n, &skipped, why, sizeof(why)) != 0) {
+			log_line(d, "error: -importbans=%s: %s", r->importbans, why);
+			return -1;
+		}
+		log_line(d, "error: -importbans=%s: %zu bans read (%zu skipped as Core skips them), but this "
+			    "connringd has no ban list to import them into yet", r->importbans, n, skipped);
+		return -1;
+	}
+	if (r->maxuploadtarget) {
+		log_line(d, "error: -maxuploadtarget: not accounted by this engine yet");
+		return -1;
+	}
+	return 0;
+}
+
 static int run(struct daemon *d, int sfd)
 {
 	const struct cr_chain *chain = cr_chain_get(d->o.eng.chain);
+	if (check_imports(d) < 0)
+		return 1;
 	int r = cr_engine_new(&d->e, d->cfg);
 	if (r == 0)
 		r = cr_engine_start(d->e);
