@@ -19,7 +19,8 @@ struct opt {
 	const char *help;
 };
 
-/* Index order matters only for cr_dopts.origin. */
+/* Index order matters for cr_dopts.origin, and the chain options come
+ * first in this order (OPT_CHAIN... below). */
 static const struct opt table[] = {
 	{"chain", K_CHAIN, 0, 0, "=<chain>  main, test, testnet4, signet or regtest (default main)"},
 	{"regtest", K_NET, 0, 0, "  same as -chain=regtest"},
