@@ -41,10 +41,20 @@ static int ban_call(struct cr_engine *e, int op, const char *text, int64_t t, bo
 	if (text)
 		snprintf(c->host, sizeof c->host, "%s", text);
 	cr__mailbox_post(e, &e->co.mb, c);
-	struct timespec ts = { 1, 0 };
+	/* As cr_peer_info: once the engine stops, the coordinator may be gone
+	 * before it read our mail, so we drain its closed mailbox ourselves
+	 * (which answers us with -ESHUTDOWN). */
 	while (!atomic_load_explicit(&wt.done, memory_order_acquire)) {
+		bool stopping = atomic_load(&e->stop_flag);
+		struct timespec ts = { stopping ? 0 : 1, stopping ? 50000000 : 0 };
 		long r = syscall(SYS_futex, &wt.done, FUTEX_WAIT_PRIVATE, 0, &ts, NULL, 0);
-		if (r < 0 && errno == ETIMEDOUT && !atomic_load(&wt.done))
+		if (atomic_load_explicit(&wt.done, memory_order_acquire))
+			break;
+		if (atomic_load(&e->co.mb.closed)) {
+			cr__coord_drain_dead(e);
+			continue;
+		}
+		if (r < 0 && errno == ETIMEDOUT && !stopping)
 			cr__mailbox_kick(e, &e->co.mb);
 	}
 	return wt.ret;

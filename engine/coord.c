@@ -221,6 +221,20 @@ int cr__coord_start(struct cr_engine *e)
 	return 0;
 }
 
+/* Answers the mail left in a stopped coordinator's mailbox (waiters get
+ * -ESHUTDOWN). Several threads may do this at once, hence the lock. */
+void cr__coord_drain_dead(struct cr_engine *e)
+{
+	struct cr_mail *c;
+	pthread_mutex_lock(&e->bell_lock);
+	while ((c = cr__mailbox_pop(&e->co.mb))) {
+		if (c->waiter)
+			cr__waiter_done(c->waiter, -ESHUTDOWN);
+		cr__mail_free(c);
+	}
+	pthread_mutex_unlock(&e->bell_lock);
+}
+
 void cr__coord_stop(struct cr_engine *e)
 {
 	struct cr_coord *co = &e->co;
@@ -235,13 +249,11 @@ void cr__coord_stop(struct cr_engine *e)
 		pthread_join(co->thread, NULL);
 		co->thread_started = false;
 	}
+	/* closed before the drain: a poster that comes later sees it and
+	 * drains its own mail (the ban calls), so no waiter is left */
+	atomic_store(&co->mb.closed, 1);
 	if (co->ring_ok) {
-		struct cr_mail *c;
-		while ((c = cr__mailbox_pop(&co->mb))) {
-			if (c->waiter)
-				cr__waiter_done(c->waiter, -ESHUTDOWN);
-			cr__mail_free(c);
-		}
+		cr__coord_drain_dead(e);
 		io_uring_queue_exit(&co->ring);
 		co->ring_ok = false;
 	}

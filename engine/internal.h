@@ -191,6 +191,7 @@ struct cr_mailbox {
 	struct cr_mail *head;           /* consumer only */
 	struct cr_mail stub;
 	_Atomic int rung;              /* a doorbell is on its way */
+	_Atomic int closed;            /* its ring is gone: drained under bell_lock */
 	int ring_fd;                   /* target ring for MSG_RING */
 };
 
@@ -497,6 +498,7 @@ int cr__ring_setup(struct cr_engine *e, struct io_uring *ring, unsigned entries,
 void cr__ring_probe(struct cr_engine *e, struct io_uring *ring);
 int cr__ring_wait(struct cr_engine *e, struct io_uring *ring, const char *who);
 struct io_uring_sqe *cr__sqe(struct io_uring *ring);
+unsigned cr__sqe_spilled(void); /* SQEs of this thread waiting for room (tests) */
 
 /* worker.c */
 int cr__workers_setup(struct cr_engine *e);
@@ -505,6 +507,7 @@ void cr__workers_stop(struct cr_engine *e);
 void cr__buf_return(struct cr_worker *w, unsigned bid);
 void cr__worker_mail(struct cr_worker *w, struct cr_mail *c);
 void cr__waiter_done(struct cr_waiter *wt, int ret); /* wakes the waiting caller */
+void cr__worker_drain_dead(struct cr_worker *w);
 
 /* mailbox.c */
 void cr__mailbox_init(struct cr_mailbox *mb, int ring_fd);
@@ -590,6 +593,7 @@ void cr__node_timer(struct cr_worker *w, struct cr_peer *p);
 int cr__coord_start(struct cr_engine *e);
 void cr__coord_stop(struct cr_engine *e);
 void cr__coord_event(struct cr_engine *e, enum cr_mail_kind kind, uint32_t manual, bool was_ready);
+void cr__coord_drain_dead(struct cr_engine *e);
 
 /* guard.c: the coordinator's inbound defence (coordinator thread, except
  * _new/_free on the thread starting/stopping the engine) */
