@@ -226,6 +226,8 @@ int cr__coord_start(struct cr_engine *e)
 void cr__coord_drain_dead(struct cr_engine *e)
 {
 	struct cr_mail *c;
+	if (!e->co.mb.head)
+		return; /* the engine never got as far as the coordinator */
 	pthread_mutex_lock(&e->bell_lock);
 	while ((c = cr__mailbox_pop(&e->co.mb))) {
 		if (c->waiter)
