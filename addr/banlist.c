@@ -37,7 +37,8 @@ struct cr_banlist {
 	uint32_t uses[NETS][256];
 	uint8_t lens[NETS][256];
 	int nlens[NETS];
-	struct cr_bloom *discouraged;
+	struct cr_bloom *discouraged; /* NULL in a snapshot */
+	bool frozen;       /* a snapshot: one allocation, read-only */
 };
 
 static uint64_t key_hash(uint64_t seed, const struct cr_subnet *sn)
@@ -67,6 +68,10 @@ void cr_banlist_free(struct cr_banlist *bl)
 {
 	if (!bl)
 		return;
+	if (bl->frozen) { /* entries and slots live in the same block */
+		free(bl);
+		return;
+	}
 	cr_bloom_free(bl->discouraged);
 	free(bl->e);
 	free(bl->slot);
@@ -142,6 +147,8 @@ int cr_banlist_ban_until(struct cr_banlist *bl, const struct cr_subnet *sn,
 			 int64_t created, int64_t until)
 {
 	struct cr_subnet canon;
+	if (bl->frozen)
+		return CR_E_INVAL;
 	if (sn->net.net >= NETS ||
 	    cr_subnet_init(&canon, &sn->net, sn->prefix == 255 ? 256u : sn->prefix) ||
 	    !cr_subnet_equal(&canon, sn))
@@ -211,6 +218,8 @@ static void remove_at(struct cr_banlist *bl, size_t idx)
 
 bool cr_banlist_unban(struct cr_banlist *bl, const struct cr_subnet *sn)
 {
+	if (bl->frozen)
+		return false;
 	long at = find(bl, sn, key_hash(bl->seed, sn));
 	if (at < 0)
 		return false;
@@ -220,6 +229,8 @@ bool cr_banlist_unban(struct cr_banlist *bl, const struct cr_subnet *sn)
 
 void cr_banlist_clear(struct cr_banlist *bl)
 {
+	if (bl->frozen)
+		return;
 	bl->n = 0;
 	if (bl->slot)
 		memset(bl->slot, 0, bl->nslots * sizeof(*bl->slot));
@@ -270,6 +281,8 @@ static size_t disc_key(uint8_t *k, const struct cr_netaddr *a)
 void cr_banlist_discourage(struct cr_banlist *bl, const struct cr_netaddr *a)
 {
 	uint8_t k[1 + CR_NETADDR_MAX];
+	if (!bl->discouraged)
+		return; /* a snapshot */
 	size_t n = disc_key(k, a);
 	cr_bloom_insert(bl->discouraged, k, n);
 }
@@ -277,6 +290,8 @@ void cr_banlist_discourage(struct cr_banlist *bl, const struct cr_netaddr *a)
 bool cr_banlist_is_discouraged(const struct cr_banlist *bl, const struct cr_netaddr *a)
 {
 	uint8_t k[1 + CR_NETADDR_MAX];
+	if (!bl->discouraged)
+		return false; /* a snapshot */
 	size_t n = disc_key(k, a);
 	return cr_bloom_contains(bl->discouraged, k, n);
 }
@@ -284,12 +299,36 @@ bool cr_banlist_is_discouraged(const struct cr_banlist *bl, const struct cr_neta
 size_t cr_banlist_sweep(struct cr_banlist *bl, int64_t now)
 {
 	size_t removed = 0;
+	if (bl->frozen)
+		return 0;
 	for (size_t i = bl->n; i-- > 0;)
 		if (bl->e[i].ban.until <= now) {
 			remove_at(bl, i);
 			removed++;
 		}
 	return removed;
+}
+
+struct cr_banlist *cr_banlist_snapshot(const struct cr_banlist *bl)
+{
+	/* one block: the list, its entries, its slots (8-byte aligned: the
+	 * entries' size is a multiple of 8) */
+	size_t head = (sizeof(*bl) + 15) & ~(size_t)15;
+	size_t esz = bl->n * sizeof(struct entry), ssz = bl->nslots * sizeof(uint64_t);
+	struct cr_banlist *s = malloc(head + esz + ssz);
+	if (!s)
+		return NULL;
+	*s = *bl;
+	s->discouraged = NULL;
+	s->frozen = true;
+	s->cap = bl->n;
+	s->e = (struct entry *)((char *)s + head);
+	s->slot = (uint64_t *)((char *)s->e + esz);
+	if (esz)
+		memcpy(s->e, bl->e, esz);
+	if (ssz)
+		memcpy(s->slot, bl->slot, ssz);
+	return s;
 }
 
 size_t cr_banlist_count(const struct cr_banlist *bl)

@@ -60,6 +60,15 @@ bool cr_banlist_is_banned(const struct cr_banlist *bl, const struct cr_netaddr *
 void cr_banlist_discourage(struct cr_banlist *bl, const struct cr_netaddr *a);
 bool cr_banlist_is_discouraged(const struct cr_banlist *bl, const struct cr_netaddr *a);
 
+/* A read-only copy of the bans, without the discouragement filter, in one
+ * allocation, for threads other than the owner: cr_banlist_is_banned,
+ * _count and _at work on it (is_discouraged says false); every change is
+ * refused (ban: CR_E_INVAL, unban: false, clear/sweep/discourage: nothing).
+ * Bans in it still expire by the now passed in. Free with cr_banlist_free.
+ * NULL when out of memory. Any thread may read it concurrently, since nothing
+ * writes it. */
+struct cr_banlist *cr_banlist_snapshot(const struct cr_banlist *bl);
+
 /* Drops bans expired at now; returns how many. */
 size_t cr_banlist_sweep(struct cr_banlist *bl, int64_t now);
 

@@ -343,6 +343,59 @@ static void test_banlist_store(void)
 	cr_banlist_free(b2);
 }
 
+/* A snapshot answers as the list did when it was taken, refuses changes,
+ * and is not touched by later changes to the list. */
+static void test_banlist_snapshot(void)
+{
+	struct cr_banlist *bl = cr_banlist_new(3, 3);
+	const int64_t t = 1700000000;
+	struct cr_banlist *empty = cr_banlist_snapshot(bl);
+	CHECK(empty != NULL);
+	CHECK(!banned(empty, "1.2.3.4", t));
+	CHECK_EQ(cr_banlist_count(empty), 0);
+	cr_banlist_free(empty);
+	for (int i = 0; i < 300; i++) {
+		char s[32];
+		snprintf(s, sizeof s, "10.%d.%d.0/%d", i / 200, i % 200, i % 3 ? 24 : 32);
+		struct cr_subnet sn = SN(s);
+		CHECK_EQ(cr_banlist_ban(bl, &sn, t, i % 2 ? 100 : 0), 0);
+	}
+	struct cr_subnet v6 = SN("2001:db8:1::/48");
+	CHECK_EQ(cr_banlist_ban(bl, &v6, t, 0), 0);
+	struct cr_netaddr d = A("7.7.7.7");
+	cr_banlist_discourage(bl, &d);
+	struct cr_banlist *snap = cr_banlist_snapshot(bl);
+	CHECK(snap != NULL);
+	CHECK_EQ(cr_banlist_count(snap), cr_banlist_count(bl));
+	uint64_t r = seed;
+	for (int i = 0; i < 20000; i++) {
+		struct cr_netaddr a;
+		cr_addr_set_ipv4(&a, 0x0a000000u | (uint32_t)(check_rand(&r) & 0x1ffff));
+		int64_t now = t + (int64_t)(check_rand(&r) % 200);
+		CHECK_EQ(cr_banlist_is_banned(snap, &a, now), cr_banlist_is_banned(bl, &a, now));
+	}
+	CHECK(banned(snap, "2001:db8:1:2::5", t));
+	CHECK(banned(snap, "10.0.1.7", t + 50));
+	CHECK(!banned(snap, "10.0.1.7", t + 100)); /* expiry still applies */
+	/* the filter is not copied; changes are refused */
+	CHECK(cr_banlist_is_discouraged(bl, &d));
+	CHECK(!cr_banlist_is_discouraged(snap, &d));
+	cr_banlist_discourage(snap, &d);
+	struct cr_subnet sn = SN("99.0.0.1");
+	CHECK_EQ(cr_banlist_ban(snap, &sn, t, 0), CR_E_INVAL);
+	CHECK(!cr_banlist_unban(snap, &v6));
+	CHECK_EQ(cr_banlist_sweep(snap, t + 1000), 0);
+	cr_banlist_clear(snap);
+	CHECK(banned(snap, "2001:db8:1:2::5", t));
+	/* later changes to the list do not reach the snapshot */
+	CHECK(cr_banlist_unban(bl, &v6));
+	cr_banlist_clear(bl);
+	CHECK(banned(snap, "2001:db8:1:2::5", t));
+	CHECK(!banned(bl, "2001:db8:1:2::5", t));
+	cr_banlist_free(snap);
+	cr_banlist_free(bl);
+}
+
 int main(int argc, char **argv)
 {
 	seed = check_seed(argc, argv);
@@ -352,5 +405,6 @@ int main(int argc, char **argv)
 	RUN(test_banlist_random_vs_scan);
 	RUN(test_banlist_discourage);
 	RUN(test_banlist_store);
+	RUN(test_banlist_snapshot);
 	return check_done();
 }

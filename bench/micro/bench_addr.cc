@@ -1,7 +1,8 @@
 // Address knowledge hot paths, ns per operation: netgroup of IPv4 and IPv6
 // addresses (plain and through a 2,000-prefix asmap), the keyed netgroup
 // (group + XXH3) the eviction policy sorts by, the ban check an accept
-// makes with 10,000 single-address bans plus 200 subnet bans (hit and miss),
+// makes with 10,000 single-address bans plus 200 subnet bans (hit and miss,
+// and a hit on the read-only snapshot the engine's workers check),
 // the discouragement filter lookup, and address text parse and format.
 // heap_B/op is the heap each operation cost (jemalloc's thread.allocated):
 // these run on every accept and every gossiped address, so it must be 0.
@@ -187,6 +188,21 @@ void BM_BanCheckHit(benchmark::State &state)
 		state.SkipWithError("expected every address banned");
 }
 
+// The same check on the read-only snapshot the engine's workers use.
+void BM_BanCheckSnapshot(benchmark::State &state)
+{
+	Fixture &f = F();
+	cr_banlist *snap = cr_banlist_snapshot(f.bans);
+	HeapCounter heap(state);
+	size_t i = 0;
+	int hits = 0;
+	for (auto _ : state)
+		hits += cr_banlist_is_banned(snap, &f.v4[i++ % kAddrs], 100);
+	if (hits != (int)state.iterations())
+		state.SkipWithError("expected every address banned");
+	cr_banlist_free(snap);
+}
+
 void BM_BanCheckMiss(benchmark::State &state)
 {
 	Fixture &f = F();
@@ -244,6 +260,7 @@ int main(int argc, char **argv)
 		{"keyed_hash_only", BM_KeyedOnly},
 		{"ban_check_hit_10000_bans", BM_BanCheckHit},
 		{"ban_check_miss_10000_bans", BM_BanCheckMiss},
+		{"ban_check_snapshot_hit_10000_bans", BM_BanCheckSnapshot},
 		{"discouraged_check", BM_DiscouragedCheck},
 		{"addr_parse_format", BM_ParseFormat},
 	};
