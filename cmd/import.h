@@ -1,0 +1,34 @@
+/* Reading a bitcoind's files for import: peers.dat (decoded by
+ * addr/peersdat.h) and banlist.json (Core's BanMapToJson layout, decoded
+ * here with jansson):
+ *
+ *   {"banned_nets": [{"version": 1, "ban_created": T, "banned_until": T,
+ *                     "address": "1.2.3.0/24"}, ...]}
+ *
+ * As Core's BanMapFromJson, an entry of another version or with an address
+ * that does not parse is dropped (counted in skipped); anything else that
+ * does not fit the layout (not JSON, no banned_nets array, an entry that is
+ * not an object or whose times are not integers) refuses the whole file.
+ * Both readers only read: a refused file is left as it was, and the caller
+ * applies nothing unless the whole file was accepted. Any thread. */
+#ifndef CR_CMD_IMPORT_H
+#define CR_CMD_IMPORT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "addr/banlist.h"
+
+#define CR_IMPORT_FILE_MAX (64u << 20) /* larger than any peers.dat or banlist.json Core writes */
+
+/* Reads a whole file (at most max bytes) into a malloc'd buffer. Returns
+ * 0, or -errno / -EFBIG with why filled. */
+int cr_import_read_file(const char *path, size_t max, uint8_t **buf, size_t *len, char *why,
+			size_t why_len);
+
+/* Decodes banlist.json text. Returns 0 with *out (malloc'd, *n entries)
+ * and *skipped, or -EINVAL with why filled and *out NULL. */
+int cr_import_banlist_json(const char *text, size_t len, struct cr_ban **out, size_t *n,
+			   size_t *skipped, char *why, size_t why_len);
+
+#endif

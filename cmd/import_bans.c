@@ -1,0 +1,116 @@
+/* banlist.json decoding with jansson and whole-file reading; see
+ * import.h. Any thread. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "cmd/import.h"
+
+int cr_import_read_file(const char *path, size_t max, uint8_t **buf, size_t *len, char *why,
+			size_t why_len)
+{
+	*buf = NULL;
+	*len = 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		int e = errno;
+		snprintf(why, why_len, "%s: %s", path, strerror(e));
+		return -e;
+	}
+	struct stat st;
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || (uint64_t)st.st_size > max) {
+		snprintf(why, why_len, "%s: not a regular file of at most %zu bytes", path, max);
+		close(fd);
+		return -EFBIG;
+	}
+	uint8_t *b = malloc((size_t)st.st_size + 1);
+	size_t got = 0;
+	while (b && got < (size_t)st.st_size) {
+		ssize_t r = read(fd, b + got, (size_t)st.st_size - got);
+		if (r <= 0)
+			break;
+		got += (size_t)r;
+	}
+	close(fd);
+	if (!b || got != (size_t)st.st_size) {
+		free(b);
+		snprintf(why, why_len, "%s: read failed", path);
+		return -EIO;
+	}
+	b[got] = '\0';
+	*buf = b;
+	*len = got;
+	return 0;
+}
+
+static int refuse(char *why, size_t why_len, const char *fmt, size_t i)
+{
+	snprintf(why, why_len, fmt, i);
+	return -EINVAL;
+}
+
+int cr_import_banlist_json(const char *text, size_t len, struct cr_ban **out, size_t *n,
+			   size_t *skipped, char *why, size_t why_len)
+{
+	*out = NULL;
+	*n = *skipped = 0;
+	json_error_t jerr;
+	json_t *root = json_loadb(text, len, 0, &jerr);
+	if (!root) {
+		snprintf(why, why_len, "not JSON: %s (line %d)", jerr.text, jerr.line);
+		return -EINVAL;
+	}
+	json_t *nets = json_object_get(root, "banned_nets");
+	if (!json_is_array(nets)) {
+		json_decref(root);
+		snprintf(why, why_len, "no \"banned_nets\" array: not a bitcoind banlist.json");
+		return -EINVAL;
+	}
+	size_t count = json_array_size(nets);
+	if (count > CR_BANLIST_MAX) {
+		json_decref(root);
+		return refuse(why, why_len, "%zu entries: more than the ban list holds", count);
+	}
+	struct cr_ban *bans = calloc(count ? count : 1, sizeof(*bans));
+	if (!bans) {
+		json_decref(root);
+		snprintf(why, why_len, "out of memory");
+		return -ENOMEM;
+	}
+	int err = 0;
+	size_t i;
+	json_t *e;
+	json_array_foreach(nets, i, e) {
+		json_t *ver = json_object_get(e, "version"), *created = json_object_get(e, "ban_created"),
+		       *until = json_object_get(e, "banned_until"), *addr = json_object_get(e, "address");
+		if (!json_is_object(e) || !json_is_integer(ver) || !json_is_integer(created) ||
+		    !json_is_integer(until) || !json_is_string(addr)) {
+			err = refuse(why, why_len, "entry %zu: not {version, ban_created, banned_until, address}", i);
+			break;
+		}
+		struct cr_ban *b = &bans[*n];
+		const char *a = json_string_value(addr);
+		/* Core drops these and keeps the rest (CBanEntry version 1). */
+		if (json_integer_value(ver) != 1 || cr_subnet_parse(&b->subnet, a, strlen(a), 0) != 0) {
+			(*skipped)++;
+			continue;
+		}
+		b->created = json_integer_value(created);
+		b->until = json_integer_value(until);
+		(*n)++;
+	}
+	json_decref(root);
+	if (err) {
+		free(bans);
+		*n = *skipped = 0;
+		return err;
+	}
+	*out = bans;
+	return 0;
+}

@@ -1,0 +1,92 @@
+/* Core's "control" methods: help, stop, uptime. Run on RPC connection
+ * threads. */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cmd/rpc.h"
+#include "cmd/rpc_node.h"
+
+/* Every method's usage line grouped by category, as Core's help. */
+static json_t *help_all(const struct cr_rpc_dispatch *d)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	if (!f)
+		return NULL;
+	static const char *const cats[] = {"control", "network", "connring"};
+	bool first = true;
+	for (size_t k = 0; k < sizeof(cats) / sizeof(cats[0]); k++) {
+		bool header = false;
+		for (const struct cr_rpc_method *const *t = d->tables; *t; t++)
+			for (const struct cr_rpc_method *m = *t; m->name; m++) {
+				if (strcmp(m->category, cats[k]) != 0)
+					continue;
+				if (!header) {
+					fprintf(f, "%s== %c%s ==\n", first ? "" : "\n", toupper(cats[k][0]), cats[k] + 1);
+					header = true;
+					first = false;
+				}
+				char *h = cr_rpc_help_text(m);
+				if (h) /* the usage line is the help text's first line */
+					fprintf(f, "%.*s\n", (int)strcspn(h, "\n"), h);
+				free(h);
+			}
+	}
+	fclose(f);
+	if (len && buf[len - 1] == '\n')
+		buf[len - 1] = '\0';
+	json_t *r = json_string(buf);
+	free(buf);
+	return r;
+}
+
+static json_t *m_help(struct cr_rpc_call *c)
+{
+	const char *name = cr_rpc_str(c, 0, NULL);
+	if (!name)
+		return help_all(c->d);
+	const struct cr_rpc_method *m = cr_rpc_find(c->d, name);
+	if (!m) {
+		char msg[300];
+		snprintf(msg, sizeof(msg), "help: unknown command: %s", name);
+		return json_string(msg);
+	}
+	char *h = cr_rpc_help_text(m);
+	if (!h)
+		return cr_rpc_fail(c, CR_RPC_OUT_OF_MEMORY, "Out of memory");
+	size_t n = strlen(h);
+	if (n && h[n - 1] == '\n')
+		h[n - 1] = '\0';
+	json_t *r = json_string(h);
+	free(h);
+	return r;
+}
+
+static json_t *m_stop(struct cr_rpc_call *c)
+{
+	struct cr_rpc_node *n = c->node;
+	if (n->request_stop)
+		n->request_stop(n->user);
+	return json_string("connringd stopping");
+}
+
+static json_t *m_uptime(struct cr_rpc_call *c)
+{
+	struct cr_rpc_node *n = c->node;
+	return json_integer((json_int_t)(time(NULL) - n->started));
+}
+
+const struct cr_rpc_method cr_rpc_control_methods[] = {
+	{"help", "control", "List all commands, or get help for a specified command.",
+	 {{"command", CR_RPC_T_STR, false, "The command to get help on (default: all commands)"}},
+	 "\"text\"    (string) The help text", m_help},
+	{"stop", "control", "Request a graceful shutdown of connringd.", {{0}},
+	 "\"str\"    (string) A string with the content 'connringd stopping'", m_stop},
+	{"uptime", "control", "Returns the total uptime of the server.", {{0}},
+	 "n    (numeric) The number of seconds that the server has been running", m_uptime},
+	{0},
+};
