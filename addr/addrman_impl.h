@@ -12,7 +12,7 @@
 #include "addr/addrman.h"
 #include "addr/netgroup.h"
 #include "proto/crypto.h"
-#include "proto/err.h"
+#include "addr/err.h"
 
 #define CR_AM_NONE UINT32_MAX
 #define CR_AM_NEW_CELLS (CR_ADDRMAN_NEW_BUCKETS * CR_ADDRMAN_BUCKET_SIZE)

@@ -22,7 +22,7 @@
 
 #include "addr/addrman_impl.h"
 #include "addr/store.h"
-#include "proto/err.h"
+#include "addr/err.h"
 
 struct wr {
 	uint8_t *p;
@@ -275,7 +275,7 @@ int cr_addrman_deserialize(struct cr_addrman *am, const uint8_t *body, size_t bo
 	bool ok = load_body(am, &r);
 	int err = ok ? cr_addrman_check(am, CR_ADDRMAN_CHECK_FULL) : 0;
 	if (err)
-		fail(&r, "loaded state inconsistent: %s", cr_strerror(err));
+		fail(&r, "loaded state inconsistent: %s", cr_addr_strerror(err));
 	if (!ok || err) {
 		memcpy(am->key, own_key, 32);
 		cr_am_reset(am);

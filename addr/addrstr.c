@@ -7,7 +7,7 @@
 
 #include "addr/addrstr.h"
 #include "proto/crypto.h"
-#include "proto/err.h"
+#include "addr/err.h"
 
 static const char b32[] = "abcdefghijklmnopqrstuvwxyz234567";
 
@@ -268,7 +268,7 @@ int cr_addrstr_parse_host(struct cr_netaddr *a, const char *s, size_t len, unsig
 	return rc;
 }
 
-static int parse_port(uint16_t *port, const char *s, size_t n)
+static int parse_port(uint16_t *port, const char *s, size_t n, unsigned flags)
 {
 	unsigned v = 0;
 	if (n == 0 || n > 5)
@@ -278,46 +278,58 @@ static int parse_port(uint16_t *port, const char *s, size_t n)
 			return CR_E_ADDR_PORT;
 		v = v * 10 + (unsigned)(s[i] - '0');
 	}
-	if (v == 0 || v > 65535)
+	if ((v == 0 && !(flags & CR_ADDRSTR_PORT0)) || v > 65535)
 		return CR_E_ADDR_PORT;
 	*port = (uint16_t)v;
 	return 0;
 }
 
-int cr_addrstr_parse(struct cr_netaddr *a, uint16_t *port, const char *s, size_t len,
+int cr_addrstr_split(size_t *host_len, uint16_t *port, const char *s, size_t len,
 		     uint16_t default_port, unsigned flags)
 {
 	const char *colon = NULL;
-	size_t host_len = len;
 	int rc = 0;
 
-	memset(a, 0, sizeof(*a));
+	*host_len = len;
 	*port = default_port;
-	if (len >= CR_ADDRSTR_MAX)
-		rc = CR_E_ADDR_PARSE;
-	else if (len && s[0] == '[') {
+	if (len && s[0] == '[') {
 		const char *close = memchr(s, ']', len);
-		host_len = close ? (size_t)(close - s) + 1 : 0;
-		if (!close || (host_len < len && s[host_len] != ':'))
+		*host_len = close ? (size_t)(close - s) + 1 : 0;
+		if (!close || (*host_len < len && s[*host_len] != ':'))
 			rc = CR_E_ADDR_PARSE;
-		else if (host_len < len)
-			colon = s + host_len;
+		else if (*host_len < len)
+			colon = s + *host_len;
 	} else {
 		/* One colon separates a port; more means a bare IPv6 host. */
 		const char *c = memchr(s, ':', len);
 		if (c && !memchr(c + 1, ':', len - (size_t)(c - s) - 1)) {
 			colon = c;
-			host_len = (size_t)(c - s);
+			*host_len = (size_t)(c - s);
 		}
 	}
 	if (!rc && colon)
-		rc = parse_port(port, colon + 1, len - (size_t)(colon - s) - 1);
-	if (!rc)
-		rc = cr_addrstr_parse_host(a, s, host_len, flags);
+		rc = parse_port(port, colon + 1, len - (size_t)(colon - s) - 1, flags);
+	if (!rc && *host_len == 0)
+		rc = CR_E_ADDR_PARSE;
 	if (rc) {
-		memset(a, 0, sizeof(*a));
+		*host_len = 0;
 		*port = 0;
 	}
+	return rc;
+}
+
+int cr_addrstr_parse(struct cr_netaddr *a, uint16_t *port, const char *s, size_t len,
+		     uint16_t default_port, unsigned flags)
+{
+	size_t host_len = 0;
+	int rc = len >= CR_ADDRSTR_MAX ? CR_E_ADDR_PARSE
+				       : cr_addrstr_split(&host_len, port, s, len, default_port, flags);
+	if (!rc)
+		rc = cr_addrstr_parse_host(a, s, host_len, flags);
+	else
+		memset(a, 0, sizeof(*a));
+	if (rc)
+		*port = 0;
 	return rc;
 }
 

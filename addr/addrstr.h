@@ -26,6 +26,8 @@
 
 /* Read fc00::/8 IPv6 text as a CJDNS address. */
 #define CR_ADDRSTR_CJDNS 0x1u
+/* Accept port 0 (a listen address asking for any free port). */
+#define CR_ADDRSTR_PORT0 0x2u
 
 /* Parses a bare host (IPv6 without brackets; brackets are accepted too) of
  * len bytes (no NUL needed). Returns 0, CR_E_ADDR_PARSE or CR_E_ADDR_ONION;
@@ -37,6 +39,15 @@ int cr_addrstr_parse_host(struct cr_netaddr *a, const char *s, size_t len, unsig
  * 0, CR_E_ADDR_PARSE, CR_E_ADDR_ONION or CR_E_ADDR_PORT (empty, non-digit,
  * 0 or above 65535); on failure *a and *port are zeroed. */
 int cr_addrstr_parse(struct cr_netaddr *a, uint16_t *port, const char *s, size_t len,
+		     uint16_t default_port, unsigned flags);
+
+/* Splits host, host:port, [host] or [host]:port without reading the host
+ * (which may be a name: a proxy resolves it). The host is s[0..*host_len),
+ * brackets included; a bare IPv6 with more than one colon is all host.
+ * *port is default_port when none is given. Returns 0, CR_E_ADDR_PARSE
+ * (empty host, unclosed bracket, text after ']') or CR_E_ADDR_PORT; on
+ * failure *host_len and *port are zeroed. */
+int cr_addrstr_split(size_t *host_len, uint16_t *port, const char *s, size_t len,
 		     uint16_t default_port, unsigned flags);
 
 /* Writes the host text of a with a NUL into out (cap bytes). Returns its

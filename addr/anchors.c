@@ -5,7 +5,7 @@
 
 #include "addr/anchors.h"
 #include "addr/store.h"
-#include "proto/err.h"
+#include "addr/err.h"
 
 static void put_le(uint8_t *p, uint64_t v, int n)
 {

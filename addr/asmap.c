@@ -13,7 +13,7 @@
 #include "addr/netclass.h"
 #include "addr/netgroup.h"
 #include "proto/crypto.h"
-#include "proto/err.h"
+#include "addr/err.h"
 
 struct cr_asmap {
 	size_t len;     /* bytes */

@@ -13,7 +13,7 @@
 #include "addr/bloom.h"
 #include "addr/netclass.h"
 #include "addr/store.h"
-#include "proto/err.h"
+#include "addr/err.h"
 
 #define NETS 7 /* BIP155 ids 0..6 */
 

@@ -6,7 +6,7 @@
 
 #include "addr/addrstr.h"
 #include "addr/netperm.h"
-#include "proto/err.h"
+#include "addr/err.h"
 
 /* Quoted input is cut here in messages, so a huge value cannot make one. */
 #define QUOTE_MAX 100

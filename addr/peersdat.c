@@ -8,7 +8,7 @@
 #include "addr/netclass.h"
 #include "addr/peersdat.h"
 #include "proto/crypto.h"
-#include "proto/err.h"
+#include "addr/err.h"
 #include "proto/wire.h"
 
 #define DISK_VERSION_IGNORE_MASK 0x0007ffffu /* Core's low bits, ignored */

@@ -11,7 +11,7 @@
 
 #include "addr/store.h"
 #include "proto/crypto.h"
-#include "proto/err.h"
+#include "addr/err.h"
 
 static void put32(uint8_t *p, uint32_t v)
 {
@@ -139,7 +139,7 @@ int cr_store_set_aside(const char *path, const char *reason, char *why, size_t w
 	if (why && why_len) {
 		if (rc)
 			snprintf(why, why_len, "%s: %s; could not move it aside: %s",
-				 path, reason ? reason : "bad file", cr_strerror(rc));
+				 path, reason ? reason : "bad file", cr_addr_strerror(rc));
 		else
 			snprintf(why, why_len, "%s: %s; moved aside to %s", path,
 				 reason ? reason : "bad file", bad);

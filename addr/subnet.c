@@ -5,7 +5,7 @@
 #include "addr/addrstr.h"
 #include "addr/netclass.h"
 #include "addr/subnet.h"
-#include "proto/err.h"
+#include "addr/err.h"
 
 /* The address as its own network: IPv4-mapped becomes IPv4. */
 static void normalize(struct cr_netaddr *out, const struct cr_netaddr *a)

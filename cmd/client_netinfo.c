@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <connring/version.h>
+
 #include "cmd/client_args.h"
 
 static const char *const nets[] = {"ipv4", "ipv6", "onion", "i2p", "cjdns", "not_publicly_routable"};

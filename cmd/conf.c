@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cmd/conf.h"
+#include "proto/chain.h"
 
 enum kind { K_BOOL, K_UINT, K_STR, K_LIST, K_CHAIN, K_NET };
 
@@ -18,7 +19,7 @@ struct opt {
 	const char *help;
 };
 
-/* Index order matters only for cmdline_set bits (< 64 options). */
+/* Index order matters only for cr_dopts.origin. */
 static const struct opt table[] = {
 	{"chain", K_CHAIN, 0, 0, "=<chain>  main, test, testnet4, signet or regtest (default main)"},
 	{"regtest", K_NET, 0, 0, "  same as -chain=regtest"},
@@ -36,7 +37,7 @@ static const struct opt table[] = {
 	{"proxy", K_STR, 0, 127, "=<ip>:<port>  connect outbound through this SOCKS5 proxy"},
 	{"datadir", K_STR, 0, CR_CONF_PATH_MAX - 1, "=<dir>  data directory (must exist)"},
 	{"conf", K_STR, 0, CR_CONF_PATH_MAX - 1, "=<file>  config file (default <datadir>/connring.conf)"},
-	{"debug", K_STR, 0, 127, "[=<cat>]  debug logging: net, or all (bare -debug = all)"},
+	{"debug", K_STR, 0, 127, "[=<cat>]  debug logging: net, proxy, addrman, rpc or all, comma-separated (bare -debug = all)"},
 	{"logfile", K_STR, 0, CR_CONF_PATH_MAX - 1, "=<file>  also log here (relative to -datadir)"},
 	{"pinginterval", K_UINT, 1, 86400, "=<s>  seconds between pings (default 120; for tests)"},
 	{"statsinterval", K_UINT, 1, 86400, "=<s>  seconds between stats lines (default 60)"},
@@ -44,6 +45,7 @@ static const struct opt table[] = {
 	{"help", K_BOOL, 0, 1, "  this text"},
 };
 #define NOPTS (sizeof(table) / sizeof(table[0]))
+_Static_assert(NOPTS <= CR_DOPTS_MAX, "raise CR_DOPTS_MAX in conf.h");
 
 static int fail(char *err, size_t len, const char *fmt, ...)
 {
@@ -54,11 +56,13 @@ static int fail(char *err, size_t len, const char *fmt, ...)
 	return -EINVAL;
 }
 
-void cr_dopts_init(struct cr_dopts *o, const struct cr_config *engine_defaults)
+void cr_dopts_init(struct cr_dopts *o)
 {
 	memset(o, 0, sizeof(*o));
-	if (engine_defaults)
-		o->cfg = *engine_defaults;
+	o->eng.chain = CR_CHAIN_MAIN;
+	o->eng.listen = true;
+	o->eng.v2transport = true;
+	o->eng.max_connections = CR_DEFAULT_MAX_CONNECTIONS;
 	o->stats_interval_s = 60;
 }
 
@@ -148,10 +152,10 @@ static bool peer_ok(const char *s)
 static int set_list(struct cr_dopts *o, const char *name, const char *v, char *err, size_t len)
 {
 	bool bind = strcmp(name, "bind") == 0, addnode = strcmp(name, "addnode") == 0;
-	unsigned *n = bind ? &o->cfg.nbind : addnode ? &o->cfg.naddnode : &o->cfg.nconnect;
-	unsigned cap = bind ? CR_BIND_MAX : CR_MANUAL_MAX;
-	size_t width = bind ? sizeof(o->cfg.bind[0]) : sizeof(o->cfg.connect[0]);
-	char *slot0 = bind ? o->cfg.bind[0] : addnode ? o->cfg.addnode[0] : o->cfg.connect[0];
+	unsigned *n = bind ? &o->eng.nbind : addnode ? &o->eng.naddnode : &o->eng.nconnect;
+	unsigned cap = bind ? CR_DOPTS_BIND_MAX : CR_DOPTS_MANUAL_MAX;
+	size_t width = bind ? sizeof(o->eng.bind[0]) : sizeof(o->eng.connect[0]);
+	char *slot0 = bind ? o->eng.bind[0] : addnode ? o->eng.addnode[0] : o->eng.connect[0];
 	if (!v || strcmp(v, "0") == 0) { /* -noconnect, -connect=0: none */
 		*n = 0;
 		return 0;
@@ -178,6 +182,8 @@ static int set_str(struct cr_dopts *o, const struct opt *t, const char *v, char 
 		for (const char *p = v; *p; p++)
 			if (!((*p >= 'a' && *p <= 'z') || *p == ','))
 				return fail(err, len, "-debug=%s: expected categories such as net or all", v);
+		if (*v && !cr_dopts_debug_mask(v))
+			return fail(err, len, "-debug=%s: expected categories such as net, proxy or all", v);
 	}
 	if (!v || !*v) {
 		if (strcmp(name, "debug") != 0 && strcmp(name, "proxy") != 0)
@@ -188,7 +194,7 @@ static int set_str(struct cr_dopts *o, const struct opt *t, const char *v, char 
 		return fail(err, len, "-%s: longer than %lu characters", name, t->max);
 	if (strcmp(name, "proxy") == 0 && *v && !numeric_hostport(v, true))
 		return fail(err, len, "-proxy=%s: expected a numeric ip:port", v);
-	char *dst = strcmp(name, "proxy") == 0     ? o->cfg.proxy
+	char *dst = strcmp(name, "proxy") == 0     ? o->eng.proxy
 		    : strcmp(name, "datadir") == 0 ? o->datadir
 		    : strcmp(name, "conf") == 0    ? o->conf
 		    : strcmp(name, "logfile") == 0 ? o->logfile
@@ -204,9 +210,9 @@ static int set_chain(struct cr_dopts *o, const char *name, const char *v, char *
 	if (!c)
 		return fail(err, len, "-%s=%s: expected main, test, testnet4, signet or regtest", name,
 			    v ? v : "");
-	if (o->chain_fixed && c->id != o->cfg.chain)
+	if (o->chain_fixed && c->id != o->eng.chain)
 		return fail(err, len, "-%s: the chain cannot change after a [section]", name);
-	o->cfg.chain = c->id;
+	o->eng.chain = c->id;
 	return 0;
 }
 
@@ -220,8 +226,8 @@ static int apply(struct cr_dopts *o, const struct opt *t, const char *v, char *e
 	case K_BOOL:
 		if ((r = parse_bool(name, v, &b, err, len)) < 0)
 			return r;
-		if (strcmp(name, "listen") == 0) o->cfg.listen = b;
-		else if (strcmp(name, "v2transport") == 0) o->cfg.v2transport = b;
+		if (strcmp(name, "listen") == 0) o->eng.listen = b;
+		else if (strcmp(name, "v2transport") == 0) o->eng.v2transport = b;
 		else o->help = b;
 		return 0;
 	case K_NET:
@@ -233,10 +239,10 @@ static int apply(struct cr_dopts *o, const struct opt *t, const char *v, char *e
 	case K_UINT:
 		if ((r = parse_uint(t, v, &n, err, len)) < 0)
 			return r;
-		if (strcmp(name, "port") == 0) o->cfg.port = (uint16_t)n;
-		else if (strcmp(name, "maxconnections") == 0) o->cfg.max_connections = (unsigned)n;
-		else if (strcmp(name, "workers") == 0) o->cfg.workers = (unsigned)n;
-		else if (strcmp(name, "pinginterval") == 0) o->cfg.ping_interval_ms = (unsigned)n * 1000;
+		if (strcmp(name, "port") == 0) o->eng.port = (uint16_t)n;
+		else if (strcmp(name, "maxconnections") == 0) o->eng.max_connections = (unsigned)n;
+		else if (strcmp(name, "workers") == 0) o->eng.workers = (unsigned)n;
+		else if (strcmp(name, "pinginterval") == 0) o->eng.ping_interval_ms = (unsigned)n * 1000;
 		else o->stats_interval_s = (unsigned)n;
 		return 0;
 	case K_LIST:
@@ -264,11 +270,11 @@ int cr_dopts_set(struct cr_dopts *o, const char *name, const char *value, bool f
 		return fail(err, err_len, "unknown option -%s", name);
 	if (negated && t->kind != K_BOOL && t->kind != K_LIST && strcmp(t->name, "debug") != 0)
 		return fail(err, err_len, "-no%s: -%s is not a yes/no option", t->name, t->name);
-	if (!from_cmdline && (o->cmdline_set >> i & 1))
+	if (!from_cmdline && o->origin[i] == CR_DOPT_CMDLINE)
 		return 0; /* the command line wins */
 	int r = apply(o, t, value, err, err_len);
-	if (r == 0 && from_cmdline)
-		o->cmdline_set |= 1ull << i;
+	if (r == 0)
+		o->origin[i] = from_cmdline ? CR_DOPT_CMDLINE : CR_DOPT_FILE;
 	return r;
 }
 
@@ -298,12 +304,12 @@ int cr_dopts_cmdline(struct cr_dopts *o, int argc, char **argv, char *err, size_
 
 int cr_dopts_finish(struct cr_dopts *o, char *err, size_t err_len)
 {
-	const struct cr_chain *c = cr_chain_get(o->cfg.chain);
+	const struct cr_chain *c = cr_chain_get(o->eng.chain);
 	/* Manual peers without a port get the chain's. */
 	for (unsigned list = 0; list < 2; list++) {
-		unsigned n = list ? o->cfg.naddnode : o->cfg.nconnect;
+		unsigned n = list ? o->eng.naddnode : o->eng.nconnect;
 		for (unsigned i = 0; i < n; i++) {
-			char *s = list ? o->cfg.addnode[i] : o->cfg.connect[i];
+			char *s = list ? o->eng.addnode[i] : o->eng.connect[i];
 			const char *close = strchr(s, ']');
 			const char *colon = strrchr(close ? close : s, ':');
 			bool bare_v6 = !close && colon && strchr(s, ':') != colon;
@@ -318,10 +324,76 @@ int cr_dopts_finish(struct cr_dopts *o, char *err, size_t err_len)
 			memcpy(s, tmp, (size_t)w + 1);
 		}
 	}
-	if (o->cfg.max_connections && o->cfg.nconnect + o->cfg.naddnode > o->cfg.max_connections)
+	if (o->eng.max_connections && o->eng.nconnect + o->eng.naddnode > o->eng.max_connections)
 		return fail(err, err_len, "-maxconnections=%u is below the %u manual peers",
-			    o->cfg.max_connections, o->cfg.nconnect + o->cfg.naddnode);
+			    o->eng.max_connections, o->eng.nconnect + o->eng.naddnode);
 	return 0;
+}
+
+unsigned cr_dopts_debug_mask(const char *list)
+{
+	unsigned mask = 0;
+	char name[32];
+	while (*list) {
+		size_t n = strcspn(list, ",");
+		if (n == 0 || n >= sizeof(name))
+			return 0;
+		memcpy(name, list, n);
+		name[n] = '\0';
+		unsigned cat = cr_log_category_by_name(name);
+		if (!cat)
+			return 0;
+		mask |= cat;
+		list += n + (list[n] == ',');
+	}
+	return mask;
+}
+
+static bool is_set(const struct cr_dopts *o, const char *name)
+{
+	size_t i;
+	return find(name, &i) && o->origin[i] != CR_DOPT_UNSET;
+}
+
+static int apply_list(struct cr_config *cfg, int (*add)(struct cr_config *, const char *),
+		      const char *name, unsigned n, const char (*v)[128], char *err, size_t len)
+{
+	for (unsigned i = 0; i < n; i++) {
+		int r = add(cfg, v[i]);
+		if (r < 0)
+			return fail(err, len, "-%s=%s: %s", name, v[i], cr_strerror(r));
+	}
+	return 0;
+}
+
+int cr_dopts_apply(const struct cr_dopts *o, struct cr_config *cfg, char *err, size_t len)
+{
+	const struct cr_dopts_engine *g = &o->eng;
+	int r = cr_config_set_chain(cfg, g->chain);
+	const char *name = "chain";
+#define APPLY(opt, call)                         \
+	if (!r && is_set(o, opt)) {              \
+		name = opt;                      \
+		r = (call);                      \
+	}
+	APPLY("port", cr_config_set_port(cfg, g->port));
+	APPLY("listen", cr_config_set_listen(cfg, g->listen));
+	APPLY("maxconnections", cr_config_set_max_connections(cfg, g->max_connections));
+	APPLY("workers", cr_config_set_workers(cfg, g->workers));
+	APPLY("v2transport", cr_config_set_v2transport(cfg, g->v2transport));
+	APPLY("proxy", cr_config_set_proxy(cfg, g->proxy));
+	APPLY("pinginterval", cr_config_set_ping_interval_ms(cfg, g->ping_interval_ms));
+#undef APPLY
+	if (r < 0)
+		return fail(err, len, "-%s: %s", name, cr_strerror(r));
+	for (unsigned i = 0; i < g->nbind; i++) {
+		r = cr_config_add_bind(cfg, g->bind[i]);
+		if (r < 0)
+			return fail(err, len, "-bind=%s: %s", g->bind[i], cr_strerror(r));
+	}
+	if ((r = apply_list(cfg, cr_config_add_connect, "connect", g->nconnect, g->connect, err, len)) < 0)
+		return r;
+	return apply_list(cfg, cr_config_add_addnode, "addnode", g->naddnode, g->addnode, err, len);
 }
 
 void cr_dopts_help(char *out, size_t out_len)
@@ -425,9 +497,9 @@ int cr_conf_line(struct cr_conf *c, const char *line, size_t len)
 		return conf_fail(c, "'%.64s': network.option names are not supported, use a [section]", s);
 	/* Lines of another chain's section are checked but not applied. */
 	struct cr_dopts scratch, *target = c->o;
-	if (c->section[0] && cr_chain_by_name(c->section)->id != c->o->cfg.chain) {
+	if (c->section[0] && cr_chain_by_name(c->section)->id != c->o->eng.chain) {
 		scratch = *c->o;
-		scratch.cmdline_set = 0;
+		memset(scratch.origin, 0, sizeof(scratch.origin));
 		target = &scratch;
 	}
 	char reason[CR_CONF_ERR_MAX - 32];

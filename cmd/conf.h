@@ -8,7 +8,8 @@
  * [main]/[test]/[testnet4]/[signet]/[regtest] header only to that chain.
  * Every error names the option, and in a file the line number.
  *
- * Pure functions over caller memory: no I/O, no globals; any thread. */
+ * Pure functions over caller memory: no I/O, no globals; any thread. Only
+ * cr_dopts_apply calls the engine (its config setters). */
 #ifndef CR_CMD_CONF_H
 #define CR_CMD_CONF_H
 
@@ -16,15 +17,41 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "engine/connring.h"
+#include <connring/connring.h>
 
 #define CR_CONF_LINE_MAX 4096 /* longest config line accepted */
 #define CR_CONF_ERR_MAX 256
 #define CR_CONF_PATH_MAX 256
+#define CR_DOPTS_MAX 128      /* options in conf.c's table (it checks; raise as it grows) */
+#define CR_DOPTS_BIND_MAX 8   /* -bind entries */
+#define CR_DOPTS_MANUAL_MAX 64 /* -connect and -addnode entries, each */
 
-/* Everything connringd can be told. cfg is handed to the engine as is. */
+/* Where an option's value came from (bitcoind: the command line wins). */
+enum { CR_DOPT_UNSET = 0, CR_DOPT_FILE = 1, CR_DOPT_CMDLINE = 2 };
+
+/* The engine options connringd takes, as given; cr_dopts_apply hands the
+ * ones that were set to the engine's config (the others keep the engine's
+ * defaults). listen, v2transport and max_connections start at bitcoind's
+ * defaults (those -help states), for checks and the start line. */
+struct cr_dopts_engine {
+	enum cr_chain_id chain;
+	uint16_t port;
+	bool listen;
+	unsigned nbind;
+	char bind[CR_DOPTS_BIND_MAX][64];
+	unsigned max_connections;
+	unsigned workers;
+	unsigned nconnect, naddnode;
+	char connect[CR_DOPTS_MANUAL_MAX][128];
+	char addnode[CR_DOPTS_MANUAL_MAX][128];
+	bool v2transport;
+	char proxy[128];
+	unsigned ping_interval_ms;
+};
+
+/* Everything connringd can be told. */
 struct cr_dopts {
-	struct cr_config cfg;
+	struct cr_dopts_engine eng;
 	char datadir[CR_CONF_PATH_MAX];
 	char conf[CR_CONF_PATH_MAX];
 	char logfile[CR_CONF_PATH_MAX];
@@ -32,14 +59,12 @@ struct cr_dopts {
 	char debug[128];                  /* categories, "" = none, "all" */
 	unsigned stats_interval_s;        /* one-line summary period (60) */
 	bool help;
-	uint64_t cmdline_set; /* bit i: table option i came from the command line */
+	unsigned char origin[CR_DOPTS_MAX]; /* per table option: CR_DOPT_* */
 	bool chain_fixed;     /* a section header was seen: the chain can no longer change */
 };
 
-/* Defaults: the engine's (engine_defaults, from cr_config_default(); NULL =
- * all zero) plus the daemon's own. Taking them as an argument keeps this
- * parser free of a link dependency on the engine, for tests and fuzzing. */
-void cr_dopts_init(struct cr_dopts *o, const struct cr_config *engine_defaults);
+/* Every option unset, at its default. */
+void cr_dopts_init(struct cr_dopts *o);
 
 /* Sets one option by name (no leading '-'; "noNAME" negates a boolean, as
  * bitcoind). value NULL means the bare form ("-listen"). Returns 0, or
@@ -55,6 +80,15 @@ int cr_dopts_cmdline(struct cr_dopts *o, int argc, char **argv, char *err, size_
 /* Checks the whole set once every source was applied (chain-dependent
  * defaults such as manual peers' default port are filled here). */
 int cr_dopts_finish(struct cr_dopts *o, char *err, size_t err_len);
+
+/* The CR_LOG_* mask of a -debug list ("net,proxy", "all"); 0 when the
+ * list is empty or names an unknown category. */
+unsigned cr_dopts_debug_mask(const char *list);
+
+/* Applies every engine option that was set to cfg through its setter.
+ * Returns 0, or -EINVAL with err naming the option and the setter's
+ * reason (cr_strerror). */
+int cr_dopts_apply(const struct cr_dopts *o, struct cr_config *cfg, char *err, size_t err_len);
 
 /* Writes the -help text into out (always NUL-terminated). */
 void cr_dopts_help(char *out, size_t out_len);

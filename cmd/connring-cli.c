@@ -10,6 +10,8 @@
 #include <string.h>
 #include <time.h>
 
+#include <connring/version.h>
+
 #include "cmd/client_args.h"
 
 static void usage(void)

@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <connring/version.h>
+
 #include "cmd/top_view.h"
 
 static int own_option(struct cr_client_opts *o, const char *name, const char *v)

@@ -22,8 +22,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <connring/connring.h>
+
 #include "cmd/conf.h"
-#include "engine/connring.h"
+#include "proto/chain.h"
 
 /* Connect and disconnect lines (several per peer) go into stdio's buffers
  * and reach the file within LOG_FLUSH_MS: a write() per line costs a
@@ -34,8 +36,9 @@
 
 struct daemon {
 	struct cr_dopts o;
+	struct cr_config *cfg;
 	FILE *logf;
-	bool debug;
+	unsigned debug;        /* CR_LOG_* categories whose debug lines are shown */
 	atomic_bool unflushed; /* buffered lines wait for the main thread */
 	int wake_fd;           /* eventfd: the first buffered line wakes it */
 	struct cr_engine *e;
@@ -107,11 +110,18 @@ static void log_bulk(struct daemon *d, const char *fmt, ...)
 
 /* ---- engine callbacks (engine threads) ---- */
 
-static void on_log(void *user, enum cr_log_level level, const char *text)
+/* As bitcoind: a debug line shows when -debug names its category (or
+ * all); lines of other levels always show. */
+static bool debug_on(const struct daemon *d, enum cr_log_category cat)
+{
+	return cat == CR_LOG_GENERAL ? d->debug != 0 : (d->debug & cat) != 0;
+}
+
+static void on_log(void *user, enum cr_log_level level, enum cr_log_category cat, const char *text)
 {
 	struct daemon *d = user;
 	static const char *names[] = {"error", "warning", "info", "debug"};
-	if (level == CR_LOG_DEBUG && !d->debug)
+	if (level == CR_LOG_DEBUG && !debug_on(d, cat))
 		return;
 	if (level >= CR_LOG_INFO) /* per-peer lines */
 		log_bulk(d, "%s: %s", names[level <= CR_LOG_DEBUG ? level : CR_LOG_DEBUG], text);
@@ -133,7 +143,7 @@ static size_t on_message(void *user, uint64_t peer, const char *command, const u
 {
 	struct daemon *d = user;
 	(void)payload;
-	if (d->debug)
+	if (debug_on(d, CR_LOG_NET))
 		log_bulk(d, "debug: peer=%" PRIx64 " received %s (%zu bytes)", peer, command, len);
 	return 0;
 }
@@ -150,7 +160,7 @@ static void on_peer_closed(void *user, uint64_t peer, bool ready, enum cr_close_
 static void stats_line(struct daemon *d, const char *why)
 {
 	struct cr_totals t;
-	cr_engine_totals(d->e, &t);
+	cr_engine_totals(d->e, &t, sizeof(t));
 	log_line(d, "stats(%s): peers %" PRIu64 " (in %" PRIu64 ", out %" PRIu64 ", handshaked %" PRIu64
 		    "), msgs sent %" PRIu64 " recv %" PRIu64 ", bytes sent %" PRIu64 " recv %" PRIu64
 		    ", accepted %" PRIu64 " refused %" PRIu64 ", connects %" PRIu64 " failed %" PRIu64
@@ -176,11 +186,11 @@ static void json_peer(FILE *f, const struct cr_peer_info *pi)
 		   ",\"cmds\":{",
 		pi->bytes_sent, pi->bytes_recv, pi->msgs_sent, pi->msgs_recv, pi->ping_last_us,
 		pi->ping_min_us);
-	for (unsigned i = 0; i < pi->ncmds && i < CR_STATS_COMMANDS; i++)
+	for (unsigned i = 0; i < pi->nmsg_stats && i < CR_MSG_STATS_MAX; i++)
 		fprintf(f, "%s\"%s\":{\"msgs_sent\":%" PRIu64 ",\"bytes_sent\":%" PRIu64
 			   ",\"msgs_recv\":%" PRIu64 ",\"bytes_recv\":%" PRIu64 "}",
-			i ? "," : "", pi->cmds[i].command, pi->cmds[i].msgs_sent, pi->cmds[i].bytes_sent,
-			pi->cmds[i].msgs_recv, pi->cmds[i].bytes_recv);
+			i ? "," : "", pi->msg_stats[i].command, pi->msg_stats[i].msgs_sent, pi->msg_stats[i].bytes_sent,
+			pi->msg_stats[i].msgs_recv, pi->msg_stats[i].bytes_recv);
 	fprintf(f, "}}");
 }
 
@@ -197,7 +207,7 @@ static void stats_file(struct daemon *d)
 		return;
 	}
 	struct cr_totals t;
-	cr_engine_totals(d->e, &t);
+	cr_engine_totals(d->e, &t, sizeof(t));
 	fprintf(f, "{\"totals\":{\"peers\":%" PRIu64 ",\"handshaked\":%" PRIu64 ",\"msgs_sent\":%" PRIu64
 		   ",\"msgs_recv\":%" PRIu64 ",\"bytes_sent\":%" PRIu64 ",\"bytes_recv\":%" PRIu64 "},\"peers\":[",
 		t.peers, t.handshaked, t.msgs_sent, t.msgs_recv, t.bytes_sent, t.bytes_recv);
@@ -207,7 +217,7 @@ static void stats_file(struct daemon *d)
 	struct cr_peer_info *pi = malloc(sizeof(*pi));
 	bool first = true;
 	for (size_t i = 0; pi && i < n; i++) {
-		if (cr_peer_info(d->e, ids[i], pi) != 0)
+		if (cr_peer_info(d->e, ids[i], pi, sizeof(*pi)) != 0)
 			continue; /* closed meanwhile */
 		fprintf(f, first ? "" : ",");
 		first = false;
@@ -270,9 +280,7 @@ static int in_datadir(const struct daemon *d, char *path, size_t cap)
 static int configure(struct daemon *d, int argc, char **argv)
 {
 	char err[CR_CONF_ERR_MAX];
-	struct cr_config defaults;
-	cr_config_default(&defaults);
-	cr_dopts_init(&d->o, &defaults);
+	cr_dopts_init(&d->o);
 	if (cr_dopts_cmdline(&d->o, argc, argv, err, sizeof(err)) < 0) {
 		fprintf(stderr, "connringd: error: %s (see -help)\n", err);
 		return -1;
@@ -310,28 +318,37 @@ static int configure(struct daemon *d, int argc, char **argv)
 	}
 	if (d->logf)
 		setvbuf(d->logf, NULL, _IOFBF, LOG_BUF_BYTES);
-	d->debug = d->o.debug[0] != '\0';
-	d->o.cfg.user = d;
-	d->o.cfg.on_log = on_log;
-	d->o.cfg.on_peer_ready = on_peer_ready;
-	d->o.cfg.on_message = on_message;
-	d->o.cfg.on_peer_closed = on_peer_closed;
+	d->debug = cr_dopts_debug_mask(d->o.debug);
+	if (!(d->cfg = cr_config_new())) {
+		fprintf(stderr, "connringd: error: out of memory\n");
+		return -1;
+	}
+	if (cr_dopts_apply(&d->o, d->cfg, err, sizeof(err)) < 0) {
+		fprintf(stderr, "connringd: error: %s\n", err);
+		return -1;
+	}
+	cr_config_set_user(d->cfg, d);
+	cr_config_set_on_log(d->cfg, on_log);
+	cr_config_set_on_peer_ready(d->cfg, on_peer_ready);
+	cr_config_set_on_message(d->cfg, on_message);
+	cr_config_set_on_peer_closed(d->cfg, on_peer_closed);
 	return 0;
 }
 
 static int run(struct daemon *d, int sfd)
 {
-	const struct cr_chain *chain = cr_chain_get(d->o.cfg.chain);
-	int r = cr_engine_new(&d->e, &d->o.cfg);
+	const struct cr_chain *chain = cr_chain_get(d->o.eng.chain);
+	int r = cr_engine_new(&d->e, d->cfg);
 	if (r == 0)
 		r = cr_engine_start(d->e);
 	if (r < 0) {
-		log_line(d, "error: engine failed to start: %s", strerror(r > -4096 ? -r : EINVAL));
+		log_line(d, "error: engine failed to start: %s", cr_strerror(r));
+		cr_engine_free(d->e);
 		return 1;
 	}
 	log_line(d, "connringd %s started: chain=%s listen=%s port=%u workers=%u capacity=%zu peers v2transport=%d",
-		 CR_VERSION, chain->name, d->o.cfg.listen ? "yes" : "no", cr_engine_port(d->e),
-		 cr_engine_workers(d->e), cr_engine_capacity(d->e), d->o.cfg.v2transport);
+		 cr_version_string(), chain->name, d->o.eng.listen ? "yes" : "no", cr_engine_port(d->e),
+		 cr_engine_workers(d->e), cr_engine_capacity(d->e), d->o.eng.v2transport);
 	uint64_t interval_ms = (uint64_t)d->o.stats_interval_s * 1000;
 	struct timespec now;
 	clock_gettime(CLOCK_MONOTONIC, &now);
@@ -422,5 +439,6 @@ int main(int argc, char **argv)
 	close(sfd);
 	if (d.logf)
 		fclose(d.logf);
+	cr_config_free(d.cfg);
 	return r;
 }

@@ -162,7 +162,7 @@ char *cr_metrics_text(struct cr_rpc_node *n, size_t *len)
 	if (!f)
 		return NULL;
 	struct cr_totals t;
-	cr_engine_totals(n->e, &t);
+	cr_engine_totals(n->e, &t, sizeof t);
 	engine_totals(f, &t);
 	peer_breakdown(f, n->e);
 	gauge(f, "connring_workers", "io_uring worker threads.", cr_engine_workers(n->e));

@@ -56,7 +56,7 @@ json_t *cr_rpc_services_names(uint64_t services)
 int cr_rpc_collect_peers(struct cr_engine *e, struct cr_peer_info **out, size_t *n)
 {
 	struct cr_totals t;
-	cr_engine_totals(e, &t);
+	cr_engine_totals(e, &t, sizeof t);
 	size_t cap = t.peers + 1024;
 	uint64_t *ids = malloc(cap * sizeof(*ids));
 	if (!ids)
@@ -69,7 +69,7 @@ int cr_rpc_collect_peers(struct cr_engine *e, struct cr_peer_info **out, size_t 
 	}
 	size_t k = 0;
 	for (size_t i = 0; i < got; i++)
-		if (cr_peer_info(e, ids[i], &pi[k]) == 0) /* else closed meanwhile */
+		if (cr_peer_info(e, ids[i], &pi[k], sizeof pi[k]) == 0) /* else closed meanwhile */
 			k++;
 	free(ids);
 	*out = pi;
@@ -85,14 +85,14 @@ static struct cr_rpc_node *node_of(struct cr_rpc_call *c)
 static json_t *m_getconnectioncount(struct cr_rpc_call *c)
 {
 	struct cr_totals t;
-	cr_engine_totals(node_of(c)->e, &t);
+	cr_engine_totals(node_of(c)->e, &t, sizeof t);
 	return json_integer((json_int_t)t.peers);
 }
 
 static json_t *m_getnettotals(struct cr_rpc_call *c)
 {
 	struct cr_totals t;
-	cr_engine_totals(node_of(c)->e, &t);
+	cr_engine_totals(node_of(c)->e, &t, sizeof t);
 	struct timeval tv;
 	gettimeofday(&tv, NULL);
 	/* No -maxuploadtarget is accounted yet: Core's answer for "no target"
@@ -126,7 +126,7 @@ static json_t *m_getnetworkinfo(struct cr_rpc_call *c)
 {
 	struct cr_rpc_node *n = node_of(c);
 	struct cr_totals t;
-	cr_engine_totals(n->e, &t);
+	cr_engine_totals(n->e, &t, sizeof t);
 	unsigned maj = 0, min = 0, pat = 0;
 	sscanf(CR_VERSION, "%u.%u.%u", &maj, &min, &pat);
 	char services[17];

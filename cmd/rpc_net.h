@@ -8,7 +8,7 @@
 
 #include <jansson.h>
 
-#include "engine/connring.h"
+#include <connring/connring.h>
 #include "proto/netaddr.h"
 
 /* Core's GetNetworkName of an address's class: "ipv4", "ipv6", "onion",

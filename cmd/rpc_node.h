@@ -15,7 +15,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "engine/connring.h"
+#include <connring/connring.h>
 #include "proto/chain.h"
 
 struct cr_rpc_node {

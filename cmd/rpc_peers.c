@@ -92,8 +92,8 @@ json_t *cr_rpc_peer_json(const struct cr_peer_info *pi)
 	json_object_update(o, rest);
 	json_decref(rest);
 	json_t *sent = json_object(), *recv = json_object();
-	for (unsigned i = 0; i < pi->ncmds && i < CR_STATS_COMMANDS; i++) {
-		const struct cr_cmd_stats *s = &pi->cmds[i];
+	for (unsigned i = 0; i < pi->nmsg_stats && i < CR_MSG_STATS_MAX; i++) {
+		const struct cr_msg_stats *s = &pi->msg_stats[i];
 		bool known = known_type(s->command);
 		add_bytes(sent, known ? s->command : "*other*", s->bytes_sent);
 		add_bytes(recv, known ? s->command : "*other*", s->bytes_recv);

@@ -1,43 +1,44 @@
-/* The public API of engine/connring.h: configuration, lifecycle, and the
- * calls that reach a peer's worker through its mailbox (or directly, when
- * the caller already runs on that worker). Thread rules are in connring.h. */
+/* The public API of <connring/connring.h> that is not about one peer:
+ * version, error texts, names of enums, and the engine's lifecycle and
+ * counters. Thread rules are in connring.h. */
 #include <errno.h>
-#include <linux/futex.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/syscall.h>
-#include <time.h>
-#include <unistd.h>
 
+#include "addr/err.h"
 #include "engine/internal.h"
-#include "proto/err.h"
-#include "proto/v1.h"
 
-void cr_config_default(struct cr_config *c)
+/* The shared ring for doorbells rung by threads that own none: MSG_RING
+ * requests only, submitted one at a time under bell_lock. */
+#define BELL_RING_ENTRIES 64
+
+unsigned cr_version(void)
 {
-	memset(c, 0, sizeof *c);
-	c->chain = CR_CHAIN_MAIN;
-	c->listen = true;
-	c->max_connections = 125;
-	c->outbound_slots = 11; /* Core: 8 full-relay + 2 block-relay + 1 feeler */
-	c->manual_retry_ms = 5000;
-	c->manual_retry_max_ms = 300000;
-	c->v2transport = true;
-	c->protocol_version = 70016;
-	c->relay = true;
-	c->connect_timeout_ms = 5000;
-	c->handshake_timeout_ms = 60000;
-	c->inactivity_timeout_ms = 20 * 60 * 1000;
-	c->ping_interval_ms = 2 * 60 * 1000;
-	c->ping_timeout_ms = 20 * 60 * 1000;
-	c->stop_flush_ms = 2000;
-	c->recv_flood_bytes = 5000000;
-	c->send_buffer_bytes = 1000000;
-	c->zc_threshold_bytes = 65536;
-	c->recv_buf_count = 1024;
-	c->recv_buf_size = 16384;
-	c->ring_entries = 4096;
+	return CR_VERSION_HEX;
+}
+
+const char *cr_version_string(void)
+{
+	return CR_VERSION;
+}
+
+static const struct {
+	int code;
+	const char *text;
+} reasons[] = {
+	{ CR_E_NOT_READY, "peer not ready (handshake not finished)" },
+	{ CR_E_BAD_ADDRESS, "not a numeric IPv4/IPv6 host[:port]" },
+	{ CR_E_CONFIG_RANGE, "config: value out of range" },
+	{ CR_E_CONFIG_FULL, "config: list full" },
+};
+
+const char *cr_strerror(int err)
+{
+	for (size_t i = 0; i < sizeof reasons / sizeof reasons[0]; i++)
+		if (reasons[i].code == err)
+			return reasons[i].text;
+	return cr_addr_strerror(err);
 }
 
 const char *cr_close_reason_str(enum cr_close_reason r)
@@ -72,27 +73,40 @@ const char *cr_conn_type_str(enum cr_conn_type t)
 	return "unknown";
 }
 
-static bool pow2(unsigned v)
+/* The proxy is parsed once, here: numeric ip:port (cr_config_set_proxy
+ * checked it), the port defaulting to 1080. */
+static int parse_proxy(struct cr_engine *e)
 {
-	return v && !(v & (v - 1));
+	if (!e->cfg.proxy[0])
+		return 0;
+	int ret = cr__sockaddr_parse(&e->proxy, e->cfg.proxy, 1080, 0);
+	if (ret < 0)
+		return ret;
+	e->has_proxy = true;
+	return 0;
 }
 
 int cr_engine_new(struct cr_engine **out, const struct cr_config *cfg)
 {
 	*out = NULL;
-	const struct cr_chain *chain = cr_chain_get(cfg->chain);
-	if (!chain || cfg->workers > CR_MAX_WORKERS || cfg->nbind > CR_BIND_MAX ||
-	    cfg->nconnect > CR_MANUAL_MAX || cfg->naddnode > CR_MANUAL_MAX ||
-	    !pow2(cfg->recv_buf_count) || cfg->recv_buf_count > 32768 ||
-	    cfg->recv_buf_size < 512 || cfg->ring_entries < 64 || cfg->max_connections == 0)
+	if (!cfg)
 		return -EINVAL;
 	struct cr_engine *e = calloc(1, sizeof *e);
 	if (!e)
 		return -ENOMEM;
-	e->cfg = *cfg;
-	e->chain = chain;
-	if (cfg->user_agent[0])
-		snprintf(e->user_agent, sizeof e->user_agent, "%s", cfg->user_agent);
+	if (cr__config_copy(&e->cfg, cfg) < 0) {
+		free(e);
+		return -ENOMEM;
+	}
+	e->chain = cr_chain_get(e->cfg.chain);
+	int ret = parse_proxy(e);
+	if (ret < 0) {
+		cr__config_clear(&e->cfg);
+		free(e);
+		return ret;
+	}
+	if (e->cfg.user_agent[0])
+		snprintf(e->user_agent, sizeof e->user_agent, "%s", e->cfg.user_agent);
 	else
 		snprintf(e->user_agent, sizeof e->user_agent, "/connring:%s/", CR_VERSION);
 	pthread_mutex_init(&e->bell_lock, NULL);
@@ -100,81 +114,31 @@ int cr_engine_new(struct cr_engine **out, const struct cr_config *cfg)
 	return 0;
 }
 
-/* Kernel features beyond what every 6.1 ring has, probed once. */
-static void probe(struct cr_engine *e, struct io_uring *ring)
-{
-	struct io_uring_probe *pr = io_uring_get_probe_ring(ring);
-	if (!pr)
-		return;
-	e->feat_fd_install = io_uring_opcode_supported(pr, CR_IORING_OP_FIXED_FD_INSTALL);
-	/* REPORT_USAGE (6.2) predates FIXED_FD_INSTALL (6.8): use one as the
-	 * witness of the other; a refused flag would fail the send visibly. */
-	e->feat_zc_report = e->feat_fd_install && io_uring_opcode_supported(pr, IORING_OP_SEND_ZC);
-	if (!io_uring_opcode_supported(pr, IORING_OP_SEND_ZC))
-		e->cfg.zc_threshold_bytes = 0;
-	if (!e->feat_fd_install)
-		cr_log(e, CR_LOG_WARN, "io_uring: no FIXED_FD_INSTALL (kernel < 6.8): inbound peer "
-		       "addresses unknown");
-	io_uring_free_probe(pr);
-}
-
-static void drain_dead_mailbox(struct cr_worker *w)
-{
-	struct cr_cmd *c;
-	while ((c = cr_mailbox_pop(&w->mb))) {
-		if (c->waiter) {
-			c->waiter->ret = -ESHUTDOWN;
-			atomic_store(&c->waiter->done, 1);
-			syscall(SYS_futex, &c->waiter->done, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
-		}
-		if (c->buf)
-			cr_sbuf_unref(NULL, c->buf);
-		cr_cmd_free(c);
-	}
-}
-
 int cr_engine_start(struct cr_engine *e)
 {
 	if (e->started)
 		return -EALREADY;
 	e->started = true;
-	long cores = sysconf(_SC_NPROCESSORS_ONLN);
-	e->nworkers = e->cfg.workers ? e->cfg.workers : (unsigned)(cores > 0 ? cores : 1);
-	if (e->nworkers > CR_MAX_WORKERS)
-		e->nworkers = CR_MAX_WORKERS;
-	e->w = calloc(e->nworkers, sizeof *e->w);
-	if (!e->w)
-		return -ENOMEM;
-	int ret = cr_ring_setup(e, &e->bell, 64, false);
+	int ret = cr__ring_setup(e, &e->bell, BELL_RING_ENTRIES, false);
 	if (ret)
 		goto fail;
 	e->bell_ok = true;
-	probe(e, &e->bell);
-	for (unsigned i = 0; i < e->nworkers; i++) {
-		struct cr_worker *w = &e->w[i];
-		w->e = e;
-		w->idx = i;
-		for (unsigned k = 0; k < CR_MAX_LISTENERS; k++)
-			w->ls[k].fd = -1;
-		ret = cr_worker_setup(w);
-		if (ret)
-			goto fail;
-	}
-	if (e->cfg.listen && (ret = cr_listen_open(e)) != 0)
-		goto fail;
-	ret = cr_coord_start(e);
+	cr__ring_probe(e, &e->bell);
+	ret = cr__workers_setup(e);
 	if (ret)
 		goto fail;
-	for (unsigned i = 0; i < e->nworkers; i++) {
-		ret = -pthread_create(&e->w[i].thread, NULL, cr_worker_main, &e->w[i]);
-		if (ret)
-			goto fail;
-		e->w[i].thread_started = true;
-	}
-	cr_log(e, CR_LOG_INFO, "connring %s: %u workers, capacity %zu peers, %s, port %u%s",
-	       CR_VERSION, e->nworkers, cr_engine_capacity(e),
-	       e->feat_defer ? "single-issuer rings" : "shared rings", e->port,
-	       e->cfg.listen ? "" : " (not listening)");
+	if (e->cfg.listen && (ret = cr__listen_open(e)) != 0)
+		goto fail;
+	ret = cr__coord_start(e);
+	if (ret)
+		goto fail;
+	ret = cr__workers_run(e);
+	if (ret)
+		goto fail;
+	cr__log(e, CR_LOG_INFO, CR_LOG_GENERAL, "connring %s: %u workers, capacity %zu peers, %s, port %u%s",
+		CR_VERSION, e->nworkers, cr_engine_capacity(e),
+		e->feat_defer ? "single-issuer rings" : "shared rings", e->port,
+		e->cfg.listen ? "" : " (not listening)");
 	return 0;
 fail:
 	cr_engine_stop(e);
@@ -187,24 +151,8 @@ void cr_engine_stop(struct cr_engine *e)
 		return;
 	e->stopped = true;
 	atomic_store(&e->stop_flag, 1);
-	cr_coord_stop(e);
-	for (unsigned i = 0; i < e->nworkers; i++) {
-		struct cr_worker *w = &e->w[i];
-		if (!w->thread_started)
-			continue;
-		struct cr_cmd *c = cr_cmd_new(CMD_STOP, 0);
-		if (c)
-			cr_mailbox_post(e, &w->mb, c);
-	}
-	for (unsigned i = 0; i < e->nworkers; i++) {
-		struct cr_worker *w = &e->w[i];
-		if (w->thread_started)
-			pthread_join(w->thread, NULL);
-		w->thread_started = false;
-		if (w->ring_ok)
-			drain_dead_mailbox(w);
-		cr_worker_teardown(w);
-	}
+	cr__coord_stop(e);
+	cr__workers_stop(e);
 	if (e->bell_ok) {
 		io_uring_queue_exit(&e->bell);
 		e->bell_ok = false;
@@ -217,6 +165,7 @@ void cr_engine_free(struct cr_engine *e)
 		return;
 	cr_engine_stop(e);
 	free(e->w);
+	cr__config_clear(&e->cfg);
 	pthread_mutex_destroy(&e->bell_lock);
 	free(e);
 }
@@ -239,13 +188,20 @@ size_t cr_engine_capacity(const struct cr_engine *e)
 	return n;
 }
 
-void cr_engine_totals(const struct cr_engine *e, struct cr_totals *out)
+void cr_engine_totals(const struct cr_engine *e, struct cr_totals *out, size_t out_size)
 {
-	uint64_t *o = (uint64_t *)out;
-	size_t n = sizeof *out / sizeof(uint64_t);
-	memset(out, 0, sizeof *out);
+	struct cr_totals t;
+	uint64_t *o = (uint64_t *)&t;
+	size_t n = sizeof t / sizeof(uint64_t);
+	memset(&t, 0, sizeof t);
 	for (unsigned i = 0; i < e->nworkers; i++)
 		for (size_t k = 0; k < n; k++)
 			o[k] += atomic_load_explicit(&e->w[i].stats.v[k], memory_order_relaxed);
-	out->payload_copy_bytes += atomic_load_explicit(&e->api_copy_bytes, memory_order_relaxed);
+	t.payload_copy_bytes += atomic_load_explicit(&e->api_copy_bytes, memory_order_relaxed);
+	/* a caller built against a shorter (older) struct gets its prefix; a
+	 * longer one gets zeros beyond ours */
+	size_t n_copy = out_size < sizeof t ? out_size : sizeof t;
+	memcpy(out, &t, n_copy);
+	if (out_size > n_copy)
+		memset((uint8_t *)out + n_copy, 0, out_size - n_copy);
 }

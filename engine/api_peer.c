@@ -1,8 +1,8 @@
-/* The per-peer calls of engine/connring.h: connect, send, broadcast,
+/* The per-peer calls of <connring/connring.h>: connect, send, broadcast,
  * disconnect, flow-control release and peer snapshots. A call made on the
- * peer's own worker runs at once; any other becomes a mailbox command. The
+ * peer's own worker runs at once; any other becomes mail to that worker. The
  * generation check against the slot's public word rejects most stale ids
- * at the call; the worker checks again when the command arrives, so an id
+ * at the call; the worker checks again when the mail arrives, so an id
  * that goes stale in between is rejected there (counted in stale_ids). */
 #include <errno.h>
 #include <linux/futex.h>
@@ -17,22 +17,44 @@
 /* The worker of a live peer id, or NULL (-ESTALE). Any thread. */
 static struct cr_worker *worker_of(const struct cr_engine *e, uint64_t id)
 {
-	unsigned wi = cr_id_worker(id);
+	unsigned wi = cr__id_worker(id);
 	if (!e->w || wi >= e->nworkers || e->stopped)
 		return NULL;
 	struct cr_worker *w = &e->w[wi];
-	uint32_t slot = cr_id_slot(id);
+	uint32_t slot = cr__id_slot(id);
 	if (slot >= w->cap || !w->pub)
 		return NULL;
 	uint64_t pub = atomic_load_explicit(&w->pub[slot], memory_order_acquire);
-	if ((uint32_t)pub == 0 || (uint32_t)pub != cr_id_gen(id))
+	if ((uint32_t)pub == 0 || (uint32_t)pub != cr__id_gen(id))
 		return NULL;
 	return w;
 }
 
+/* The worker of a peer that can take messages: -ESTALE for an id that is
+ * not a live peer, CR_E_NOT_READY for one still in its handshake. The
+ * public word says so on every thread, so cr_send answers alike wherever
+ * it is called; the worker checks again when the mail arrives. */
+static int ready_worker(const struct cr_engine *e, uint64_t id, struct cr_worker **out)
+{
+	struct cr_worker *w = worker_of(e, id);
+	*out = w;
+	if (!w)
+		return -ESTALE;
+	uint64_t pub = atomic_load_explicit(&w->pub[cr__id_slot(id)], memory_order_acquire);
+	return (pub & CR_PUB_READY) ? 0 : CR_E_NOT_READY;
+}
+
+/* On the peer's own worker: the live, ready peer, or NULL with *ret set. */
+static struct cr_peer *ready_peer(struct cr_worker *w, uint64_t id, int *ret)
+{
+	struct cr_peer *p = cr__peer_by_id(w, id);
+	*ret = !p ? -ESTALE : p->state != PS_READY ? CR_E_NOT_READY : 0;
+	return *ret ? NULL : p;
+}
+
 static bool on_worker(const struct cr_worker *w)
 {
-	return cr_cur_worker == w;
+	return cr__cur_worker == w;
 }
 
 static int check_live(struct cr_engine *e)
@@ -57,18 +79,19 @@ int cr_connect(struct cr_engine *e, const char *hostport, unsigned flags)
 	int ret = check_live(e);
 	if (ret)
 		return ret;
-	if (!hostport || strlen(hostport) >= sizeof(((struct cr_cmd *)0)->host))
-		return -EINVAL;
-	struct cr_cmd *c = cr_cmd_new(CMD_CO_CONNECT, 0);
+	if (!hostport || strlen(hostport) >= CR_HOSTPORT_MAX)
+		return CR_E_BAD_ADDRESS;
+	struct cr_mail *c = cr__mail_new(MAIL_CO_CONNECT, 0);
 	if (!c)
 		return -ENOMEM;
-	if (cr_parse_hostport(hostport, e->chain->default_port, &c->addr) < 0 && !e->cfg.proxy[0]) {
-		cr_cmd_free(c);
-		return -EINVAL;
+	int bad = cr__sockaddr_parse(&c->addr, hostport, e->chain->default_port, 0);
+	if (bad && !e->has_proxy) {
+		cr__mail_free(c);
+		return bad;
 	}
 	c->flags = flags & (CR_CONNECT_PERSISTENT | CR_CONNECT_V1);
 	snprintf(c->host, sizeof c->host, "%s", hostport);
-	cr_mailbox_post(e, &e->co.mb, c);
+	cr__mailbox_post(e, &e->co.mb, c);
 	return 0;
 }
 
@@ -76,7 +99,7 @@ struct cr_msgbuf *cr_msgbuf_new(size_t len)
 {
 	if (len > CR_V1_MAX_PAYLOAD)
 		return NULL;
-	struct cr_sbuf *b = cr_sbuf_shared(len, CR_V1_HEADER_SIZE);
+	struct cr_sbuf *b = cr__sendq_buf_shared(len, CR_V1_HEADER_SIZE);
 	return (struct cr_msgbuf *)b;
 }
 
@@ -88,7 +111,7 @@ uint8_t *cr_msgbuf_data(struct cr_msgbuf *m)
 void cr_msgbuf_free(struct cr_msgbuf *m)
 {
 	if (m)
-		cr_sbuf_unref(NULL, (struct cr_sbuf *)m);
+		cr__sendq_buf_unref(NULL, (struct cr_sbuf *)m);
 }
 
 /* Writes the V1 header in front of the payload: the same bytes for every
@@ -108,28 +131,29 @@ int cr_send_buf(struct cr_engine *e, uint64_t peer, const char *command, struct 
 		ret = check_command(command, b->len - CR_V1_HEADER_SIZE);
 	if (!ret)
 		ret = seal(e, b, command);
-	struct cr_worker *w = ret ? NULL : worker_of(e, peer);
-	if (!ret && !w)
-		ret = -ESTALE;
+	struct cr_worker *w = NULL;
+	if (!ret)
+		ret = ready_worker(e, peer, &w);
 	if (ret) {
-		cr_sbuf_unref(NULL, b);
+		cr__sendq_buf_unref(NULL, b);
 		return ret;
 	}
 	if (on_worker(w)) {
-		struct cr_peer *p = cr_peer_by_id(w, peer);
-		ret = p ? cr_peer_send_shared(w, p, command, b, true) : -ESTALE;
-		cr_sbuf_unref(w, b);
+		struct cr_peer *p = ready_peer(w, peer, &ret);
+		if (p)
+			ret = cr__sendq_shared(w, p, command, b, true);
+		cr__sendq_buf_unref(w, b);
 		return ret;
 	}
-	struct cr_cmd *c = cr_cmd_new(CMD_SEND, 0);
+	struct cr_mail *c = cr__mail_new(MAIL_SEND, 0);
 	if (!c) {
-		cr_sbuf_unref(NULL, b);
+		cr__sendq_buf_unref(NULL, b);
 		return -ENOMEM;
 	}
 	c->peer = peer;
 	snprintf(c->command, sizeof c->command, "%s", command);
 	c->buf = b;
-	cr_mailbox_post(e, &w->mb, c);
+	cr__mailbox_post(e, &w->mb, c);
 	return 0;
 }
 
@@ -138,18 +162,18 @@ int cr_send(struct cr_engine *e, uint64_t peer, const char *command, const uint8
 	int ret = check_live(e);
 	if (!ret)
 		ret = check_command(command, len);
+	struct cr_worker *w = NULL;
+	if (!ret)
+		ret = ready_worker(e, peer, &w);
 	if (ret)
 		return ret;
-	struct cr_worker *w = worker_of(e, peer);
-	if (!w)
-		return -ESTALE;
 	if (on_worker(w)) {
-		struct cr_peer *p = cr_peer_by_id(w, peer);
+		struct cr_peer *p = ready_peer(w, peer, &ret);
 		if (!p)
-			return -ESTALE;
-		if (p->t_init && cr_transport_kind(p->t) == CR_TRANSPORT_V1)
+			return ret;
+		if ((p->flags & PF_T_INIT) && cr_transport_kind(p->t) == CR_TRANSPORT_V1)
 			CR_STAT_ADD(w, payload_copy_bytes, len); /* copied behind its header */
-		return cr_peer_send_msg(w, p, command, payload, len);
+		return cr__sendq_msg(w, p, command, payload, len);
 	}
 	struct cr_msgbuf *m = cr_msgbuf_new(len);
 	if (!m)
@@ -160,7 +184,7 @@ int cr_send(struct cr_engine *e, uint64_t peer, const char *command, const uint8
 	return cr_send_buf(e, peer, command, m);
 }
 
-/* One command per worker that has any of the ids (all workers for ids ==
+/* One piece of mail per worker that has any of the ids (all workers for ids ==
  * NULL), each holding a reference to the one buffer. */
 int cr_broadcast_buf(struct cr_engine *e, const uint64_t *ids, size_t n, const char *command,
 		     struct cr_msgbuf *m)
@@ -172,36 +196,36 @@ int cr_broadcast_buf(struct cr_engine *e, const uint64_t *ids, size_t n, const c
 	if (!ret)
 		ret = seal(e, b, command);
 	if (ret) {
-		cr_sbuf_unref(NULL, b);
+		cr__sendq_buf_unref(NULL, b);
 		return ret;
 	}
 	for (unsigned wi = 0; wi < e->nworkers; wi++) {
 		size_t k = 0;
 		if (ids) {
 			for (size_t i = 0; i < n; i++)
-				k += cr_id_worker(ids[i]) == wi;
+				k += cr__id_worker(ids[i]) == wi;
 			if (!k)
 				continue;
 		}
-		struct cr_cmd *c = cr_cmd_new(CMD_BCAST, k);
+		struct cr_mail *c = cr__mail_new(MAIL_BCAST, k);
 		if (!c) {
 			ret = -ENOMEM;
 			break;
 		}
 		if (ids)
 			for (size_t i = 0, j = 0; i < n; i++)
-				if (cr_id_worker(ids[i]) == wi)
+				if (cr__id_worker(ids[i]) == wi)
 					c->ids[j++] = ids[i];
 		snprintf(c->command, sizeof c->command, "%s", command);
-		cr_sbuf_ref(b);
+		cr__sendq_buf_ref(b);
 		c->buf = b;
 		struct cr_worker *w = &e->w[wi];
 		if (on_worker(w))
-			cr_worker_command(w, c);
+			cr__worker_mail(w, c);
 		else
-			cr_mailbox_post(e, &w->mb, c);
+			cr__mailbox_post(e, &w->mb, c);
 	}
-	cr_sbuf_unref(cr_cur_worker, b);
+	cr__sendq_buf_unref(cr__cur_worker, b);
 	return ret;
 }
 
@@ -222,7 +246,7 @@ int cr_broadcast(struct cr_engine *e, const uint64_t *ids, size_t n, const char 
 	return cr_broadcast_buf(e, ids, n, command, m);
 }
 
-static int simple(struct cr_engine *e, uint64_t peer, enum cr_cmd_kind kind, size_t n)
+static int simple(struct cr_engine *e, uint64_t peer, enum cr_mail_kind kind, size_t n)
 {
 	int ret = check_live(e);
 	if (ret)
@@ -230,26 +254,26 @@ static int simple(struct cr_engine *e, uint64_t peer, enum cr_cmd_kind kind, siz
 	struct cr_worker *w = worker_of(e, peer);
 	if (!w)
 		return -ESTALE;
-	struct cr_cmd *c = cr_cmd_new(kind, 0);
+	struct cr_mail *c = cr__mail_new(kind, 0);
 	if (!c)
 		return -ENOMEM;
 	c->peer = peer;
 	c->n = n;
 	if (on_worker(w))
-		cr_worker_command(w, c);
+		cr__worker_mail(w, c);
 	else
-		cr_mailbox_post(e, &w->mb, c);
+		cr__mailbox_post(e, &w->mb, c);
 	return 0;
 }
 
 int cr_disconnect(struct cr_engine *e, uint64_t peer)
 {
-	return simple(e, peer, CMD_DISCONNECT, 0);
+	return simple(e, peer, MAIL_DISCONNECT, 0);
 }
 
 int cr_recv_done(struct cr_engine *e, uint64_t peer, size_t n)
 {
-	return simple(e, peer, CMD_RECV_DONE, n);
+	return simple(e, peer, MAIL_RECV_DONE, n);
 }
 
 int cr_peer_writable(const struct cr_engine *e, uint64_t peer)
@@ -257,11 +281,35 @@ int cr_peer_writable(const struct cr_engine *e, uint64_t peer)
 	struct cr_worker *w = worker_of(e, peer);
 	if (!w)
 		return -ESTALE;
-	uint64_t pub = atomic_load_explicit(&w->pub[cr_id_slot(peer)], memory_order_acquire);
+	uint64_t pub = atomic_load_explicit(&w->pub[cr__id_slot(peer)], memory_order_acquire);
 	return (pub & CR_PUB_WRITABLE) ? 1 : 0;
 }
 
-int cr_peer_info(struct cr_engine *e, uint64_t peer, struct cr_peer_info *out)
+/* The snapshot is taken in full and copied out as far as the caller's
+ * struct reaches (see the ABI note in connring.h). */
+static int copy_info(const struct cr_peer_info *full, struct cr_peer_info *out, size_t out_size)
+{
+	size_t n = out_size < sizeof *full ? out_size : sizeof *full;
+	memcpy(out, full, n);
+	if (out_size > n)
+		memset((uint8_t *)out + n, 0, out_size - n);
+	return 0;
+}
+
+static int peer_info(struct cr_engine *e, uint64_t peer, struct cr_peer_info *out);
+
+int cr_peer_info(struct cr_engine *e, uint64_t peer, struct cr_peer_info *out, size_t out_size)
+{
+	struct cr_peer_info full;
+	int ret = peer_info(e, peer, &full);
+	if (ret) {
+		memset(out, 0, out_size);
+		return ret;
+	}
+	return copy_info(&full, out, out_size);
+}
+
+static int peer_info(struct cr_engine *e, uint64_t peer, struct cr_peer_info *out)
 {
 	memset(out, 0, sizeof *out);
 	int ret = check_live(e);
@@ -271,22 +319,22 @@ int cr_peer_info(struct cr_engine *e, uint64_t peer, struct cr_peer_info *out)
 	if (!w)
 		return -ESTALE;
 	if (on_worker(w)) {
-		struct cr_peer *p = cr_peer_by_id(w, peer);
+		struct cr_peer *p = cr__peer_by_id(w, peer);
 		if (!p)
 			return -ESTALE;
-		cr_peer_fill_info(w, p, out);
+		cr__peer_fill_info(w, p, out);
 		return 0;
 	}
-	if ((cr_cur_worker && cr_cur_worker->e == e) || cr_cur_coord == &e->co)
+	if ((cr__cur_worker && cr__cur_worker->e == e) || cr__cur_coord == &e->co)
 		return -EDEADLK; /* two workers waiting on each other could deadlock */
 	struct cr_waiter wt = { .info = out };
 	atomic_init(&wt.done, 0);
-	struct cr_cmd *c = cr_cmd_new(CMD_INFO, 0);
+	struct cr_mail *c = cr__mail_new(MAIL_INFO, 0);
 	if (!c)
 		return -ENOMEM;
 	c->peer = peer;
 	c->waiter = &wt;
-	cr_mailbox_post(e, &w->mb, c);
+	cr__mailbox_post(e, &w->mb, c);
 	/* A worker answers within microseconds; one that has not after a
 	 * second gets its doorbell rung again (and the event logged), so a
 	 * lost wake-up cannot hang the caller. */
@@ -294,9 +342,9 @@ int cr_peer_info(struct cr_engine *e, uint64_t peer, struct cr_peer_info *out)
 	while (!atomic_load_explicit(&wt.done, memory_order_acquire)) {
 		long r = syscall(SYS_futex, &wt.done, FUTEX_WAIT_PRIVATE, 0, &ts, NULL, 0);
 		if (r < 0 && errno == ETIMEDOUT && !atomic_load(&wt.done)) {
-			cr_log(e, CR_LOG_WARN, "worker %u did not answer cr_peer_info in 1 s: "
+			cr__log(e, CR_LOG_WARN, CR_LOG_GENERAL, "worker %u did not answer cr_peer_info in 1 s: "
 			       "ringing its doorbell again", w->idx);
-			cr_mailbox_kick(e, &w->mb);
+			cr__mailbox_kick(e, &w->mb);
 		}
 	}
 	if (wt.ret)
@@ -316,7 +364,7 @@ size_t cr_engine_peers(const struct cr_engine *e, uint64_t *ids, size_t cap)
 		for (uint32_t s = 0; s < w->cap && n < cap; s++) {
 			uint64_t pub = atomic_load_explicit(&w->pub[s], memory_order_relaxed);
 			if ((uint32_t)pub)
-				ids[n++] = cr_id_make(wi, s, (uint32_t)pub);
+				ids[n++] = cr__id_make(wi, s, (uint32_t)pub);
 		}
 	}
 	return n;

@@ -37,7 +37,7 @@
 #define IORING_FIXED_FD_NO_CLOEXEC (1U << 0)
 #endif
 
-static inline void cr_prep_fixed_fd_install(struct io_uring_sqe *sqe, int fixed_fd)
+static inline void cr__prep_fixed_fd_install(struct io_uring_sqe *sqe, int fixed_fd)
 {
 	io_uring_prep_rw(CR_IORING_OP_FIXED_FD_INSTALL, sqe, fixed_fd, NULL, 0, 0);
 	/* The kernel requires IOSQE_FIXED_FILE on this opcode; install_fd_flags
@@ -54,7 +54,7 @@ static inline void cr_prep_fixed_fd_install(struct io_uring_sqe *sqe, int fixed_
  * not matter. The first refusal (older kernel) switches the engine to the
  * FIXED_FD_INSTALL + getpeername() path. */
 #define CR_SOCKET_URING_OP_GETSOCKOPT 2
-static inline void cr_prep_getsockopt(struct io_uring_sqe *sqe, int fd, uint32_t level,
+static inline void cr__prep_getsockopt(struct io_uring_sqe *sqe, int fd, uint32_t level,
 				      uint32_t optname, void *optval, uint32_t optlen)
 {
 	uint32_t cmd[2] = { CR_SOCKET_URING_OP_GETSOCKOPT, 0 }, lvl[2] = { level, optname };
@@ -67,7 +67,7 @@ static inline void cr_prep_getsockopt(struct io_uring_sqe *sqe, int fd, uint32_t
 }
 /* liburing 2.3 declares io_uring_enable_rings() but its shared library does
  * not export it: issue the register call directly. */
-static inline int cr_enable_rings(struct io_uring *ring)
+static inline int cr__enable_rings(struct io_uring *ring)
 {
 	return io_uring_register(ring->ring_fd, IORING_REGISTER_ENABLE_RINGS, NULL, 0);
 }

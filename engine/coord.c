@@ -1,4 +1,4 @@
-/* The coordinator thread (first part): it owns the connection counts and the
+/* The coordinator thread: it owns the connection counts and the
  * manual connections. It sets the inbound budget (max_connections minus the
  * outbound slots) that workers take from when they accept; places each
  * outbound connection on the least-loaded worker; and keeps every connect=
@@ -7,7 +7,7 @@
  * n x manual_retry_ms, capped at manual_retry_max_ms. It sees peers only
  * through events the workers post (up, down), never their memory. It has
  * its own ring and sleeps in it; a timeout is armed only while a retry
- * waits. cr_coord_event may be called by any engine thread; the rest runs
+ * waits. cr__coord_event may be called by any engine thread; the rest runs
  * on the coordinator thread or the thread starting/stopping the engine. */
 #include <errno.h>
 #include <stdio.h>
@@ -17,15 +17,16 @@
 #include "engine/internal.h"
 
 #define COORD_TICK_MS 100
+#define COORD_RING_ENTRIES 256 /* doorbells, MSG_RING posts to workers, one timeout */
 
-void cr_coord_event(struct cr_engine *e, enum cr_cmd_kind kind, uint32_t manual, bool was_ready)
+void cr__coord_event(struct cr_engine *e, enum cr_mail_kind kind, uint32_t manual, bool was_ready)
 {
-	struct cr_cmd *c = cr_cmd_new(kind, 0);
+	struct cr_mail *c = cr__mail_new(kind, 0);
 	if (!c)
 		return; /* the entry then waits for the next event; logged below */
 	c->manual = manual;
 	c->reason = was_ready;
-	cr_mailbox_post(e, &e->co.mb, c);
+	cr__mailbox_post(e, &e->co.mb, c);
 }
 
 /* The worker with the fewest peers (ties: the lowest index). */
@@ -48,7 +49,7 @@ static struct cr_worker *least_loaded(struct cr_engine *e)
 static void place(struct cr_engine *e, const struct sockaddr_storage *addr, const char *host,
 		  unsigned flags, uint32_t manual)
 {
-	struct cr_cmd *c = cr_cmd_new(CMD_CONNECT, 0);
+	struct cr_mail *c = cr__mail_new(MAIL_CONNECT, 0);
 	if (!c)
 		return;
 	c->addr = *addr;
@@ -58,7 +59,7 @@ static void place(struct cr_engine *e, const struct sockaddr_storage *addr, cons
 	struct cr_worker *w = least_loaded(e);
 	/* counted until the worker takes it, so a burst spreads out */
 	atomic_fetch_add_explicit(&w->placing, 1, memory_order_relaxed);
-	cr_mailbox_post(e, &w->mb, c);
+	cr__mailbox_post(e, &w->mb, c);
 }
 
 static int add_manual(struct cr_engine *e, const char *hostport, const struct sockaddr_storage *addr,
@@ -81,38 +82,38 @@ static int add_manual(struct cr_engine *e, const char *hostport, const struct so
 	return 0;
 }
 
-static void on_event(struct cr_engine *e, struct cr_cmd *c)
+static void on_event(struct cr_engine *e, struct cr_mail *c)
 {
 	struct cr_coord *co = &e->co;
-	if (c->kind == CMD_CO_CONNECT) {
+	if (c->kind == MAIL_CO_CONNECT) {
 		if (c->flags & CR_CONNECT_PERSISTENT) {
 			if (add_manual(e, c->host, &c->addr, c->flags) < 0)
-				cr_log(e, CR_LOG_WARN, "addnode %s: out of memory", c->host);
+				cr__log(e, CR_LOG_WARN, CR_LOG_NET, "addnode %s: out of memory", c->host);
 		} else {
 			place(e, &c->addr, c->host, c->flags, UINT32_MAX);
 		}
 		return;
 	}
-	if (c->kind == CMD_STOP) {
+	if (c->kind == MAIL_STOP) {
 		co->stop = true;
 		return;
 	}
 	if (c->manual >= co->nmanual)
 		return;
 	struct cr_manual *m = &co->manual[c->manual];
-	if (c->kind == CMD_EV_UP) {
+	if (c->kind == MAIL_EV_UP) {
 		m->connected = true;
 		m->pending = false;
 		m->retries = 0;
-	} else if (c->kind == CMD_EV_DOWN) {
+	} else if (c->kind == MAIL_EV_DOWN) {
 		m->connected = false;
 		m->pending = false;
 		m->retries++;
 		uint64_t delay = (uint64_t)e->cfg.manual_retry_ms * m->retries;
 		if (delay > e->cfg.manual_retry_max_ms)
 			delay = e->cfg.manual_retry_max_ms;
-		m->next_us = cr_now_us() + delay * 1000u;
-		cr_log(e, CR_LOG_INFO, "manual peer %s down; retry %u in %llu ms", m->hostport,
+		m->next_us = cr__now_us() + delay * 1000u;
+		cr__log(e, CR_LOG_INFO, CR_LOG_NET, "manual peer %s down; retry %u in %llu ms", m->hostport,
 		       m->retries, (unsigned long long)delay);
 	}
 }
@@ -121,7 +122,7 @@ static void on_event(struct cr_engine *e, struct cr_cmd *c)
 static bool run_manual(struct cr_engine *e)
 {
 	struct cr_coord *co = &e->co;
-	uint64_t now = cr_now_us();
+	uint64_t now = cr__now_us();
 	bool waiting = false;
 	for (unsigned i = 0; i < co->nmanual; i++) {
 		struct cr_manual *m = &co->manual[i];
@@ -143,9 +144,9 @@ static void arm_tick(struct cr_coord *co)
 		return;
 	co->ts.tv_sec = 0;
 	co->ts.tv_nsec = COORD_TICK_MS * 1000000ll;
-	struct io_uring_sqe *sqe = cr_sqe(&co->ring);
+	struct io_uring_sqe *sqe = cr__sqe(&co->ring);
 	io_uring_prep_timeout(sqe, &co->ts, 0, 0);
-	io_uring_sqe_set_data64(sqe, cr_ud(OP_TICK, 0, 0));
+	io_uring_sqe_set_data64(sqe, cr__ud(OP_TICK, 0, 0));
 	co->tick_pending = true;
 }
 
@@ -153,29 +154,26 @@ static void *coord_main(void *arg)
 {
 	struct cr_engine *e = arg;
 	struct cr_coord *co = &e->co;
-	cr_cur_coord = co;
-	cr_enable_rings(&co->ring);
+	cr__cur_coord = co;
+	cr__enable_rings(&co->ring);
 	atomic_store(&co->mb.rung, 0);
 	while (!co->stop) {
-		struct cr_cmd *c;
-		cr_mailbox_rearm(&co->mb);
-		while ((c = cr_mailbox_pop(&co->mb))) {
+		struct cr_mail *c;
+		cr__mailbox_rearm(&co->mb);
+		while ((c = cr__mailbox_pop(&co->mb))) {
 			on_event(e, c);
-			cr_cmd_free(c);
+			cr__mail_free(c);
 		}
 		if (co->stop)
 			break;
 		if (run_manual(e))
 			arm_tick(co);
-		int ret = io_uring_submit_and_wait(&co->ring, 1);
-		if (ret < 0 && ret != -EINTR && ret != -ETIME && ret != -EBUSY) {
-			cr_log(e, CR_LOG_ERROR, "coordinator: %s", strerror(-ret));
+		if (cr__ring_wait(e, &co->ring, "coordinator") < 0)
 			break;
-		}
 		unsigned head, n = 0;
 		struct io_uring_cqe *cqe;
 		io_uring_for_each_cqe(&co->ring, head, cqe) {
-			if (cr_ud_op(cqe->user_data) == OP_TICK)
+			if (cr__ud_op(cqe->user_data) == OP_TICK)
 				co->tick_pending = false;
 			n++;
 		}
@@ -184,28 +182,29 @@ static void *coord_main(void *arg)
 	return NULL;
 }
 
-int cr_coord_start(struct cr_engine *e)
+int cr__coord_start(struct cr_engine *e)
 {
 	struct cr_coord *co = &e->co;
 	const struct cr_config *c = &e->cfg;
 	unsigned out = c->outbound_slots < c->max_connections ? c->outbound_slots : c->max_connections;
 	atomic_store(&e->inbound_max, c->max_connections - out);
-	for (unsigned i = 0; i < c->nconnect + c->naddnode; i++) {
-		const char *hp = i < c->nconnect ? c->connect[i] : c->addnode[i - c->nconnect];
+	for (unsigned i = 0; i < c->connect.n + c->addnode.n; i++) {
+		const char *hp = i < c->connect.n ? c->connect.v[i] : c->addnode.v[i - c->connect.n];
 		struct sockaddr_storage ss;
-		if (cr_parse_hostport(hp, e->chain->default_port, &ss) < 0 && !c->proxy[0]) {
-			cr_log(e, CR_LOG_ERROR, "bad address '%s' (numeric host:port expected)", hp);
-			return -EINVAL;
+		int bad = cr__sockaddr_parse(&ss, hp, e->chain->default_port, 0);
+		if (bad && !e->has_proxy) {
+			cr__log(e, CR_LOG_ERROR, CR_LOG_GENERAL, "bad address '%s' (numeric host:port expected)", hp);
+			return bad;
 		}
 		int ret = add_manual(e, hp, &ss, 0);
 		if (ret)
 			return ret;
 	}
-	int ret = cr_ring_setup(e, &co->ring, 256, true);
+	int ret = cr__ring_setup(e, &co->ring, COORD_RING_ENTRIES, true);
 	if (ret)
 		return ret;
 	co->ring_ok = true;
-	cr_mailbox_init(&co->mb, co->ring.ring_fd);
+	cr__mailbox_init(&co->mb, co->ring.ring_fd);
 	/* the ring starts disabled (single issuer): the thread enables it;
 	 * hold doorbells until then */
 	atomic_store(&co->mb.rung, 1);
@@ -216,24 +215,24 @@ int cr_coord_start(struct cr_engine *e)
 	return 0;
 }
 
-void cr_coord_stop(struct cr_engine *e)
+void cr__coord_stop(struct cr_engine *e)
 {
 	struct cr_coord *co = &e->co;
 	if (co->thread_started) {
-		struct cr_cmd *c = cr_cmd_new(CMD_STOP, 0);
+		struct cr_mail *c = cr__mail_new(MAIL_STOP, 0);
 		if (c) {
 			/* the bell may be held (rung) if the thread never enabled its
 			 * ring; force a fresh doorbell */
 			atomic_store(&co->mb.rung, 0);
-			cr_mailbox_post(e, &co->mb, c);
+			cr__mailbox_post(e, &co->mb, c);
 		}
 		pthread_join(co->thread, NULL);
 		co->thread_started = false;
 	}
 	if (co->ring_ok) {
-		struct cr_cmd *c;
-		while ((c = cr_mailbox_pop(&co->mb)))
-			cr_cmd_free(c);
+		struct cr_mail *c;
+		while ((c = cr__mailbox_pop(&co->mb)))
+			cr__mail_free(c);
 		io_uring_queue_exit(&co->ring);
 		co->ring_ok = false;
 	}

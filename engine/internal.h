@@ -11,22 +11,23 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <connring/connring.h>
+
 #include "engine/compat.h"
-#include "engine/connring.h"
+#include "engine/config.h"
 #include "proto/transport.h"
 
 /* ---- ids and user_data ------------------------------------------------ */
 
 #define CR_SLOT_BITS 24
-#define CR_MAX_WORKERS 64
 
-static inline uint64_t cr_id_make(unsigned w, uint32_t slot, uint32_t gen)
+static inline uint64_t cr__id_make(unsigned w, uint32_t slot, uint32_t gen)
 {
 	return (uint64_t)w << 56 | (uint64_t)slot << 32 | gen;
 }
-static inline unsigned cr_id_worker(uint64_t id) { return (unsigned)(id >> 56); }
-static inline uint32_t cr_id_slot(uint64_t id) { return (uint32_t)(id >> 32) & ((1u << CR_SLOT_BITS) - 1); }
-static inline uint32_t cr_id_gen(uint64_t id) { return (uint32_t)id; }
+static inline unsigned cr__id_worker(uint64_t id) { return (unsigned)(id >> 56); }
+static inline uint32_t cr__id_slot(uint64_t id) { return (uint32_t)(id >> 32) & ((1u << CR_SLOT_BITS) - 1); }
+static inline uint32_t cr__id_gen(uint64_t id) { return (uint32_t)id; }
 
 /* user_data: op in the top byte, then a 24-bit index and a 32-bit
  * generation, so a completion for a reused slot is recognised as stale. */
@@ -50,13 +51,13 @@ enum cr_op {
 	OP_ABORT,        /* a closing peer's shutdown or cancel (counted in ops) */
 };
 
-static inline uint64_t cr_ud(enum cr_op op, uint32_t idx, uint32_t gen)
+static inline uint64_t cr__ud(enum cr_op op, uint32_t idx, uint32_t gen)
 {
 	return (uint64_t)op << 56 | (uint64_t)(idx & 0xffffff) << 32 | gen;
 }
-static inline enum cr_op cr_ud_op(uint64_t ud) { return (enum cr_op)(ud >> 56); }
-static inline uint32_t cr_ud_idx(uint64_t ud) { return (uint32_t)(ud >> 32) & 0xffffff; }
-static inline uint32_t cr_ud_gen(uint64_t ud) { return (uint32_t)ud; }
+static inline enum cr_op cr__ud_op(uint64_t ud) { return (enum cr_op)(ud >> 56); }
+static inline uint32_t cr__ud_idx(uint64_t ud) { return (uint32_t)(ud >> 32) & 0xffffff; }
+static inline uint32_t cr__ud_gen(uint64_t ud) { return (uint32_t)ud; }
 
 /* ---- send buffers ------------------------------------------------------ */
 
@@ -106,18 +107,18 @@ struct cr_wheel {
 
 /* ---- mailbox ------------------------------------------------------------ */
 
-enum cr_cmd_kind {
-	CMD_SEND = 1,    /* peer, command, buf */
-	CMD_BCAST,       /* ids[n] or all, command, buf (header in front for V1) */
-	CMD_DISCONNECT,
-	CMD_RECV_DONE,   /* n */
-	CMD_INFO,        /* reply through waiter */
-	CMD_CONNECT,     /* worker: open addr; flags, manual index */
-	CMD_STOP,
+enum cr_mail_kind {
+	MAIL_SEND = 1,    /* peer, command, buf */
+	MAIL_BCAST,       /* ids[n] or all, command, buf (header in front for V1) */
+	MAIL_DISCONNECT,
+	MAIL_RECV_DONE,   /* n */
+	MAIL_INFO,        /* reply through waiter */
+	MAIL_CONNECT,     /* worker: open addr; flags, manual index */
+	MAIL_STOP,
 	/* to the coordinator */
-	CMD_EV_UP,       /* outbound ready: manual index */
-	CMD_EV_DOWN,     /* outbound gone: manual index, ever_ready */
-	CMD_CO_CONNECT,  /* cr_connect: place and open */
+	MAIL_EV_UP,       /* outbound ready: manual index */
+	MAIL_EV_DOWN,     /* outbound gone: manual index, ever_ready */
+	MAIL_CO_CONNECT,  /* cr_connect: place and open */
 };
 
 struct cr_waiter {
@@ -126,10 +127,12 @@ struct cr_waiter {
 	struct cr_peer_info *info;
 };
 
-/* A command: an intrusive node of the receiver's MPSC queue. */
-struct cr_cmd {
-	_Atomic(struct cr_cmd *) next;
-	enum cr_cmd_kind kind;
+/* Mail between threads: a request to a worker (send, disconnect, info,
+ * connect, stop) or an event for the coordinator, as an intrusive node of
+ * the receiving ring's MPSC queue. */
+struct cr_mail {
+	_Atomic(struct cr_mail *) next;
+	enum cr_mail_kind kind;
 	uint64_t peer;
 	char command[CR_COMMAND_MAX + 1];
 	struct cr_sbuf *buf;
@@ -139,17 +142,17 @@ struct cr_cmd {
 	int reason;
 	struct cr_waiter *waiter;
 	struct sockaddr_storage addr;
-	char host[128];             /* for the proxy: "host:port" as given */
+	char host[CR_HOSTPORT_MAX]; /* for the proxy: "host:port" as given */
 	size_t nids;
-	uint64_t *ids;              /* CMD_BCAST: nids ids (nids 0 = all ready peers),
-	                               stored right after the command */
+	uint64_t *ids;              /* MAIL_BCAST: nids ids (nids 0 = all ready peers),
+	                               stored right after the mail */
 };
 
 /* Vyukov's intrusive MPSC queue plus a doorbell flag. */
 struct cr_mailbox {
-	_Atomic(struct cr_cmd *) tail; /* producers swap here */
-	struct cr_cmd *head;           /* consumer only */
-	struct cr_cmd stub;
+	_Atomic(struct cr_mail *) tail; /* producers swap here */
+	struct cr_mail *head;           /* consumer only */
+	struct cr_mail stub;
 	_Atomic int rung;              /* a doorbell is on its way */
 	int ring_fd;                   /* target ring for MSG_RING */
 };
@@ -165,10 +168,30 @@ enum cr_peer_state {
 	PS_CLOSING,    /* waiting for in-flight operations to end */
 };
 
-#define CR_IOV_BATCH 16
-#define CR_CMD_ROWS CR_STATS_COMMANDS
+/* struct cr_peer.flags (libuv's handle flags: one word, not a row of bools). */
+enum cr_peer_flag {
+	PF_INBOUND = 1u << 0,
+	PF_COUNTED_INBOUND = 1u << 1, /* holds one of the engine's inbound slots */
+	PF_TRY_V2 = 1u << 2,          /* outbound V2 attempt (may fall back) */
+	PF_T_INIT = 1u << 3,          /* *t is initialised */
+	PF_RECV_ARMED = 1u << 4,      /* multishot recv in flight */
+	PF_RECV_PAUSED = 1u << 5,     /* flood control: recv not re-armed */
+	PF_SEND_INFLIGHT = 1u << 6,
+	PF_SENT_VERSION = 1u << 7,
+	PF_GOT_VERSION = 1u << 8,
+	PF_GOT_VERACK = 1u << 9,
+	PF_SENT_VERACK = 1u << 10,
+	PF_IN_DIRTY = 1u << 11,       /* on the worker's flush list */
+	PF_DIRECT_PENDING = 1u << 12, /* receiving a large payload straight into place */
+	PF_DIRECT_ARMED = 1u << 13,   /* an OP_DIRECT_RECV is in flight */
+	PF_NO_ZC = 1u << 14,          /* the kernel copied our zero-copy sends: stop trying */
+	PF_REARM_QUEUED = 1u << 15,   /* on the worker's re-arm list */
+};
 
-struct cr_cmd_row {
+#define CR_IOV_BATCH 16
+#define CR_MSG_ROWS CR_MSG_STATS_MAX
+
+struct cr_msg_row {
 	char command[CR_COMMAND_MAX + 1];
 	uint32_t msgs_sent, msgs_recv;
 	uint64_t bytes_sent, bytes_recv;
@@ -180,20 +203,7 @@ struct cr_peer {
 	int fd;                  /* fixed-file index, -1 when none */
 	uint8_t state;
 	uint8_t type;            /* enum cr_conn_type */
-	bool inbound;
-	bool counted_inbound;    /* holds one of the engine's inbound slots */
-	bool try_v2;             /* outbound V2 attempt (may fall back) */
-	bool t_init;             /* *t is initialised */
-	bool recv_armed;         /* multishot recv in flight */
-	bool recv_paused;        /* flood control: recv not re-armed */
-	bool send_inflight;
-	bool sent_version, got_version, got_verack, sent_verack;
-	bool ready_reported;     /* on_peer_ready was called */
-	bool closed_reported;
-	bool in_dirty;           /* on the worker's flush list */
-	bool direct_pending;     /* receiving a large payload straight into place */
-	bool direct_armed;       /* an OP_DIRECT_RECV is in flight */
-	bool no_zc;              /* the kernel copied our zero-copy sends: stop trying */
+	uint16_t flags;          /* PF_* */
 	uint32_t direct_got;     /* bytes of the current payload received directly */
 	uint16_t ops;            /* operations in flight (final CQE pending) */
 	uint32_t manual;         /* coordinator's manual index or UINT32_MAX */
@@ -201,18 +211,16 @@ struct cr_peer {
 	struct cr_peer *next_dirty;
 	struct cr_peer *next_close;
 	struct cr_peer *next_rearm;
-	bool rearm_queued;       /* on the worker's re-arm list */
 
 	struct sockaddr_storage addr;
 	struct sockaddr_storage conn_to; /* connect target (peer or proxy) */
-	char host[128];          /* proxy target "host:port", "" otherwise */
+	char host[CR_HOSTPORT_MAX]; /* proxy target "host:port", "" otherwise */
 	struct cr_transport *t;  /* slab memory, cr_transport_size() bytes */
 	void *socks;             /* SOCKS5 client state while in PS_PROXY */
 
 	/* output */
 	struct cr_seg *sq_head, **sq_tail;
 	size_t sq_bytes;
-	unsigned iov_n;
 	struct iovec iov[CR_IOV_BATCH];
 	struct msghdr mh;
 
@@ -238,8 +246,14 @@ struct cr_peer {
 	/* statistics */
 	uint64_t bytes_sent, bytes_recv, msgs_sent, msgs_recv;
 	unsigned nrows;
-	struct cr_cmd_row rows[CR_CMD_ROWS];
+	struct cr_msg_row rows[CR_MSG_ROWS];
 };
+
+/* Sets or clears one PF_* flag of a peer. */
+static inline void cr__peer_flag(struct cr_peer *p, unsigned flag, bool on)
+{
+	p->flags = (uint16_t)(on ? p->flags | flag : p->flags & ~flag);
+}
 
 /* A peer slot's public word, readable by any thread: generation in the low
  * 32 bits (0 = free or closing), CR_PUB_WRITABLE and CR_PUB_READY above. */
@@ -332,8 +346,11 @@ struct cr_worker {
 
 /* ---- coordinator and engine --------------------------------------------- */
 
+#define CR_NONCE_SLOTS 1024
+#define CR_NONCE_PROBES 8
+
 struct cr_manual {
-	char hostport[128];
+	char hostport[CR_HOSTPORT_MAX];
 	struct sockaddr_storage addr;
 	unsigned flags;          /* CR_CONNECT_* */
 	bool connected, pending;
@@ -373,8 +390,13 @@ struct cr_engine {
 	_Atomic unsigned inbound_now;
 	_Atomic unsigned outbound_now;
 
-	/* our outbound version nonces, for self-connection detection */
-	_Atomic uint64_t nonces[1024];
+	/* our outbound version nonces, for self-connection detection: open
+	 * addressing, a nonce sits in one of CR_NONCE_PROBES slots from its
+	 * hash (a crowded table only costs that peer its detection) */
+	_Atomic uint64_t nonces[CR_NONCE_SLOTS];
+
+	struct sockaddr_storage proxy; /* parsed from cfg.proxy at cr_engine_new */
+	bool has_proxy;
 
 	/* a small ring for doorbells rung by non-engine threads */
 	pthread_mutex_t bell_lock;
@@ -384,119 +406,125 @@ struct cr_engine {
 	_Atomic uint64_t api_copy_bytes; /* payload copies made by cr_send/cr_broadcast */
 };
 
-/* A connect command placed by the coordinator (counted in w->placing). */
+/* A connect mail placed by the coordinator (counted in w->placing). */
 #define CR_CONNECT_PLACED 0x100u
 
 /* ---- functions between files ---------------------------------------------- */
 
-uint64_t cr_now_us(void);      /* monotonic */
-uint64_t cr_wall_us(void);
-void cr_log(struct cr_engine *e, enum cr_log_level lvl, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-extern _Thread_local struct cr_worker *cr_cur_worker;
-extern _Thread_local struct cr_coord *cr_cur_coord;
+/* sys.c: clocks, randomness, logging */
+uint64_t cr__now_us(void);      /* monotonic */
+uint64_t cr__wall_us(void);
+void cr__random(void *out, size_t len);
+void cr__wrandom(struct cr_worker *w, void *out, size_t len);
+void cr__log(struct cr_engine *e, enum cr_log_level lvl, enum cr_log_category cat, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+extern _Thread_local struct cr_worker *cr__cur_worker;
+extern _Thread_local struct cr_coord *cr__cur_coord;
+
+/* netaddr.c: socket addresses through addr/'s text forms */
+int cr__sockaddr_parse(struct sockaddr_storage *out, const char *s, uint16_t default_port,
+		       unsigned flags);
+void cr__sockaddr_str(const struct sockaddr_storage *ss, char *out, size_t cap);
+uint16_t cr__sockaddr_port(const struct sockaddr_storage *ss);
+void cr__sockaddr_set_port(struct sockaddr_storage *ss, uint16_t port);
+socklen_t cr__sockaddr_len(const struct sockaddr_storage *ss);
 
 /* ring.c */
-int cr_ring_setup(struct cr_engine *e, struct io_uring *ring, unsigned entries, bool single_issuer);
-int cr_worker_setup(struct cr_worker *w);
-void cr_worker_teardown(struct cr_worker *w);
-struct io_uring_sqe *cr_sqe(struct io_uring *ring);
-void cr_buf_return(struct cr_worker *w, unsigned bid);
-void cr_random(void *out, size_t len);
-void cr_wrandom(struct cr_worker *w, void *out, size_t len);
-
-/* mailbox.c */
-void cr_mailbox_init(struct cr_mailbox *mb, int ring_fd);
-void cr_mailbox_post(struct cr_engine *e, struct cr_mailbox *mb, struct cr_cmd *c);
-struct cr_cmd *cr_mailbox_pop(struct cr_mailbox *mb);
-void cr_mailbox_rearm(struct cr_mailbox *mb);
-void cr_mailbox_kick(struct cr_engine *e, struct cr_mailbox *mb);
-struct cr_cmd *cr_cmd_new(enum cr_cmd_kind kind, size_t nids);
-void cr_cmd_free(struct cr_cmd *c);
-
-/* timer.c */
-void cr_wheel_init(struct cr_wheel *wh);
-void cr_timer_set(struct cr_worker *w, struct cr_timer *t, uint64_t due_us);
-void cr_timer_cancel(struct cr_worker *w, struct cr_timer *t);
-void cr_wheel_tick(struct cr_worker *w);
-void cr_wheel_arm(struct cr_worker *w);
-void cr_wheel_wake_soon(struct cr_worker *w);
-
-/* sendq.c */
-struct cr_sbuf *cr_sbuf_new(struct cr_worker *w, size_t cap);
-struct cr_sbuf *cr_sbuf_shared(size_t cap, size_t headroom);
-void cr_sbuf_ref(struct cr_sbuf *b);
-void cr_sbuf_unref(struct cr_worker *w, struct cr_sbuf *b);
-void cr_sendq_push(struct cr_worker *w, struct cr_peer *p, struct cr_sbuf *b, size_t off, size_t len);
-int cr_peer_send_msg(struct cr_worker *w, struct cr_peer *p, const char *cmd,
-		     const uint8_t *payload, size_t len);
-int cr_peer_send_shared(struct cr_worker *w, struct cr_peer *p, const char *cmd,
-			struct cr_sbuf *b, bool has_header);
-void cr_peer_flush(struct cr_worker *w, struct cr_peer *p);
-void cr_send_complete(struct cr_worker *w, struct cr_peer *p, int res, uint32_t flags);
-void cr_peer_zc_for(struct cr_worker *w, struct cr_peer *p,
-		    const struct sockaddr_storage *sock_peer);
-void cr_zc_notif(struct cr_worker *w, uint32_t idx, int res, uint32_t flags);
-void cr_sendq_clear(struct cr_worker *w, struct cr_peer *p);
-void cr_pools_free(struct cr_worker *w);
-void cr_pump_transport(struct cr_worker *w, struct cr_peer *p);
-void cr_mark_dirty(struct cr_worker *w, struct cr_peer *p);
-void cr_update_writable(struct cr_worker *w, struct cr_peer *p);
-
-/* peer.c */
-struct cr_peer *cr_peer_alloc(struct cr_worker *w);
-struct cr_peer *cr_peer_get(struct cr_worker *w, uint32_t slot, uint32_t gen);
-struct cr_peer *cr_peer_by_id(struct cr_worker *w, uint64_t id);
-uint64_t cr_peer_id(const struct cr_worker *w, const struct cr_peer *p);
-void cr_peer_close(struct cr_worker *w, struct cr_peer *p, enum cr_close_reason r, const char *text);
-void cr_peer_op_done(struct cr_worker *w, struct cr_peer *p);
-void cr_reap_closing(struct cr_worker *w);
-void cr_peer_fill_info(struct cr_worker *w, struct cr_peer *p, struct cr_peer_info *out);
-struct cr_cmd_row *cr_peer_row(struct cr_peer *p, const char *cmd);
-void cr_peer_publish(struct cr_worker *w, struct cr_peer *p);
-int cr_transport_start(struct cr_worker *w, struct cr_peer *p, bool initiator, bool v2);
-void cr_addr_str(const struct sockaddr_storage *ss, char *out, size_t cap);
-
-/* recv.c */
-void cr_recv_arm(struct cr_worker *w, struct cr_peer *p);
-void cr_recv_complete(struct cr_worker *w, struct cr_peer *p, int res, uint32_t flags);
-void cr_recv_direct_complete(struct cr_worker *w, struct cr_peer *p, int res);
-void cr_recv_release(struct cr_worker *w, struct cr_peer *p, size_t n);
-void cr_recv_rearm_all(struct cr_worker *w);
-void cr_recv_feed(struct cr_worker *w, struct cr_peer *p, const uint8_t *in, size_t len);
-
-/* accept.c */
-int cr_listen_open(struct cr_engine *e);
-void cr_accept_arm(struct cr_worker *w, unsigned li);
-void cr_accept_complete(struct cr_worker *w, unsigned li, int res, uint32_t flags);
-void cr_accept_retry(struct cr_worker *w, unsigned li);
-void cr_peername_complete(struct cr_worker *w, struct cr_peer *p, int res);
-void cr_peername_cmd_complete(struct cr_worker *w, struct cr_peer *p, int res);
-void cr_listen_close(struct cr_worker *w);
-void cr_accept_pause(struct cr_worker *w);
-void cr_accept_resume(struct cr_worker *w);
-
-/* connect.c */
-void cr_connect_start(struct cr_worker *w, struct cr_cmd *c);
-void cr_socket_complete(struct cr_worker *w, struct cr_peer *p, int res);
-void cr_connect_complete(struct cr_worker *w, struct cr_peer *p, int res);
-int cr_proxy_recv(struct cr_worker *w, struct cr_peer *p, const uint8_t *in, size_t len);
-void cr_connect_retry_v1(struct cr_worker *w, struct cr_peer *old);
-int cr_parse_hostport(const char *s, uint16_t default_port, struct sockaddr_storage *out);
-
-/* node.c */
-void cr_node_open(struct cr_worker *w, struct cr_peer *p);
-void cr_node_progress(struct cr_worker *w, struct cr_peer *p);
-int cr_node_message(struct cr_worker *w, struct cr_peer *p, const struct cr_msg *m, size_t wire_len);
-void cr_node_timer(struct cr_worker *w, struct cr_peer *p);
+int cr__ring_setup(struct cr_engine *e, struct io_uring *ring, unsigned entries, bool single_issuer);
+void cr__ring_probe(struct cr_engine *e, struct io_uring *ring);
+int cr__ring_wait(struct cr_engine *e, struct io_uring *ring, const char *who);
+struct io_uring_sqe *cr__sqe(struct io_uring *ring);
 
 /* worker.c */
-void *cr_worker_main(void *arg);
-void cr_worker_command(struct cr_worker *w, struct cr_cmd *c);
+int cr__workers_setup(struct cr_engine *e);
+int cr__workers_run(struct cr_engine *e);
+void cr__workers_stop(struct cr_engine *e);
+void cr__buf_return(struct cr_worker *w, unsigned bid);
+void cr__worker_mail(struct cr_worker *w, struct cr_mail *c);
+
+/* mailbox.c */
+void cr__mailbox_init(struct cr_mailbox *mb, int ring_fd);
+void cr__mailbox_post(struct cr_engine *e, struct cr_mailbox *mb, struct cr_mail *c);
+struct cr_mail *cr__mailbox_pop(struct cr_mailbox *mb);
+void cr__mailbox_rearm(struct cr_mailbox *mb);
+void cr__mailbox_kick(struct cr_engine *e, struct cr_mailbox *mb);
+struct cr_mail *cr__mail_new(enum cr_mail_kind kind, size_t nids);
+void cr__mail_free(struct cr_mail *c);
+
+/* timer.c */
+void cr__wheel_init(struct cr_wheel *wh);
+void cr__timer_set(struct cr_worker *w, struct cr_timer *t, uint64_t due_us);
+void cr__timer_cancel(struct cr_worker *w, struct cr_timer *t);
+void cr__wheel_tick(struct cr_worker *w);
+void cr__wheel_wake_soon(struct cr_worker *w);
+
+/* sendq.c */
+struct cr_sbuf *cr__sendq_buf_new(struct cr_worker *w, size_t cap);
+struct cr_sbuf *cr__sendq_buf_shared(size_t cap, size_t headroom);
+void cr__sendq_buf_ref(struct cr_sbuf *b);
+void cr__sendq_buf_unref(struct cr_worker *w, struct cr_sbuf *b);
+void cr__sendq_push(struct cr_worker *w, struct cr_peer *p, struct cr_sbuf *b, size_t off, size_t len);
+int cr__sendq_msg(struct cr_worker *w, struct cr_peer *p, const char *cmd,
+		  const uint8_t *payload, size_t len);
+int cr__sendq_shared(struct cr_worker *w, struct cr_peer *p, const char *cmd,
+		     struct cr_sbuf *b, bool has_header);
+void cr__sendq_flush(struct cr_worker *w, struct cr_peer *p);
+void cr__sendq_complete(struct cr_worker *w, struct cr_peer *p, int res, uint32_t flags);
+void cr__sendq_zc_for(struct cr_worker *w, struct cr_peer *p,
+		      const struct sockaddr_storage *sock_peer);
+void cr__sendq_zc_notif(struct cr_worker *w, uint32_t idx, int res, uint32_t flags);
+void cr__sendq_clear(struct cr_worker *w, struct cr_peer *p);
+void cr__sendq_pools_free(struct cr_worker *w);
+void cr__sendq_pump_transport(struct cr_worker *w, struct cr_peer *p);
+
+/* peer.c */
+struct cr_peer *cr__peer_alloc(struct cr_worker *w);
+struct cr_peer *cr__peer_get(struct cr_worker *w, uint32_t slot, uint32_t gen);
+struct cr_peer *cr__peer_by_id(struct cr_worker *w, uint64_t id);
+uint64_t cr__peer_id(const struct cr_worker *w, const struct cr_peer *p);
+void cr__peer_close(struct cr_worker *w, struct cr_peer *p, enum cr_close_reason r, const char *text);
+void cr__peer_op_done(struct cr_worker *w, struct cr_peer *p);
+void cr__reap_closing(struct cr_worker *w);
+void cr__peer_fill_info(struct cr_worker *w, struct cr_peer *p, struct cr_peer_info *out);
+struct cr_msg_row *cr__peer_row(struct cr_peer *p, const char *cmd);
+void cr__peer_publish(struct cr_worker *w, struct cr_peer *p);
+int cr__peer_transport_start(struct cr_worker *w, struct cr_peer *p, bool initiator, bool v2);
+
+/* recv.c */
+void cr__recv_arm(struct cr_worker *w, struct cr_peer *p);
+void cr__recv_complete(struct cr_worker *w, struct cr_peer *p, int res, uint32_t flags);
+void cr__recv_direct_complete(struct cr_worker *w, struct cr_peer *p, int res);
+void cr__recv_release(struct cr_worker *w, struct cr_peer *p, size_t n);
+void cr__recv_rearm_all(struct cr_worker *w);
+void cr__recv_feed(struct cr_worker *w, struct cr_peer *p, const uint8_t *in, size_t len);
+
+/* accept.c */
+int cr__listen_open(struct cr_engine *e);
+void cr__accept_arm(struct cr_worker *w, unsigned li);
+void cr__accept_complete(struct cr_worker *w, unsigned li, int res, uint32_t flags);
+void cr__accept_retry(struct cr_worker *w, unsigned li);
+void cr__peername_complete(struct cr_worker *w, struct cr_peer *p, int res);
+void cr__peername_cmd_complete(struct cr_worker *w, struct cr_peer *p, int res);
+void cr__listen_close(struct cr_worker *w);
+void cr__accept_pause(struct cr_worker *w);
+void cr__accept_resume(struct cr_worker *w);
+
+/* connect.c */
+void cr__connect_start(struct cr_worker *w, struct cr_mail *c);
+void cr__socket_complete(struct cr_worker *w, struct cr_peer *p, int res);
+void cr__connect_complete(struct cr_worker *w, struct cr_peer *p, int res);
+int cr__proxy_recv(struct cr_worker *w, struct cr_peer *p, const uint8_t *in, size_t len);
+void cr__connect_retry_v1(struct cr_worker *w, struct cr_peer *old);
+
+/* node.c */
+void cr__node_open(struct cr_worker *w, struct cr_peer *p);
+void cr__node_progress(struct cr_worker *w, struct cr_peer *p);
+int cr__node_message(struct cr_worker *w, struct cr_peer *p, const struct cr_msg *m, size_t wire_len);
+void cr__node_timer(struct cr_worker *w, struct cr_peer *p);
 
 /* coord.c */
-int cr_coord_start(struct cr_engine *e);
-void cr_coord_stop(struct cr_engine *e);
-void cr_coord_event(struct cr_engine *e, enum cr_cmd_kind kind, uint32_t manual, bool was_ready);
+int cr__coord_start(struct cr_engine *e);
+void cr__coord_stop(struct cr_engine *e);
+void cr__coord_event(struct cr_engine *e, enum cr_mail_kind kind, uint32_t manual, bool was_ready);
 
 #endif

@@ -1,6 +1,6 @@
 /* Per-ring mailboxes: a lock-free multi-producer single-consumer queue of
- * commands plus an IORING_OP_MSG_RING doorbell, so a command costs the
- * receiver no extra syscall and nobody polls. Any thread may post; only the
+ * mail (struct cr_mail) plus an IORING_OP_MSG_RING doorbell, so a piece of
+ * mail costs the receiver no extra syscall and nobody polls. Any thread may post; only the
  * ring's owner pops. A thread that owns no ring (the application's) rings the
  * doorbell through the engine's small shared "bell" ring under a mutex; the
  * `rung` flag coalesces doorbells so that path stays rare. */
@@ -10,7 +10,7 @@
 
 #include "engine/internal.h"
 
-void cr_mailbox_init(struct cr_mailbox *mb, int ring_fd)
+void cr__mailbox_init(struct cr_mailbox *mb, int ring_fd)
 {
 	atomic_store(&mb->stub.next, NULL);
 	atomic_store(&mb->tail, &mb->stub);
@@ -19,9 +19,9 @@ void cr_mailbox_init(struct cr_mailbox *mb, int ring_fd)
 	mb->ring_fd = ring_fd;
 }
 
-struct cr_cmd *cr_cmd_new(enum cr_cmd_kind kind, size_t nids)
+struct cr_mail *cr__mail_new(enum cr_mail_kind kind, size_t nids)
 {
-	struct cr_cmd *c = calloc(1, sizeof *c + nids * sizeof(uint64_t));
+	struct cr_mail *c = calloc(1, sizeof *c + nids * sizeof(uint64_t));
 	if (!c)
 		return NULL;
 	c->kind = kind;
@@ -31,7 +31,7 @@ struct cr_cmd *cr_cmd_new(enum cr_cmd_kind kind, size_t nids)
 	return c;
 }
 
-void cr_cmd_free(struct cr_cmd *c)
+void cr__mail_free(struct cr_mail *c)
 {
 	free(c);
 }
@@ -39,32 +39,32 @@ void cr_cmd_free(struct cr_cmd *c)
 /* Vyukov's push: one exchange on the tail, then link the old tail to us.
  * Between the two steps the consumer sees a gap and stops; this producer
  * rings the doorbell after linking, so the consumer comes back. */
-static void push(struct cr_mailbox *mb, struct cr_cmd *c)
+static void push(struct cr_mailbox *mb, struct cr_mail *c)
 {
 	atomic_store_explicit(&c->next, NULL, memory_order_relaxed);
-	struct cr_cmd *prev = atomic_exchange_explicit(&mb->tail, c, memory_order_acq_rel);
+	struct cr_mail *prev = atomic_exchange_explicit(&mb->tail, c, memory_order_acq_rel);
 	atomic_store_explicit(&prev->next, c, memory_order_release);
 }
 
 static void ring_bell(struct cr_engine *e, struct cr_mailbox *mb)
 {
 	struct io_uring *ring = NULL;
-	if (cr_cur_worker && cr_cur_worker->e == e)
-		ring = &cr_cur_worker->ring;
-	else if (cr_cur_coord && cr_cur_coord == &e->co)
+	if (cr__cur_worker && cr__cur_worker->e == e)
+		ring = &cr__cur_worker->ring;
+	else if (cr__cur_coord && cr__cur_coord == &e->co)
 		ring = &e->co.ring;
 	if (ring) {
 		/* Submitted with this thread's next batch; no CQE for us. */
-		struct io_uring_sqe *sqe = cr_sqe(ring);
-		io_uring_prep_msg_ring(sqe, mb->ring_fd, 0, cr_ud(OP_DOORBELL, 0, 0), 0);
+		struct io_uring_sqe *sqe = cr__sqe(ring);
+		io_uring_prep_msg_ring(sqe, mb->ring_fd, 0, cr__ud(OP_DOORBELL, 0, 0), 0);
 		sqe->flags |= IOSQE_CQE_SKIP_SUCCESS;
-		if (cr_cur_coord)
+		if (cr__cur_coord)
 			io_uring_submit(ring); /* the coordinator may sleep next */
 		return;
 	}
 	pthread_mutex_lock(&e->bell_lock);
-	struct io_uring_sqe *sqe = cr_sqe(&e->bell);
-	io_uring_prep_msg_ring(sqe, mb->ring_fd, 0, cr_ud(OP_DOORBELL, 0, 0), 0);
+	struct io_uring_sqe *sqe = cr__sqe(&e->bell);
+	io_uring_prep_msg_ring(sqe, mb->ring_fd, 0, cr__ud(OP_DOORBELL, 0, 0), 0);
 	sqe->flags |= IOSQE_CQE_SKIP_SUCCESS;
 	io_uring_submit(&e->bell);
 	/* Failures (a target ring already gone at stop) post a CQE: drop it. */
@@ -74,40 +74,40 @@ static void ring_bell(struct cr_engine *e, struct cr_mailbox *mb)
 	pthread_mutex_unlock(&e->bell_lock);
 }
 
-void cr_mailbox_post(struct cr_engine *e, struct cr_mailbox *mb, struct cr_cmd *c)
+void cr__mailbox_post(struct cr_engine *e, struct cr_mailbox *mb, struct cr_mail *c)
 {
 	push(mb, c);
 	/* seq_cst: this exchange is ordered after the push above and against
-	 * the consumer's store of 0 in cr_mailbox_rearm, which it makes before
+	 * the consumer's store of 0 in cr__mailbox_rearm, which it makes before
 	 * draining. Either we see 0 and ring, or the consumer's drain comes
 	 * after our push and sees it. */
 	if (atomic_exchange(&mb->rung, 1) == 0) {
 		ring_bell(e, mb);
-		if (cr_cur_worker)
-			CR_STAT_ADD(cr_cur_worker, doorbells, 1);
+		if (cr__cur_worker)
+			CR_STAT_ADD(cr__cur_worker, doorbells, 1);
 	}
 }
 
 /* Rings the doorbell even if one is supposedly on its way: a waiting
  * caller's safety net (an extra doorbell only costs an empty drain). */
-void cr_mailbox_kick(struct cr_engine *e, struct cr_mailbox *mb)
+void cr__mailbox_kick(struct cr_engine *e, struct cr_mailbox *mb)
 {
 	atomic_store(&mb->rung, 1);
 	ring_bell(e, mb);
 }
 
 /* Called by the consumer on each doorbell, before draining. */
-void cr_mailbox_rearm(struct cr_mailbox *mb)
+void cr__mailbox_rearm(struct cr_mailbox *mb)
 {
 	atomic_store(&mb->rung, 0);
 }
 
-/* Pops one command or returns NULL (empty, or a producer is mid-push and
+/* Pops one piece of mail or returns NULL (empty, or a producer is mid-push and
  * will ring again). Consumer only. */
-struct cr_cmd *cr_mailbox_pop(struct cr_mailbox *mb)
+struct cr_mail *cr__mailbox_pop(struct cr_mailbox *mb)
 {
-	struct cr_cmd *head = mb->head;
-	struct cr_cmd *next = atomic_load_explicit(&head->next, memory_order_acquire);
+	struct cr_mail *head = mb->head;
+	struct cr_mail *next = atomic_load_explicit(&head->next, memory_order_acquire);
 	if (head == &mb->stub) {
 		if (!next)
 			return NULL;
@@ -119,7 +119,7 @@ struct cr_cmd *cr_mailbox_pop(struct cr_mailbox *mb)
 		mb->head = next;
 		return head;
 	}
-	struct cr_cmd *tail = atomic_load_explicit(&mb->tail, memory_order_acquire);
+	struct cr_mail *tail = atomic_load_explicit(&mb->tail, memory_order_acquire);
 	if (head != tail)
 		return NULL; /* a producer swapped the tail but has not linked yet */
 	push(mb, &mb->stub);

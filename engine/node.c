@@ -17,10 +17,10 @@
 
 static void remember_nonce(struct cr_engine *e, uint64_t nonce)
 {
-	size_t h = nonce % 1024;
-	for (size_t i = 0; i < 8; i++) {
+	size_t h = nonce % CR_NONCE_SLOTS;
+	for (size_t i = 0; i < CR_NONCE_PROBES; i++) {
 		uint64_t zero = 0;
-		if (atomic_compare_exchange_strong(&e->nonces[(h + i) % 1024], &zero, nonce))
+		if (atomic_compare_exchange_strong(&e->nonces[(h + i) % CR_NONCE_SLOTS], &zero, nonce))
 			return;
 	}
 	/* table crowded: this peer just goes without self-detection */
@@ -28,9 +28,9 @@ static void remember_nonce(struct cr_engine *e, uint64_t nonce)
 
 static bool is_our_nonce(struct cr_engine *e, uint64_t nonce)
 {
-	size_t h = nonce % 1024;
-	for (size_t i = 0; i < 8; i++)
-		if (atomic_load(&e->nonces[(h + i) % 1024]) == nonce)
+	size_t h = nonce % CR_NONCE_SLOTS;
+	for (size_t i = 0; i < CR_NONCE_PROBES; i++)
+		if (atomic_load(&e->nonces[(h + i) % CR_NONCE_SLOTS]) == nonce)
 			return true;
 	return false;
 }
@@ -52,7 +52,7 @@ static void to_version_addr(struct cr_version_addr *va, const struct sockaddr_st
 
 static int send_empty(struct cr_worker *w, struct cr_peer *p, const char *cmd)
 {
-	return cr_peer_send_msg(w, p, cmd, NULL, 0);
+	return cr__sendq_msg(w, p, cmd, NULL, 0);
 }
 
 static int send_version(struct cr_worker *w, struct cr_peer *p)
@@ -62,11 +62,11 @@ static int send_version(struct cr_worker *w, struct cr_peer *p)
 	memset(&v, 0, sizeof v);
 	v.version = e->cfg.protocol_version;
 	v.services = e->cfg.services;
-	v.timestamp = (int64_t)(cr_wall_us() / 1000000u);
+	v.timestamp = (int64_t)(cr__wall_us() / 1000000u);
 	to_version_addr(&v.addr_recv, &p->addr);
 	v.addr_from.services = e->cfg.services; /* Core: CService() with our services */
 	do
-		cr_wrandom(w, &v.nonce, sizeof v.nonce);
+		cr__wrandom(w, &v.nonce, sizeof v.nonce);
 	while (!v.nonce);
 	v.user_agent_len = (uint16_t)strlen(e->user_agent);
 	memcpy(v.user_agent, e->user_agent, v.user_agent_len);
@@ -76,12 +76,12 @@ static int send_version(struct cr_worker *w, struct cr_peer *p)
 	int n = cr_msg_version_encode(buf, sizeof buf, &v);
 	if (n < 0)
 		return n;
-	if (!p->inbound) {
+	if (!(p->flags & PF_INBOUND)) {
 		p->version_nonce = v.nonce;
 		remember_nonce(e, v.nonce);
 	}
-	p->sent_version = true;
-	return cr_peer_send_msg(w, p, "version", buf, (size_t)n);
+	p->flags |= PF_SENT_VERSION;
+	return cr__sendq_msg(w, p, "version", buf, (size_t)n);
 }
 
 static void schedule(struct cr_worker *w, struct cr_peer *p)
@@ -98,22 +98,22 @@ static void schedule(struct cr_worker *w, struct cr_peer *p)
 		if (ping < due)
 			due = ping;
 	}
-	cr_timer_set(w, &p->tm, due);
+	cr__timer_set(w, &p->tm, due);
 }
 
 /* The transport is running: start the handshake clock; an outbound V1
  * peer sends its version at once (V2 waits for the keys). */
-void cr_node_open(struct cr_worker *w, struct cr_peer *p)
+void cr__node_open(struct cr_worker *w, struct cr_peer *p)
 {
 	schedule(w, p);
-	if (!p->inbound && p->t_init && cr_transport_ready(p->t) && !p->sent_version)
+	if (!(p->flags & PF_INBOUND) && (p->flags & PF_T_INIT) && cr_transport_ready(p->t) && !(p->flags & PF_SENT_VERSION))
 		send_version(w, p);
 }
 
 /* After input: an outbound V2 peer whose keys just arrived sends its version. */
-void cr_node_progress(struct cr_worker *w, struct cr_peer *p)
+void cr__node_progress(struct cr_worker *w, struct cr_peer *p)
 {
-	if (!p->inbound && !p->sent_version && p->state == PS_OPEN && cr_transport_ready(p->t))
+	if (!(p->flags & PF_INBOUND) && !(p->flags & PF_SENT_VERSION) && p->state == PS_OPEN && cr_transport_ready(p->t))
 		send_version(w, p);
 }
 
@@ -121,11 +121,11 @@ static void send_ping(struct cr_worker *w, struct cr_peer *p, uint64_t now)
 {
 	struct cr_ping pg;
 	do
-		cr_wrandom(w, &pg.nonce, sizeof pg.nonce);
+		cr__wrandom(w, &pg.nonce, sizeof pg.nonce);
 	while (!pg.nonce);
 	uint8_t buf[8];
 	int n = cr_msg_ping_encode(buf, sizeof buf, &pg);
-	if (n < 0 || cr_peer_send_msg(w, p, "ping", buf, (size_t)n) < 0)
+	if (n < 0 || cr__sendq_msg(w, p, "ping", buf, (size_t)n) < 0)
 		return;
 	p->ping_nonce = pg.nonce;
 	p->ping_sent_us = now;
@@ -135,48 +135,48 @@ static void become_ready(struct cr_worker *w, struct cr_peer *p)
 {
 	struct cr_engine *e = w->e;
 	p->state = PS_READY;
-	cr_peer_publish(w, p);
+	cr__peer_publish(w, p);
 	/* a new peer often goes quiet now: keep no receive buffer for it
 	 * (the current message's view is not used after this) */
-	if (!p->direct_pending)
+	if (!(p->flags & PF_DIRECT_PENDING))
 		cr_transport_trim(p->t);
 	CR_STAT_ADD(w, handshaked, 1);
-	uint64_t now = cr_now_us();
+	uint64_t now = cr__now_us();
 	p->last_recv_us = p->last_send_us = now;
 	send_ping(w, p, now); /* Core pings a new peer at once */
 	p->next_ping_us = now + (uint64_t)e->cfg.ping_interval_ms * 1000u;
 	schedule(w, p);
 	if (p->manual != UINT32_MAX)
-		cr_coord_event(e, CMD_EV_UP, p->manual, true);
+		cr__coord_event(e, MAIL_EV_UP, p->manual, true);
 	if (e->cfg.on_peer_ready) {
 		struct cr_peer_info info;
-		cr_peer_fill_info(w, p, &info);
-		e->cfg.on_peer_ready(e->cfg.user, cr_peer_id(w, p), &info);
+		cr__peer_fill_info(w, p, &info);
+		e->cfg.on_peer_ready(e->cfg.user, cr__peer_id(w, p), &info);
 	}
 }
 
 static int on_version(struct cr_worker *w, struct cr_peer *p, const struct cr_msg *m)
 {
 	struct cr_engine *e = w->e;
-	if (p->got_version)
+	if (p->flags & PF_GOT_VERSION)
 		return 0; /* Core ignores a second version */
 	struct cr_version v;
 	int ret = cr_msg_version_decode(&v, m->payload, m->len);
 	if (ret < 0) {
-		cr_peer_close(w, p, CR_CLOSE_PROTOCOL, cr_strerror(ret));
+		cr__peer_close(w, p, CR_CLOSE_PROTOCOL, cr_strerror(ret));
 		return ret;
 	}
 	if (v.version < CR_MSG_MIN_PEER_VERSION) {
 		char t[64];
 		snprintf(t, sizeof t, "obsolete version %d", v.version);
-		cr_peer_close(w, p, CR_CLOSE_VERSION, t);
+		cr__peer_close(w, p, CR_CLOSE_VERSION, t);
 		return -EPROTO;
 	}
-	if (p->inbound && v.nonce && is_our_nonce(e, v.nonce)) {
-		cr_peer_close(w, p, CR_CLOSE_SELF, "connected to self (version nonce)");
+	if ((p->flags & PF_INBOUND) && v.nonce && is_our_nonce(e, v.nonce)) {
+		cr__peer_close(w, p, CR_CLOSE_SELF, "connected to self (version nonce)");
 		return -EPROTO;
 	}
-	p->got_version = true;
+	p->flags |= PF_GOT_VERSION;
 	p->version = v.version;
 	p->services = v.services;
 	p->start_height = v.start_height;
@@ -188,16 +188,16 @@ static int on_version(struct cr_worker *w, struct cr_peer *p, const struct cr_ms
 		p->user_agent[i] = ch >= 0x20 && ch < 0x7f ? (char)ch : '?';
 	}
 	p->user_agent[n] = '\0';
-	if (p->inbound && !p->sent_version && send_version(w, p) < 0)
+	if ((p->flags & PF_INBOUND) && !(p->flags & PF_SENT_VERSION) && send_version(w, p) < 0)
 		return -EPROTO;
 	/* BIP339 (wtxidrelay) only to peers of version 70016 and up; both
 	 * before verack, as their BIPs require. */
-	if (v.version >= 70016)
+	if (v.version >= CR_WTXID_RELAY_VERSION)
 		send_empty(w, p, "wtxidrelay");
 	send_empty(w, p, "sendaddrv2");
 	send_empty(w, p, "verack");
-	p->sent_verack = true;
-	if (p->got_verack)
+	p->flags |= PF_SENT_VERACK;
+	if (p->flags & PF_GOT_VERACK)
 		become_ready(w, p);
 	return 0;
 }
@@ -209,7 +209,7 @@ static int on_pong(struct cr_worker *w, struct cr_peer *p, const struct cr_msg *
 		return 0; /* Core: a malformed pong is ignored */
 	if (!p->ping_nonce || pg.nonce != p->ping_nonce)
 		return 0; /* unsolicited or stale: ignored, as Core */
-	uint64_t now = cr_now_us();
+	uint64_t now = cr__now_us();
 	int64_t rtt = (int64_t)(now - p->ping_sent_us);
 	p->ping_last_us = rtt;
 	if (p->ping_min_us < 0 || rtt < p->ping_min_us)
@@ -221,19 +221,19 @@ static int on_pong(struct cr_worker *w, struct cr_peer *p, const struct cr_msg *
 }
 
 /* One message from the peer. Returns < 0 when the peer was closed. */
-int cr_node_message(struct cr_worker *w, struct cr_peer *p, const struct cr_msg *m, size_t wire_len)
+int cr__node_message(struct cr_worker *w, struct cr_peer *p, const struct cr_msg *m, size_t wire_len)
 {
 	(void)wire_len;
 	struct cr_engine *e = w->e;
 	enum cr_msg_type type = cr_msg_type(m->command);
 	if (type == CR_MSG_VERSION)
 		return on_version(w, p, m);
-	if (!p->got_version)
+	if (!(p->flags & PF_GOT_VERSION))
 		return 0; /* Core ignores everything before version */
 	if (p->state != PS_READY) {
-		if (type == CR_MSG_VERACK && !p->got_verack) {
-			p->got_verack = true;
-			if (p->sent_verack)
+		if (type == CR_MSG_VERACK && !(p->flags & PF_GOT_VERACK)) {
+			p->flags |= PF_GOT_VERACK;
+			if (p->flags & PF_SENT_VERACK)
 				become_ready(w, p);
 		}
 		return 0; /* other messages before verack are ignored, as Core */
@@ -244,7 +244,7 @@ int cr_node_message(struct cr_worker *w, struct cr_peer *p, const struct cr_msg 
 	case CR_MSG_WTXIDRELAY:
 	case CR_MSG_SENDADDRV2:
 		/* BIP339/BIP155: only valid before verack; Core disconnects */
-		cr_peer_close(w, p, CR_CLOSE_PROTOCOL, "wtxidrelay/sendaddrv2 after verack");
+		cr__peer_close(w, p, CR_CLOSE_PROTOCOL, "wtxidrelay/sendaddrv2 after verack");
 		return -EPROTO;
 	case CR_MSG_PING: {
 		struct cr_ping pg;
@@ -252,7 +252,7 @@ int cr_node_message(struct cr_worker *w, struct cr_peer *p, const struct cr_msg 
 		if (cr_msg_ping_decode(&pg, m->payload, m->len) == 0) {
 			int n = cr_msg_pong_encode(buf, sizeof buf, &pg);
 			if (n > 0)
-				cr_peer_send_msg(w, p, "pong", buf, (size_t)n);
+				cr__sendq_msg(w, p, "pong", buf, (size_t)n);
 		}
 		return 0;
 	}
@@ -262,22 +262,22 @@ int cr_node_message(struct cr_worker *w, struct cr_peer *p, const struct cr_msg 
 		break;
 	}
 	if (e->cfg.on_message) {
-		size_t kept = e->cfg.on_message(e->cfg.user, cr_peer_id(w, p), m->command, m->payload, m->len);
+		size_t kept = e->cfg.on_message(e->cfg.user, cr__peer_id(w, p), m->command, m->payload, m->len);
 		p->held_bytes += kept < m->len ? kept : m->len;
 	}
 	return p->state == PS_CLOSING ? -ECONNRESET : 0;
 }
 
 /* The peer's nearest deadline passed: check each kind and re-arm. */
-void cr_node_timer(struct cr_worker *w, struct cr_peer *p)
+void cr__node_timer(struct cr_worker *w, struct cr_peer *p)
 {
 	const struct cr_config *c = &w->e->cfg;
-	uint64_t now = cr_now_us();
+	uint64_t now = cr__now_us();
 	if (p->state == PS_CLOSING || p->state == PS_FREE)
 		return;
 	if (p->state != PS_READY) {
 		if (now >= p->open_us + (uint64_t)c->handshake_timeout_ms * 1000u) {
-			cr_peer_close(w, p, CR_CLOSE_HANDSHAKE_TIMEOUT, NULL);
+			cr__peer_close(w, p, CR_CLOSE_HANDSHAKE_TIMEOUT, NULL);
 			return;
 		}
 		schedule(w, p);
@@ -285,15 +285,15 @@ void cr_node_timer(struct cr_worker *w, struct cr_peer *p)
 	}
 	/* an idle peer holds no receive buffer: drop the reassembly buffer
 	 * unless a message is half in it */
-	if (!p->direct_pending)
+	if (!(p->flags & PF_DIRECT_PENDING))
 		cr_transport_trim(p->t);
 	uint64_t inact = (uint64_t)c->inactivity_timeout_ms * 1000u;
 	if (now >= p->last_recv_us + inact || now >= p->last_send_us + inact) {
-		cr_peer_close(w, p, CR_CLOSE_INACTIVITY, NULL);
+		cr__peer_close(w, p, CR_CLOSE_INACTIVITY, NULL);
 		return;
 	}
 	if (p->ping_nonce && now >= p->ping_sent_us + (uint64_t)c->ping_timeout_ms * 1000u) {
-		cr_peer_close(w, p, CR_CLOSE_PING_TIMEOUT, NULL);
+		cr__peer_close(w, p, CR_CLOSE_PING_TIMEOUT, NULL);
 		return;
 	}
 	if (!p->ping_nonce && now >= p->next_ping_us)

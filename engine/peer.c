@@ -11,9 +11,12 @@
 #include <string.h>
 
 #include "engine/internal.h"
+
+/* Our V2 garbage is 0 .. GARBAGE_LEN_BOUND - 1 bytes (BIP324 allows 4095). */
+#define GARBAGE_LEN_BOUND 64
 #include "proto/err.h"
 
-struct cr_peer *cr_peer_alloc(struct cr_worker *w)
+struct cr_peer *cr__peer_alloc(struct cr_worker *w)
 {
 	if (!w->nfree)
 		return NULL;
@@ -30,20 +33,20 @@ struct cr_peer *cr_peer_alloc(struct cr_worker *w)
 	p->sq_tail = &p->sq_head;
 	p->ping_last_us = p->ping_min_us = -1;
 	p->t = (struct cr_transport *)(w->tmem + (size_t)slot * w->tsize);
-	p->connected_us = p->last_send_us = p->last_recv_us = p->open_us = cr_now_us();
-	p->connected_wall_us = cr_wall_us();
+	p->connected_us = p->last_send_us = p->last_recv_us = p->open_us = cr__now_us();
+	p->connected_wall_us = cr__wall_us();
 	p->state = PS_CONNECTING;
 	atomic_fetch_add_explicit(&w->npeers, 1, memory_order_relaxed);
 	CR_STAT_ADD(w, peers, 1);
-	cr_peer_publish(w, p);
+	cr__peer_publish(w, p);
 	if (!w->nfree)
-		cr_accept_pause(w);
+		cr__accept_pause(w);
 	return p;
 }
 
 /* The public word other threads read: generation while the peer is live
  * (not closing), and the writable/ready bits. */
-void cr_peer_publish(struct cr_worker *w, struct cr_peer *p)
+void cr__peer_publish(struct cr_worker *w, struct cr_peer *p)
 {
 	uint64_t v = 0;
 	if (p->state != PS_FREE && p->state != PS_CLOSING) {
@@ -56,7 +59,7 @@ void cr_peer_publish(struct cr_worker *w, struct cr_peer *p)
 	atomic_store_explicit(&w->pub[p->slot], v, memory_order_release);
 }
 
-struct cr_peer *cr_peer_get(struct cr_worker *w, uint32_t slot, uint32_t gen)
+struct cr_peer *cr__peer_get(struct cr_worker *w, uint32_t slot, uint32_t gen)
 {
 	if (slot >= w->cap)
 		return NULL;
@@ -67,79 +70,63 @@ struct cr_peer *cr_peer_get(struct cr_worker *w, uint32_t slot, uint32_t gen)
 }
 
 /* A live (not closing) peer of this worker by id, or NULL for a stale id. */
-struct cr_peer *cr_peer_by_id(struct cr_worker *w, uint64_t id)
+struct cr_peer *cr__peer_by_id(struct cr_worker *w, uint64_t id)
 {
-	if (cr_id_worker(id) != w->idx)
+	if (cr__id_worker(id) != w->idx)
 		return NULL;
-	struct cr_peer *p = cr_peer_get(w, cr_id_slot(id), cr_id_gen(id));
+	struct cr_peer *p = cr__peer_get(w, cr__id_slot(id), cr__id_gen(id));
 	if (!p || p->state == PS_CLOSING)
 		return NULL;
 	return p;
 }
 
-uint64_t cr_peer_id(const struct cr_worker *w, const struct cr_peer *p)
+uint64_t cr__peer_id(const struct cr_worker *w, const struct cr_peer *p)
 {
-	return cr_id_make(w->idx, p->slot, p->gen);
-}
-
-void cr_addr_str(const struct sockaddr_storage *ss, char *out, size_t cap)
-{
-	char ip[INET6_ADDRSTRLEN] = "?";
-	if (ss->ss_family == AF_INET) {
-		const struct sockaddr_in *a = (const void *)ss;
-		inet_ntop(AF_INET, &a->sin_addr, ip, sizeof ip);
-		snprintf(out, cap, "%s:%u", ip, ntohs(a->sin_port));
-	} else if (ss->ss_family == AF_INET6) {
-		const struct sockaddr_in6 *a = (const void *)ss;
-		inet_ntop(AF_INET6, &a->sin6_addr, ip, sizeof ip);
-		snprintf(out, cap, "[%s]:%u", ip, ntohs(a->sin6_port));
-	} else {
-		snprintf(out, cap, "?");
-	}
+	return cr__id_make(w->idx, p->slot, p->gen);
 }
 
 /* Starts the peer's transport. Outbound V2 draws fresh keys and garbage;
  * inbound with V2 enabled starts a responder that detects V1 itself. */
-int cr_transport_start(struct cr_worker *w, struct cr_peer *p, bool initiator, bool v2)
+int cr__peer_transport_start(struct cr_worker *w, struct cr_peer *p, bool initiator, bool v2)
 {
 	struct cr_engine *e = w->e;
 	if (!v2) {
 		int r = cr_transport_init_v1(p->t, e->chain);
-		p->t_init = r == 0;
+		cr__peer_flag(p, PF_T_INIT, r == 0);
 		return r;
 	}
 	struct cr_v2_entropy rnd;
-	cr_wrandom(w, rnd.seckey, sizeof rnd.seckey);
-	cr_wrandom(w, rnd.ell_rnd, sizeof rnd.ell_rnd);
+	cr__wrandom(w, rnd.seckey, sizeof rnd.seckey);
+	cr__wrandom(w, rnd.ell_rnd, sizeof rnd.ell_rnd);
 	uint16_t g;
-	cr_wrandom(w, &g, sizeof g);
+	cr__wrandom(w, &g, sizeof g);
 	/* BIP324: 0..4095 bytes of garbage. Short garbage keeps the first
 	 * flight in one packet; its length is still random. */
-	rnd.garbage_len = g % 64;
-	cr_wrandom(w, rnd.garbage, rnd.garbage_len);
+	rnd.garbage_len = g % GARBAGE_LEN_BOUND;
+	cr__wrandom(w, rnd.garbage, rnd.garbage_len);
 	int ret = cr_transport_init_v2(p->t, e->chain, w->secp, initiator, &rnd);
 	explicit_bzero(&rnd, sizeof rnd); /* our ephemeral secret key */
-	p->t_init = ret == 0;
+	cr__peer_flag(p, PF_T_INIT, ret == 0);
 	return ret;
 }
 
 /* Marks a peer closing. Its operations are cancelled by shutting the
- * socket down; cr_reap_closing frees the slot once none is left. */
-void cr_peer_close(struct cr_worker *w, struct cr_peer *p, enum cr_close_reason r, const char *text)
+ * socket down; cr__reap_closing frees the slot once none is left. */
+void cr__peer_close(struct cr_worker *w, struct cr_peer *p, enum cr_close_reason r, const char *text)
 {
 	struct cr_engine *e = w->e;
 	if (p->state == PS_CLOSING || p->state == PS_FREE)
 		return;
 	bool was_ready = p->state == PS_READY;
-	uint64_t id = cr_peer_id(w, p);
+	uint64_t id = cr__peer_id(w, p);
 	p->state = PS_CLOSING;
-	cr_peer_publish(w, p);
-	cr_timer_cancel(w, &p->tm);
-	if (p->counted_inbound) {
+	cr__peer_publish(w, p);
+	cr__timer_cancel(w, &p->tm);
+	if (p->flags & PF_COUNTED_INBOUND) {
 		atomic_fetch_sub(&e->inbound_now, 1);
-		p->counted_inbound = false;
+		p->flags &= ~PF_COUNTED_INBOUND;
 		CR_STAT_ADD(w, inbound, (uint64_t)-1);
-	} else if (!p->inbound) {
+	} else if (!(p->flags & PF_INBOUND)) {
 		atomic_fetch_sub(&e->outbound_now, 1);
 		CR_STAT_ADD(w, outbound, (uint64_t)-1);
 	}
@@ -147,10 +134,10 @@ void cr_peer_close(struct cr_worker *w, struct cr_peer *p, enum cr_close_reason 
 		CR_STAT_ADD(w, handshaked, (uint64_t)-1);
 	if (p->version_nonce) {
 		/* drop our nonce from the self-connection table */
-		size_t h = p->version_nonce % 1024;
-		for (size_t i = 0; i < 8; i++) {
+		size_t h = p->version_nonce % CR_NONCE_SLOTS;
+		for (size_t i = 0; i < CR_NONCE_PROBES; i++) {
 			uint64_t want = p->version_nonce;
-			if (atomic_compare_exchange_strong(&e->nonces[(h + i) % 1024], &want, 0))
+			if (atomic_compare_exchange_strong(&e->nonces[(h + i) % CR_NONCE_SLOTS], &want, 0))
 				break;
 		}
 	}
@@ -160,38 +147,38 @@ void cr_peer_close(struct cr_worker *w, struct cr_peer *p, enum cr_close_reason 
 	 * storm dearly: the shutdown runs on an io-wq thread and keeps the
 	 * slot on the closing list (walked every batch) until it ends, and a
 	 * cancel by descriptor walks every pending request of the ring. */
-	bool inflight = p->recv_armed || p->direct_armed || p->send_inflight || p->ops;
+	bool inflight = (p->flags & (PF_RECV_ARMED | PF_DIRECT_ARMED | PF_SEND_INFLIGHT)) || p->ops;
 	if (p->fd >= 0 && inflight) {
 		/* Both name the descriptor by its fixed index, and the kernel
 		 * runs shutdown on a helper thread, resolving the index only
 		 * then: the slot (and so the index) must not be reused before
 		 * both completed, or they would hit the next peer's socket. */
-		struct io_uring_sqe *sqe = cr_sqe(&w->ring);
+		struct io_uring_sqe *sqe = cr__sqe(&w->ring);
 		io_uring_prep_shutdown(sqe, p->fd, SHUT_RDWR);
 		sqe->flags |= IOSQE_FIXED_FILE;
-		io_uring_sqe_set_data64(sqe, cr_ud(OP_ABORT, p->slot, p->gen));
-		sqe = cr_sqe(&w->ring);
+		io_uring_sqe_set_data64(sqe, cr__ud(OP_ABORT, p->slot, p->gen));
+		sqe = cr__sqe(&w->ring);
 		io_uring_prep_cancel_fd(sqe, p->fd, IORING_ASYNC_CANCEL_ALL | IORING_ASYNC_CANCEL_FD_FIXED);
-		io_uring_sqe_set_data64(sqe, cr_ud(OP_ABORT, p->slot, p->gen));
+		io_uring_sqe_set_data64(sqe, cr__ud(OP_ABORT, p->slot, p->gen));
 		p->ops += 2;
 	}
 	char addr[64];
-	cr_addr_str(&p->addr, addr, sizeof addr);
+	cr__sockaddr_str(&p->addr, addr, sizeof addr);
 	if (r != CR_CLOSE_V1_RETRY) {
-		cr_log(e, r == CR_CLOSE_STOP ? CR_LOG_DEBUG : CR_LOG_INFO,
-		       "disconnect peer=%llx %s %s: %s%s%s", (unsigned long long)id, addr,
+		cr__log(e, r == CR_CLOSE_STOP ? CR_LOG_DEBUG : CR_LOG_INFO,
+		       r == CR_CLOSE_PROXY ? CR_LOG_PROXY : CR_LOG_NET, "disconnect peer=%llx %s %s: %s%s%s", (unsigned long long)id, addr,
 		       cr_conn_type_str((enum cr_conn_type)p->type), cr_close_reason_str(r),
 		       text ? ": " : "", text ? text : "");
 		if (e->cfg.on_peer_closed)
 			e->cfg.on_peer_closed(e->cfg.user, id, was_ready, r, text ? text : cr_close_reason_str(r));
 	}
 	if (p->manual != UINT32_MAX && r != CR_CLOSE_V1_RETRY && r != CR_CLOSE_STOP)
-		cr_coord_event(e, CMD_EV_DOWN, p->manual, was_ready);
+		cr__coord_event(e, MAIL_EV_DOWN, p->manual, was_ready);
 	p->next_close = w->closing;
 	w->closing = p;
 }
 
-void cr_peer_op_done(struct cr_worker *w, struct cr_peer *p)
+void cr__peer_op_done(struct cr_worker *w, struct cr_peer *p)
 {
 	(void)w;
 	if (p->ops)
@@ -201,16 +188,16 @@ void cr_peer_op_done(struct cr_worker *w, struct cr_peer *p)
 static void free_slot(struct cr_worker *w, struct cr_peer *p)
 {
 	if (p->fd >= 0) {
-		struct io_uring_sqe *sqe = cr_sqe(&w->ring);
+		struct io_uring_sqe *sqe = cr__sqe(&w->ring);
 		io_uring_prep_close_direct(sqe, (unsigned)p->fd);
 		sqe->flags |= IOSQE_CQE_SKIP_SUCCESS;
-		io_uring_sqe_set_data64(sqe, cr_ud(OP_CLOSE, 0, 0));
+		io_uring_sqe_set_data64(sqe, cr__ud(OP_CLOSE, 0, 0));
 		p->fd = -1;
 	}
-	cr_sendq_clear(w, p);
-	if (p->t_init)
+	cr__sendq_clear(w, p);
+	if (p->flags & PF_T_INIT)
 		cr_transport_clear(p->t);
-	p->t_init = false;
+	p->flags &= ~PF_T_INIT;
 	free(p->socks);
 	p->socks = NULL;
 	p->state = PS_FREE;
@@ -219,17 +206,17 @@ static void free_slot(struct cr_worker *w, struct cr_peer *p)
 	w->free_slots[w->nfree++] = p->slot;
 	atomic_fetch_sub_explicit(&w->npeers, 1, memory_order_relaxed);
 	CR_STAT_ADD(w, peers, (uint64_t)-1);
-	cr_accept_resume(w);
+	cr__accept_resume(w);
 }
 
 /* Frees closing peers whose operations have all completed; the rest wait
  * for the next batch. Called by the worker loop between batches. */
-void cr_reap_closing(struct cr_worker *w)
+void cr__reap_closing(struct cr_worker *w)
 {
 	struct cr_peer **pp = &w->closing;
 	while (*pp) {
 		struct cr_peer *p = *pp;
-		if (p->ops == 0 && !p->send_inflight && !p->recv_armed) {
+		if (p->ops == 0 && !(p->flags & PF_SEND_INFLIGHT) && !(p->flags & PF_RECV_ARMED)) {
 			*pp = p->next_close;
 			free_slot(w, p);
 		} else {
@@ -240,19 +227,19 @@ void cr_reap_closing(struct cr_worker *w)
 
 /* The statistics row of a command; commands beyond the table share the
  * last row, named "*other*". */
-struct cr_cmd_row *cr_peer_row(struct cr_peer *p, const char *cmd)
+struct cr_msg_row *cr__peer_row(struct cr_peer *p, const char *cmd)
 {
 	for (unsigned i = 0; i < p->nrows; i++)
 		if (strncmp(p->rows[i].command, cmd, CR_COMMAND_MAX) == 0)
 			return &p->rows[i];
-	if (p->nrows < CR_CMD_ROWS - 1) {
-		struct cr_cmd_row *r = &p->rows[p->nrows++];
+	if (p->nrows < CR_MSG_ROWS - 1) {
+		struct cr_msg_row *r = &p->rows[p->nrows++];
 		snprintf(r->command, sizeof r->command, "%.12s", cmd);
 		return r;
 	}
-	struct cr_cmd_row *r = &p->rows[CR_CMD_ROWS - 1];
-	if (p->nrows < CR_CMD_ROWS) {
-		p->nrows = CR_CMD_ROWS;
+	struct cr_msg_row *r = &p->rows[CR_MSG_ROWS - 1];
+	if (p->nrows < CR_MSG_ROWS) {
+		p->nrows = CR_MSG_ROWS;
 		snprintf(r->command, sizeof r->command, "*other*");
 	}
 	return r;
@@ -263,17 +250,17 @@ static uint64_t to_wall(const struct cr_peer *p, uint64_t mono)
 	return p->connected_wall_us + (mono - p->connected_us);
 }
 
-void cr_peer_fill_info(struct cr_worker *w, struct cr_peer *p, struct cr_peer_info *o)
+void cr__peer_fill_info(struct cr_worker *w, struct cr_peer *p, struct cr_peer_info *o)
 {
 	memset(o, 0, sizeof *o);
-	o->id = cr_peer_id(w, p);
+	o->id = cr__peer_id(w, p);
 	o->conn_type = (enum cr_conn_type)p->type;
-	o->inbound = p->inbound;
+	o->inbound = (p->flags & PF_INBOUND);
 	o->addr = p->addr;
 	if (p->host[0])
 		snprintf(o->addr_str, sizeof o->addr_str, "%.63s", p->host);
 	else
-		cr_addr_str(&p->addr, o->addr_str, sizeof o->addr_str);
+		cr__sockaddr_str(&p->addr, o->addr_str, sizeof o->addr_str);
 	if (p->state == PS_OPEN || p->state == PS_READY) {
 		enum cr_transport_kind k = cr_transport_kind(p->t);
 		o->transport = k == CR_TRANSPORT_V1 ? 1 : k == CR_TRANSPORT_V2 ? 2 : 0;
@@ -298,13 +285,13 @@ void cr_peer_fill_info(struct cr_worker *w, struct cr_peer *p, struct cr_peer_in
 	o->msgs_recv = p->msgs_recv;
 	o->send_queue_bytes = p->sq_bytes;
 	o->writable = p->sq_bytes <= w->e->cfg.send_buffer_bytes;
-	o->recv_paused = p->recv_paused;
-	o->ncmds = p->nrows;
+	o->recv_paused = (p->flags & PF_RECV_PAUSED);
+	o->nmsg_stats = p->nrows;
 	for (unsigned i = 0; i < p->nrows; i++) {
-		memcpy(o->cmds[i].command, p->rows[i].command, sizeof o->cmds[i].command);
-		o->cmds[i].msgs_sent = p->rows[i].msgs_sent;
-		o->cmds[i].msgs_recv = p->rows[i].msgs_recv;
-		o->cmds[i].bytes_sent = p->rows[i].bytes_sent;
-		o->cmds[i].bytes_recv = p->rows[i].bytes_recv;
+		memcpy(o->msg_stats[i].command, p->rows[i].command, sizeof o->msg_stats[i].command);
+		o->msg_stats[i].msgs_sent = p->rows[i].msgs_sent;
+		o->msg_stats[i].msgs_recv = p->rows[i].msgs_recv;
+		o->msg_stats[i].bytes_sent = p->rows[i].bytes_sent;
+		o->msg_stats[i].bytes_recv = p->rows[i].bytes_recv;
 	}
 }

@@ -16,7 +16,7 @@
 #include "engine/internal.h"
 #include "proto/err.h"
 
-struct cr_sbuf *cr_sbuf_new(struct cr_worker *w, size_t cap)
+struct cr_sbuf *cr__sendq_buf_new(struct cr_worker *w, size_t cap)
 {
 	struct cr_sbuf *b;
 	if (cap <= CR_SMALL_BUF) {
@@ -47,7 +47,7 @@ struct cr_sbuf *cr_sbuf_new(struct cr_worker *w, size_t cap)
 
 /* A buffer that may travel between threads (never pooled). headroom bytes
  * are reserved in front of the data for a V1 header. */
-struct cr_sbuf *cr_sbuf_shared(size_t cap, size_t headroom)
+struct cr_sbuf *cr__sendq_buf_shared(size_t cap, size_t headroom)
 {
 	struct cr_sbuf *b = malloc(sizeof *b + headroom + cap);
 	if (!b)
@@ -61,13 +61,13 @@ struct cr_sbuf *cr_sbuf_shared(size_t cap, size_t headroom)
 	return b;
 }
 
-void cr_sbuf_ref(struct cr_sbuf *b)
+void cr__sendq_buf_ref(struct cr_sbuf *b)
 {
 	atomic_fetch_add_explicit(&b->ref, 1, memory_order_relaxed);
 }
 
 /* acq_rel: the thread that frees must see every other thread's last use. */
-void cr_sbuf_unref(struct cr_worker *w, struct cr_sbuf *b)
+void cr__sendq_buf_unref(struct cr_worker *w, struct cr_sbuf *b)
 {
 	if (atomic_fetch_sub_explicit(&b->ref, 1, memory_order_acq_rel) != 1)
 		return;
@@ -92,40 +92,40 @@ static struct cr_seg *seg_new(struct cr_worker *w)
 
 static void seg_free(struct cr_worker *w, struct cr_seg *s)
 {
-	cr_sbuf_unref(w, s->buf);
+	cr__sendq_buf_unref(w, s->buf);
 	s->next = w->free_segs;
 	w->free_segs = s;
 }
 
-void cr_mark_dirty(struct cr_worker *w, struct cr_peer *p)
+static void mark_dirty(struct cr_worker *w, struct cr_peer *p)
 {
-	if (p->in_dirty)
+	if (p->flags & PF_IN_DIRTY)
 		return;
-	p->in_dirty = true;
+	p->flags |= PF_IN_DIRTY;
 	p->next_dirty = w->dirty;
 	w->dirty = p;
 }
 
-void cr_update_writable(struct cr_worker *w, struct cr_peer *p)
+static void update_writable(struct cr_worker *w, struct cr_peer *p)
 {
 	uint64_t pub = atomic_load_explicit(&w->pub[p->slot], memory_order_relaxed);
 	bool was = pub & CR_PUB_WRITABLE;
 	bool now = p->sq_bytes <= w->e->cfg.send_buffer_bytes;
 	if (was != now)
-		cr_peer_publish(w, p);
+		cr__peer_publish(w, p);
 }
 
 /* Queues len bytes of b from off; takes its own reference. */
-void cr_sendq_push(struct cr_worker *w, struct cr_peer *p, struct cr_sbuf *b, size_t off, size_t len)
+void cr__sendq_push(struct cr_worker *w, struct cr_peer *p, struct cr_sbuf *b, size_t off, size_t len)
 {
 	if (!len)
 		return;
 	struct cr_seg *s = seg_new(w);
 	if (!s) {
-		cr_peer_close(w, p, CR_CLOSE_RESOURCES, "out of memory queueing output");
+		cr__peer_close(w, p, CR_CLOSE_RESOURCES, "out of memory queueing output");
 		return;
 	}
-	cr_sbuf_ref(b);
+	cr__sendq_buf_ref(b);
 	s->buf = b;
 	s->off = (uint32_t)off;
 	s->len = (uint32_t)len;
@@ -133,13 +133,13 @@ void cr_sendq_push(struct cr_worker *w, struct cr_peer *p, struct cr_sbuf *b, si
 	*p->sq_tail = s;
 	p->sq_tail = &s->next;
 	p->sq_bytes += len;
-	cr_update_writable(w, p);
-	cr_mark_dirty(w, p);
+	update_writable(w, p);
+	mark_dirty(w, p);
 }
 
 static void count_sent(struct cr_worker *w, struct cr_peer *p, const char *cmd, size_t wire)
 {
-	struct cr_cmd_row *r = cr_peer_row(p, cmd);
+	struct cr_msg_row *r = cr__peer_row(p, cmd);
 	r->msgs_sent++;
 	r->bytes_sent += wire;
 	p->msgs_sent++;
@@ -173,8 +173,8 @@ static int append_tail(struct cr_worker *w, struct cr_peer *p, const char *cmd,
 	b->len += add;
 	tail->len += (uint32_t)add;
 	p->sq_bytes += add;
-	cr_update_writable(w, p);
-	cr_mark_dirty(w, p);
+	update_writable(w, p);
+	mark_dirty(w, p);
 	count_sent(w, p, cmd, add);
 	return 0;
 }
@@ -182,26 +182,26 @@ static int append_tail(struct cr_worker *w, struct cr_peer *p, const char *cmd,
 /* Frames and queues one message whose payload is in caller memory. A V1
  * payload is copied next to its header only when it fits a small buffer;
  * a larger one is copied once into its own buffer (callers that want no
- * copy use cr_peer_send_shared). */
-int cr_peer_send_msg(struct cr_worker *w, struct cr_peer *p, const char *cmd,
+ * copy use cr__sendq_shared). */
+int cr__sendq_msg(struct cr_worker *w, struct cr_peer *p, const char *cmd,
 		     const uint8_t *payload, size_t len)
 {
 	if (p->state == PS_CLOSING || p->state == PS_FREE)
 		return -ESTALE;
-	if (!p->t_init || !cr_transport_ready(p->t))
+	if (!(p->flags & PF_T_INIT) || !cr_transport_ready(p->t))
 		return CR_E_V2_STATE;
 	size_t need = cr_transport_frame_size(p->t, cmd, len);
 	if (need < CR_V1_HEADER_SIZE + len)
 		need = CR_V1_HEADER_SIZE + len; /* V1: header, then the payload copy */
 	if (append_tail(w, p, cmd, payload, len, need) == 0)
 		return 0;
-	struct cr_sbuf *b = cr_sbuf_new(w, need);
+	struct cr_sbuf *b = cr__sendq_buf_new(w, need);
 	if (!b)
 		return -ENOMEM;
 	bool follows = false;
 	int n = cr_transport_frame(p->t, b->data, b->cap, cmd, payload, len, &follows);
 	if (n < 0) {
-		cr_sbuf_unref(w, b);
+		cr__sendq_buf_unref(w, b);
 		return n;
 	}
 	b->len = (size_t)n;
@@ -209,8 +209,8 @@ int cr_peer_send_msg(struct cr_worker *w, struct cr_peer *p, const char *cmd,
 		memcpy(b->data + n, payload, len);
 		b->len += len;
 	}
-	cr_sendq_push(w, p, b, 0, b->len);
-	cr_sbuf_unref(w, b);
+	cr__sendq_push(w, p, b, 0, b->len);
+	cr__sendq_buf_unref(w, b);
 	count_sent(w, p, cmd, b->len);
 	return 0;
 }
@@ -218,57 +218,57 @@ int cr_peer_send_msg(struct cr_worker *w, struct cr_peer *p, const char *cmd,
 /* Queues a message whose payload lives in a shared buffer b: at
  * b->data + CR_V1_HEADER_SIZE when has_header (the V1 header already in
  * front of it), else at b->data. V1 peers reference b itself (no copy). */
-int cr_peer_send_shared(struct cr_worker *w, struct cr_peer *p, const char *cmd,
+int cr__sendq_shared(struct cr_worker *w, struct cr_peer *p, const char *cmd,
 			struct cr_sbuf *b, bool has_header)
 {
 	if (p->state == PS_CLOSING || p->state == PS_FREE)
 		return -ESTALE;
-	if (!p->t_init || !cr_transport_ready(p->t))
+	if (!(p->flags & PF_T_INIT) || !cr_transport_ready(p->t))
 		return CR_E_V2_STATE;
 	size_t hoff = has_header ? CR_V1_HEADER_SIZE : 0;
 	const uint8_t *payload = b->data + hoff;
 	size_t len = b->len - hoff;
 	if (cr_transport_kind(p->t) != CR_TRANSPORT_V1)
-		return cr_peer_send_msg(w, p, cmd, payload, len);
+		return cr__sendq_msg(w, p, cmd, payload, len);
 	if (has_header) {
-		cr_sendq_push(w, p, b, 0, b->len);
+		cr__sendq_push(w, p, b, 0, b->len);
 		count_sent(w, p, cmd, b->len);
 		return 0;
 	}
-	struct cr_sbuf *h = cr_sbuf_new(w, CR_V1_HEADER_SIZE);
+	struct cr_sbuf *h = cr__sendq_buf_new(w, CR_V1_HEADER_SIZE);
 	if (!h)
 		return -ENOMEM;
 	bool follows = false;
 	int n = cr_transport_frame(p->t, h->data, h->cap, cmd, payload, len, &follows);
 	if (n < 0) {
-		cr_sbuf_unref(w, h);
+		cr__sendq_buf_unref(w, h);
 		return n;
 	}
 	h->len = (size_t)n;
-	cr_sendq_push(w, p, h, 0, h->len);
-	cr_sbuf_unref(w, h);
-	cr_sendq_push(w, p, b, hoff, len);
+	cr__sendq_push(w, p, h, 0, h->len);
+	cr__sendq_buf_unref(w, h);
+	cr__sendq_push(w, p, b, hoff, len);
 	count_sent(w, p, cmd, (size_t)n + len);
 	return 0;
 }
 
 /* Moves bytes the transport itself must send (V2 key, garbage,
  * terminator, version packet) to the front of the output. */
-void cr_pump_transport(struct cr_worker *w, struct cr_peer *p)
+void cr__sendq_pump_transport(struct cr_worker *w, struct cr_peer *p)
 {
 	const uint8_t *out;
 	size_t n;
 	while ((n = cr_transport_pending(p->t, &out)) > 0) {
-		struct cr_sbuf *b = cr_sbuf_new(w, n);
+		struct cr_sbuf *b = cr__sendq_buf_new(w, n);
 		if (!b) {
-			cr_peer_close(w, p, CR_CLOSE_RESOURCES, "out of memory");
+			cr__peer_close(w, p, CR_CLOSE_RESOURCES, "out of memory");
 			return;
 		}
 		memcpy(b->data, out, n);
 		b->len = n;
 		cr_transport_pending_sent(p->t, n);
-		cr_sendq_push(w, p, b, 0, n);
-		cr_sbuf_unref(w, b);
+		cr__sendq_push(w, p, b, 0, n);
+		cr__sendq_buf_unref(w, b);
 	}
 }
 
@@ -279,7 +279,7 @@ static bool zc_take(struct cr_worker *w, struct cr_peer *p, struct cr_sbuf *b, u
 	*idx = w->zc_free;
 	struct cr_zc *z = &w->zc[*idx];
 	w->zc_free = z->next_free;
-	cr_sbuf_ref(b);
+	cr__sendq_buf_ref(b);
 	z->buf = b;
 	z->slot = p->slot;
 	z->gen = p->gen;
@@ -288,22 +288,22 @@ static bool zc_take(struct cr_worker *w, struct cr_peer *p, struct cr_sbuf *b, u
 
 /* Starts one send for the peer if none is in flight: a zero-copy send for
  * a large head segment, else one sendmsg over up to CR_IOV_BATCH segments. */
-void cr_peer_flush(struct cr_worker *w, struct cr_peer *p)
+void cr__sendq_flush(struct cr_worker *w, struct cr_peer *p)
 {
-	if (p->send_inflight || !p->sq_head || p->fd < 0 || p->state == PS_CLOSING ||
+	if ((p->flags & PF_SEND_INFLIGHT) || !p->sq_head || p->fd < 0 || p->state == PS_CLOSING ||
 	    p->state == PS_CONNECTING)
 		return;
 	struct cr_seg *s = p->sq_head;
 	size_t zc_min = w->e->cfg.zc_threshold_bytes;
 	uint32_t zidx;
-	if (zc_min && s->len >= zc_min && !s->buf->pool && !p->no_zc && zc_take(w, p, s->buf, &zidx)) {
-		struct io_uring_sqe *sqe = cr_sqe(&w->ring);
+	if (zc_min && s->len >= zc_min && !s->buf->pool && !(p->flags & PF_NO_ZC) && zc_take(w, p, s->buf, &zidx)) {
+		struct io_uring_sqe *sqe = cr__sqe(&w->ring);
 		io_uring_prep_send_zc(sqe, p->fd, s->buf->data + s->off, s->len, MSG_NOSIGNAL, 0);
 		sqe->flags |= IOSQE_FIXED_FILE;
 		if (w->e->feat_zc_report)
 			sqe->ioprio |= IORING_SEND_ZC_REPORT_USAGE;
-		io_uring_sqe_set_data64(sqe, cr_ud(OP_SEND_ZC, zidx, 0));
-		p->send_inflight = true;
+		io_uring_sqe_set_data64(sqe, cr__ud(OP_SEND_ZC, zidx, 0));
+		p->flags |= PF_SEND_INFLIGHT;
 		CR_STAT_ADD(w, send_zc, 1);
 		CR_STAT_ADD(w, send_calls, 1);
 		return;
@@ -316,11 +316,11 @@ void cr_peer_flush(struct cr_worker *w, struct cr_peer *p)
 	memset(&p->mh, 0, sizeof p->mh);
 	p->mh.msg_iov = p->iov;
 	p->mh.msg_iovlen = n;
-	struct io_uring_sqe *sqe = cr_sqe(&w->ring);
+	struct io_uring_sqe *sqe = cr__sqe(&w->ring);
 	io_uring_prep_sendmsg(sqe, p->fd, &p->mh, MSG_NOSIGNAL);
 	sqe->flags |= IOSQE_FIXED_FILE;
-	io_uring_sqe_set_data64(sqe, cr_ud(OP_SEND, p->slot, p->gen));
-	p->send_inflight = true;
+	io_uring_sqe_set_data64(sqe, cr__ud(OP_SEND, p->slot, p->gen));
+	p->flags |= PF_SEND_INFLIGHT;
 	CR_STAT_ADD(w, send_calls, 1);
 }
 
@@ -342,29 +342,29 @@ static void advance(struct cr_worker *w, struct cr_peer *p, size_t n)
 			p->sq_tail = &p->sq_head;
 		seg_free(w, s);
 	}
-	cr_update_writable(w, p);
+	update_writable(w, p);
 }
 
 /* A send's completion (sendmsg or zero-copy; for the latter the buffer
  * stays referenced by its zc entry until the notification). */
-void cr_send_complete(struct cr_worker *w, struct cr_peer *p, int res, uint32_t flags)
+void cr__sendq_complete(struct cr_worker *w, struct cr_peer *p, int res, uint32_t flags)
 {
 	(void)flags;
-	p->send_inflight = false;
+	p->flags &= ~PF_SEND_INFLIGHT;
 	if (p->state == PS_CLOSING)
 		return;
 	if (res < 0) {
 		if (res == -EAGAIN || res == -EINTR) {
-			cr_mark_dirty(w, p);
+			mark_dirty(w, p);
 			return;
 		}
-		cr_peer_close(w, p, CR_CLOSE_SOCKET, strerror(-res));
+		cr__peer_close(w, p, CR_CLOSE_SOCKET, strerror(-res));
 		return;
 	}
 	advance(w, p, (size_t)res);
-	p->last_send_us = cr_now_us();
+	p->last_send_us = cr__now_us();
 	if (p->sq_head)
-		cr_mark_dirty(w, p);
+		mark_dirty(w, p);
 }
 
 static bool is_loopback(const struct sockaddr_storage *ss)
@@ -386,16 +386,16 @@ static bool is_loopback(const struct sockaddr_storage *ss)
  * every such send and then reports the copy, which costs more than a plain
  * send — the first 1 MiB broadcast to 1,000 fresh loopback peers took
  * ~1.1 s with copied zero-copy against ~0.34 s plain (bench_broadcast). */
-void cr_peer_zc_for(struct cr_worker *w, struct cr_peer *p,
+void cr__sendq_zc_for(struct cr_worker *w, struct cr_peer *p,
 		    const struct sockaddr_storage *sock_peer)
 {
-	p->no_zc = !w->e->cfg.zc_loopback && is_loopback(sock_peer);
+	cr__peer_flag(p, PF_NO_ZC, !w->e->cfg.zc_loopback && is_loopback(sock_peer));
 }
 
 /* Both completions of a zero-copy send share its user_data: the send
  * result (F_MORE set when a notification follows) and the notification
  * (F_NOTIF), which may arrive in any order relative to later sends. */
-void cr_zc_notif(struct cr_worker *w, uint32_t idx, int res, uint32_t flags)
+void cr__sendq_zc_notif(struct cr_worker *w, uint32_t idx, int res, uint32_t flags)
 {
 	if (idx >= CR_ZC_MAX)
 		return;
@@ -408,29 +408,29 @@ void cr_zc_notif(struct cr_worker *w, uint32_t idx, int res, uint32_t flags)
 			 * to plain sends. Measured on loopback (bench_engine
 			 * Broadcast1MiB): 528 MB/s plain vs 435 MB/s copied ZC. */
 			CR_STAT_ADD(w, send_zc_copied, 1);
-			struct cr_peer *cp = cr_peer_get(w, z->slot, z->gen);
+			struct cr_peer *cp = cr__peer_get(w, z->slot, z->gen);
 			if (cp)
-				cp->no_zc = true;
+				cp->flags |= PF_NO_ZC;
 		}
-		cr_sbuf_unref(w, z->buf);
+		cr__sendq_buf_unref(w, z->buf);
 		z->buf = NULL;
 		z->next_free = w->zc_free;
 		w->zc_free = idx;
 		return;
 	}
-	struct cr_peer *p = cr_peer_get(w, z->slot, z->gen);
+	struct cr_peer *p = cr__peer_get(w, z->slot, z->gen);
 	if (p)
-		cr_send_complete(w, p, res, flags);
+		cr__sendq_complete(w, p, res, flags);
 	if (!(flags & IORING_CQE_F_MORE)) {
 		/* no notification will come (the send failed early) */
-		cr_sbuf_unref(w, z->buf);
+		cr__sendq_buf_unref(w, z->buf);
 		z->buf = NULL;
 		z->next_free = w->zc_free;
 		w->zc_free = idx;
 	}
 }
 
-void cr_sendq_clear(struct cr_worker *w, struct cr_peer *p)
+void cr__sendq_clear(struct cr_worker *w, struct cr_peer *p)
 {
 	while (p->sq_head) {
 		struct cr_seg *s = p->sq_head;
@@ -441,7 +441,7 @@ void cr_sendq_clear(struct cr_worker *w, struct cr_peer *p)
 	p->sq_bytes = 0;
 }
 
-void cr_pools_free(struct cr_worker *w)
+void cr__sendq_pools_free(struct cr_worker *w)
 {
 	while (w->free_small) {
 		struct cr_sbuf *b = w->free_small;
@@ -456,7 +456,7 @@ void cr_pools_free(struct cr_worker *w)
 	if (w->zc) {
 		for (uint32_t i = 0; i < CR_ZC_MAX; i++)
 			if (w->zc[i].buf) {
-				cr_sbuf_unref(NULL, w->zc[i].buf);
+				cr__sendq_buf_unref(NULL, w->zc[i].buf);
 				w->zc[i].buf = NULL;
 			}
 	}

@@ -9,22 +9,24 @@
 
 #include "engine/internal.h"
 
-void cr_wheel_init(struct cr_wheel *wh)
+void cr__wheel_init(struct cr_wheel *wh)
 {
 	for (unsigned i = 0; i < CR_WHEEL_SLOTS; i++)
 		wh->slots[i].prev = wh->slots[i].next = &wh->slots[i];
-	wh->start_us = cr_now_us();
+	wh->start_us = cr__now_us();
 	wh->now_tick = 0;
 	wh->armed = 0;
 	wh->tick_pending = false;
 }
+
+static void wheel_arm(struct cr_worker *w);
 
 static uint64_t tick_of(const struct cr_wheel *wh, uint64_t us)
 {
 	return us <= wh->start_us ? 0 : (us - wh->start_us) / (CR_TICK_MS * 1000u);
 }
 
-void cr_timer_cancel(struct cr_worker *w, struct cr_timer *t)
+void cr__timer_cancel(struct cr_worker *w, struct cr_timer *t)
 {
 	if (!t->next)
 		return;
@@ -34,10 +36,10 @@ void cr_timer_cancel(struct cr_worker *w, struct cr_timer *t)
 	w->wheel.armed--;
 }
 
-void cr_timer_set(struct cr_worker *w, struct cr_timer *t, uint64_t due_us)
+void cr__timer_set(struct cr_worker *w, struct cr_timer *t, uint64_t due_us)
 {
 	struct cr_wheel *wh = &w->wheel;
-	cr_timer_cancel(w, t);
+	cr__timer_cancel(w, t);
 	uint64_t due = tick_of(wh, due_us) + 1; /* round up: never fire early */
 	if (due <= wh->now_tick)
 		due = wh->now_tick + 1;
@@ -52,7 +54,7 @@ void cr_timer_set(struct cr_worker *w, struct cr_timer *t, uint64_t due_us)
 	 * (and that wake walks every slot up to now): skip the slot scan,
 	 * which otherwise runs for every peer's every deadline change. */
 	if (!wh->tick_pending || due < wh->armed_tick)
-		cr_wheel_arm(w);
+		wheel_arm(w);
 }
 
 /* The first tick after now_tick whose slot holds a timer (at most one
@@ -69,7 +71,7 @@ static uint64_t next_tick(const struct cr_wheel *wh)
 
 static void set_ts(const struct cr_wheel *wh, struct __kernel_timespec *ts, uint64_t tick)
 {
-	uint64_t at = wh->start_us + tick * CR_TICK_MS * 1000u, now = cr_now_us();
+	uint64_t at = wh->start_us + tick * CR_TICK_MS * 1000u, now = cr__now_us();
 	uint64_t d = at > now ? at - now : 1000;
 	ts->tv_sec = (long long)(d / 1000000u);
 	ts->tv_nsec = (long long)(d % 1000000u) * 1000;
@@ -83,30 +85,30 @@ static void arm_at(struct cr_worker *w, uint64_t tick)
 		if (tick >= wh->armed_tick)
 			return;
 		set_ts(wh, &wh->ts_upd, tick);
-		struct io_uring_sqe *sqe = cr_sqe(&w->ring);
-		io_uring_prep_timeout_update(sqe, &wh->ts_upd, cr_ud(OP_TICK, 0, 0), 0);
+		struct io_uring_sqe *sqe = cr__sqe(&w->ring);
+		io_uring_prep_timeout_update(sqe, &wh->ts_upd, cr__ud(OP_TICK, 0, 0), 0);
 		sqe->flags |= IOSQE_CQE_SKIP_SUCCESS;
-		io_uring_sqe_set_data64(sqe, cr_ud(OP_CANCEL, 0, 0));
+		io_uring_sqe_set_data64(sqe, cr__ud(OP_CANCEL, 0, 0));
 		wh->armed_tick = tick;
 		return;
 	}
 	set_ts(wh, &wh->ts, tick);
-	struct io_uring_sqe *sqe = cr_sqe(&w->ring);
+	struct io_uring_sqe *sqe = cr__sqe(&w->ring);
 	io_uring_prep_timeout(sqe, &wh->ts, 0, 0);
-	io_uring_sqe_set_data64(sqe, cr_ud(OP_TICK, 0, 0));
+	io_uring_sqe_set_data64(sqe, cr__ud(OP_TICK, 0, 0));
 	wh->tick_pending = true;
 	wh->armed_tick = tick;
 }
 
 /* Arms the timeout for the next slot with a timer, if any. */
-void cr_wheel_arm(struct cr_worker *w)
+static void wheel_arm(struct cr_worker *w)
 {
 	if (w->wheel.armed && !w->done)
 		arm_at(w, next_tick(&w->wheel));
 }
 
 /* Makes sure the worker wakes within about one tick (the stop sequence). */
-void cr_wheel_wake_soon(struct cr_worker *w)
+void cr__wheel_wake_soon(struct cr_worker *w)
 {
 	if (!w->done)
 		arm_at(w, w->wheel.now_tick + 2);
@@ -120,11 +122,11 @@ static struct cr_peer *peer_of(struct cr_timer *t)
 
 /* Runs every slot between the last processed tick and now. A long stall
  * (more than a turn) walks each slot once. */
-void cr_wheel_tick(struct cr_worker *w)
+void cr__wheel_tick(struct cr_worker *w)
 {
 	struct cr_wheel *wh = &w->wheel;
 	wh->tick_pending = false;
-	uint64_t now = tick_of(wh, cr_now_us());
+	uint64_t now = tick_of(wh, cr__now_us());
 	uint64_t from = wh->now_tick + 1;
 	if (now >= from + CR_WHEEL_SLOTS)
 		from = now - CR_WHEEL_SLOTS + 1;
@@ -152,9 +154,9 @@ void cr_wheel_tick(struct cr_worker *w)
 			}
 			t->prev = t->next = NULL;
 			wh->armed--;
-			cr_node_timer(w, peer_of(t));
+			cr__node_timer(w, peer_of(t));
 		}
 	}
 	wh->now_tick = now;
-	cr_wheel_arm(w);
+	wheel_arm(w);
 }

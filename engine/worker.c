@@ -1,19 +1,176 @@
-/* The worker thread: one io_uring, one completion switch, and the work that
- * runs after each completion batch (buffers back to the ring, recv re-arms,
- * output flushes, freeing closed peers, the stop sequence). Commands from
- * other threads arrive through the mailbox, woken by a MSG_RING doorbell;
- * the thread sleeps in io_uring_submit_and_wait otherwise. Everything here
- * runs on the worker's own thread. */
+/* The workers, whole life: set-up (ring, fixed-file table, provided-buffer
+ * ring, peer slab), the thread with its one completion switch and the work
+ * after each completion batch (buffers back to the ring, recv re-arms,
+ * output flushes, freeing closed peers, the stop sequence), and stop and
+ * teardown. Mail from other threads arrives through the mailbox, woken by
+ * a MSG_RING doorbell; the thread sleeps in cr__ring_wait otherwise.
+ * cr__workers_setup, _run and _stop run on the thread calling
+ * cr_engine_start or cr_engine_stop (before the worker threads start or
+ * after they ended); everything else on the worker's own thread. */
 #include <errno.h>
 #include <linux/futex.h>
 #include <sched.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include "engine/internal.h"
 #include "proto/err.h"
+
+/* The table size when RLIMIT_NOFILE cannot be read: Linux's default soft limit. */
+#define RLIMIT_NOFILE_FALLBACK 1024
+
+/* The fixed-file table is capped by RLIMIT_NOFILE (the kernel checks the
+ * table size against it), so raise the soft limit to the hard one first. */
+static unsigned file_table_cap(struct cr_engine *e)
+{
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+		rl.rlim_cur = RLIMIT_NOFILE_FALLBACK;
+	unsigned cap = rl.rlim_cur > (1u << CR_SLOT_BITS) - 1 ? (1u << CR_SLOT_BITS) - 1
+							    : (unsigned)rl.rlim_cur;
+	if (e->cfg.max_peers_per_worker && e->cfg.max_peers_per_worker < cap)
+		cap = e->cfg.max_peers_per_worker;
+	return cap;
+}
+
+static int setup_bufs(struct cr_worker *w)
+{
+	struct cr_engine *e = w->e;
+	w->nbufs = e->cfg.recv_buf_count;
+	w->buf_size = e->cfg.recv_buf_size;
+	w->buf_mask = (unsigned)io_uring_buf_ring_mask(w->nbufs);
+	size_t ring_bytes = w->nbufs * sizeof(struct io_uring_buf);
+	if (posix_memalign((void **)&w->br, 4096, ring_bytes))
+		return -ENOMEM;
+	w->bufs = malloc((size_t)w->nbufs * w->buf_size);
+	if (!w->bufs)
+		return -ENOMEM;
+	io_uring_buf_ring_init(w->br);
+	struct io_uring_buf_reg reg = {
+		.ring_addr = (uint64_t)(uintptr_t)w->br,
+		.ring_entries = w->nbufs,
+		.bgid = 0,
+	};
+	int ret = io_uring_register_buf_ring(&w->ring, &reg, 0);
+	if (ret) {
+		cr__log(e, CR_LOG_ERROR, CR_LOG_GENERAL, "io_uring_register_buf_ring: %s", strerror(-ret));
+		return ret;
+	}
+	for (unsigned i = 0; i < w->nbufs; i++)
+		io_uring_buf_ring_add(w->br, w->bufs + (size_t)i * w->buf_size, w->buf_size,
+				      (unsigned short)i, (int)w->buf_mask, (int)i);
+	io_uring_buf_ring_advance(w->br, (int)w->nbufs);
+	return 0;
+}
+
+/* Hands a provided buffer back to the kernel. The ring's tail moves once
+ * per completion batch (after_batch) so one store covers many buffers. */
+void cr__buf_return(struct cr_worker *w, unsigned bid)
+{
+	io_uring_buf_ring_add(w->br, w->bufs + (size_t)bid * w->buf_size, w->buf_size,
+			      (unsigned short)bid, (int)w->buf_mask, (int)w->br_added);
+	w->br_added++;
+}
+
+static int setup_slab(struct cr_worker *w)
+{
+	w->tsize = (cr_transport_size() + 63) & ~(size_t)63;
+	w->peers = calloc(w->cap, sizeof *w->peers);
+	w->tmem = calloc(w->cap, w->tsize);
+	w->pub = calloc(w->cap, sizeof *w->pub);
+	w->free_slots = malloc(w->cap * sizeof *w->free_slots);
+	w->zc = calloc(CR_ZC_MAX, sizeof *w->zc);
+	if (!w->peers || !w->tmem || !w->pub || !w->free_slots || !w->zc)
+		return -ENOMEM;
+	/* Hand out low slots first: fewer pages of the slab get touched. */
+	for (uint32_t i = 0; i < w->cap; i++) {
+		w->free_slots[i] = w->cap - 1 - i;
+		w->peers[i].slot = i;
+		w->peers[i].fd = -1;
+		w->peers[i].gen = 0;
+	}
+	w->nfree = w->cap;
+	for (uint32_t i = 0; i < CR_ZC_MAX; i++)
+		w->zc[i].next_free = i + 1;
+	w->zc_free = 0;
+	return 0;
+}
+
+static int setup_one(struct cr_worker *w)
+{
+	struct cr_engine *e = w->e;
+	int ret = cr__ring_setup(e, &w->ring, e->cfg.ring_entries, true);
+	if (ret)
+		return ret;
+	w->ring_ok = true;
+	w->cap = file_table_cap(e);
+	ret = io_uring_register_files_sparse(&w->ring, w->cap);
+	if (ret) {
+		cr__log(e, CR_LOG_ERROR, CR_LOG_GENERAL, "io_uring_register_files_sparse(%u): %s", w->cap, strerror(-ret));
+		return ret;
+	}
+	ret = setup_bufs(w);
+	if (ret)
+		return ret;
+	ret = setup_slab(w);
+	if (ret)
+		return ret;
+	cr__mailbox_init(&w->mb, w->ring.ring_fd);
+	/* no doorbell until the thread enabled the ring; it drains first */
+	atomic_store(&w->mb.rung, 1);
+	cr__wheel_init(&w->wheel);
+	uint8_t seed[32];
+	cr__random(seed, sizeof seed);
+	w->secp = cr_secp_new(seed);
+	if (!w->secp)
+		return -ENOMEM;
+	return 0;
+}
+
+static void teardown_one(struct cr_worker *w)
+{
+	if (w->peers) {
+		for (uint32_t i = 0; i < w->cap; i++)
+			if (w->peers[i].t && (w->peers[i].flags & PF_T_INIT))
+				cr_transport_clear(w->peers[i].t);
+	}
+	cr__sendq_pools_free(w);
+	explicit_bzero(w->rnd, sizeof w->rnd);
+	w->rnd_left = 0;
+	if (w->ring_ok) {
+		io_uring_queue_exit(&w->ring);
+		w->ring_ok = false;
+	}
+	for (unsigned i = 0; i < w->nls; i++)
+		if (w->ls[i].fd >= 0)
+			close(w->ls[i].fd);
+	w->nls = 0;
+	if (w->secp)
+		cr_secp_free(w->secp);
+	free(w->br);
+	free(w->bufs);
+	free(w->peers);
+	free(w->tmem);
+	free(w->pub);
+	free(w->free_slots);
+	free(w->zc);
+	w->secp = NULL;
+	w->br = NULL;
+	w->bufs = NULL;
+	w->peers = NULL;
+	w->tmem = NULL;
+	w->pub = NULL;
+	w->free_slots = NULL;
+	w->zc = NULL;
+}
 
 static void waiter_done(struct cr_waiter *wt, int ret)
 {
@@ -22,23 +179,23 @@ static void waiter_done(struct cr_waiter *wt, int ret)
 	syscall(SYS_futex, &wt->done, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
 }
 
-static void bcast(struct cr_worker *w, struct cr_cmd *c)
+static void bcast(struct cr_worker *w, struct cr_mail *c)
 {
 	if (c->nids == 0) {
 		for (uint32_t i = 0; i < w->cap; i++) {
 			struct cr_peer *p = &w->peers[i];
 			if (p->state == PS_READY)
-				cr_peer_send_shared(w, p, c->command, c->buf, true);
+				cr__sendq_shared(w, p, c->command, c->buf, true);
 		}
 		return;
 	}
 	for (size_t i = 0; i < c->nids; i++) {
-		struct cr_peer *p = cr_peer_by_id(w, c->ids[i]);
-		if (!p) {
+		struct cr_peer *p = cr__peer_by_id(w, c->ids[i]);
+		if (!p || p->state != PS_READY) {
 			CR_STAT_ADD(w, stale_ids, 1);
 			continue;
 		}
-		cr_peer_send_shared(w, p, c->command, c->buf, true);
+		cr__sendq_shared(w, p, c->command, c->buf, true);
 	}
 }
 
@@ -47,109 +204,109 @@ static void begin_stop(struct cr_worker *w)
 	if (w->stopping)
 		return;
 	w->stopping = true;
-	w->stop_deadline_us = cr_now_us() + (uint64_t)w->e->cfg.stop_flush_ms * 1000u;
-	cr_listen_close(w);
+	w->stop_deadline_us = cr__now_us() + (uint64_t)w->e->cfg.stop_flush_ms * 1000u;
+	cr__listen_close(w);
 }
 
-/* Runs one command; frees it (a waiter belongs to its caller). */
-void cr_worker_command(struct cr_worker *w, struct cr_cmd *c)
+/* Runs one piece of mail; frees it (a waiter belongs to its caller). */
+void cr__worker_mail(struct cr_worker *w, struct cr_mail *c)
 {
 	CR_STAT_ADD(w, mailbox_msgs, 1);
 	struct cr_peer *p = NULL;
 	switch (c->kind) {
-	case CMD_SEND:
-		p = cr_peer_by_id(w, c->peer);
+	case MAIL_SEND:
+		p = cr__peer_by_id(w, c->peer);
 		if (p)
-			cr_peer_send_shared(w, p, c->command, c->buf, true);
+			cr__sendq_shared(w, p, c->command, c->buf, true);
 		else
 			CR_STAT_ADD(w, stale_ids, 1);
 		break;
-	case CMD_BCAST:
+	case MAIL_BCAST:
 		bcast(w, c);
 		break;
-	case CMD_DISCONNECT:
-		p = cr_peer_by_id(w, c->peer);
+	case MAIL_DISCONNECT:
+		p = cr__peer_by_id(w, c->peer);
 		if (p)
-			cr_peer_close(w, p, CR_CLOSE_LOCAL, NULL);
+			cr__peer_close(w, p, CR_CLOSE_LOCAL, NULL);
 		else
 			CR_STAT_ADD(w, stale_ids, 1);
 		break;
-	case CMD_RECV_DONE:
-		p = cr_peer_by_id(w, c->peer);
+	case MAIL_RECV_DONE:
+		p = cr__peer_by_id(w, c->peer);
 		if (p)
-			cr_recv_release(w, p, c->n);
+			cr__recv_release(w, p, c->n);
 		break;
-	case CMD_INFO:
-		p = cr_peer_by_id(w, c->peer);
+	case MAIL_INFO:
+		p = cr__peer_by_id(w, c->peer);
 		if (p)
-			cr_peer_fill_info(w, p, c->waiter->info);
+			cr__peer_fill_info(w, p, c->waiter->info);
 		waiter_done(c->waiter, p ? 0 : -ESTALE);
 		break;
-	case CMD_CONNECT:
-		cr_connect_start(w, c); /* counts the peer before uncounting the placement */
+	case MAIL_CONNECT:
+		cr__connect_start(w, c); /* counts the peer before uncounting the placement */
 		if (c->flags & CR_CONNECT_PLACED)
 			atomic_fetch_sub_explicit(&w->placing, 1, memory_order_relaxed);
 		break;
-	case CMD_STOP:
+	case MAIL_STOP:
 		begin_stop(w);
 		break;
 	default:
 		break;
 	}
 	if (c->buf)
-		cr_sbuf_unref(w, c->buf);
-	cr_cmd_free(c);
+		cr__sendq_buf_unref(w, c->buf);
+	cr__mail_free(c);
 }
 
 static void drain_mailbox(struct cr_worker *w)
 {
-	cr_mailbox_rearm(&w->mb);
-	struct cr_cmd *c;
-	while ((c = cr_mailbox_pop(&w->mb)))
-		cr_worker_command(w, c);
+	cr__mailbox_rearm(&w->mb);
+	struct cr_mail *c;
+	while ((c = cr__mailbox_pop(&w->mb)))
+		cr__worker_mail(w, c);
 }
 
 static void peer_cqe(struct cr_worker *w, enum cr_op op, struct io_uring_cqe *cqe)
 {
-	uint32_t slot = cr_ud_idx(cqe->user_data), gen = cr_ud_gen(cqe->user_data);
-	struct cr_peer *p = cr_peer_get(w, slot, gen);
+	uint32_t slot = cr__ud_idx(cqe->user_data), gen = cr__ud_gen(cqe->user_data);
+	struct cr_peer *p = cr__peer_get(w, slot, gen);
 	if (!p) {
 		/* cannot happen while slots wait for their operations; still,
 		 * never leak a buffer or a descriptor */
 		if (op == OP_RECV && (cqe->flags & IORING_CQE_F_BUFFER))
-			cr_buf_return(w, cqe->flags >> IORING_CQE_BUFFER_SHIFT);
+			cr__buf_return(w, cqe->flags >> IORING_CQE_BUFFER_SHIFT);
 		if (op == OP_PEERNAME && cqe->res >= 0)
 			close(cqe->res);
 		return;
 	}
 	switch (op) {
-	case OP_RECV: cr_recv_complete(w, p, cqe->res, cqe->flags); break;
-	case OP_SEND: cr_send_complete(w, p, cqe->res, cqe->flags); break;
-	case OP_SOCKET: cr_socket_complete(w, p, cqe->res); break;
-	case OP_CONNECT: cr_connect_complete(w, p, cqe->res); break;
-	case OP_PEERNAME: cr_peername_complete(w, p, cqe->res); break;
-	case OP_PEERNAME_CMD: cr_peername_cmd_complete(w, p, cqe->res); break;
-	case OP_DIRECT_RECV: cr_recv_direct_complete(w, p, cqe->res); break;
-	case OP_ABORT: cr_peer_op_done(w, p); break;
+	case OP_RECV: cr__recv_complete(w, p, cqe->res, cqe->flags); break;
+	case OP_SEND: cr__sendq_complete(w, p, cqe->res, cqe->flags); break;
+	case OP_SOCKET: cr__socket_complete(w, p, cqe->res); break;
+	case OP_CONNECT: cr__connect_complete(w, p, cqe->res); break;
+	case OP_PEERNAME: cr__peername_complete(w, p, cqe->res); break;
+	case OP_PEERNAME_CMD: cr__peername_cmd_complete(w, p, cqe->res); break;
+	case OP_DIRECT_RECV: cr__recv_direct_complete(w, p, cqe->res); break;
+	case OP_ABORT: cr__peer_op_done(w, p); break;
 	default: break;
 	}
 }
 
 static void handle_cqe(struct cr_worker *w, struct io_uring_cqe *cqe)
 {
-	enum cr_op op = cr_ud_op(cqe->user_data);
+	enum cr_op op = cr__ud_op(cqe->user_data);
 	switch (op) {
 	case OP_ACCEPT:
-		cr_accept_complete(w, cr_ud_idx(cqe->user_data), cqe->res, cqe->flags);
+		cr__accept_complete(w, cr__ud_idx(cqe->user_data), cqe->res, cqe->flags);
 		break;
 	case OP_ACCEPT_RETRY:
-		cr_accept_retry(w, cr_ud_idx(cqe->user_data));
+		cr__accept_retry(w, cr__ud_idx(cqe->user_data));
 		break;
 	case OP_SEND_ZC:
-		cr_zc_notif(w, cr_ud_idx(cqe->user_data), cqe->res, cqe->flags);
+		cr__sendq_zc_notif(w, cr__ud_idx(cqe->user_data), cqe->res, cqe->flags);
 		break;
 	case OP_TICK:
-		cr_wheel_tick(w);
+		cr__wheel_tick(w);
 		break;
 	case OP_DOORBELL:
 		drain_mailbox(w);
@@ -166,15 +323,15 @@ static void handle_cqe(struct cr_worker *w, struct io_uring_cqe *cqe)
 /* Stop: peers whose output is flushed close now, the rest at the deadline. */
 static void stop_step(struct cr_worker *w)
 {
-	bool late = cr_now_us() >= w->stop_deadline_us;
+	bool late = cr__now_us() >= w->stop_deadline_us;
 	for (uint32_t i = 0; i < w->cap; i++) {
 		struct cr_peer *p = &w->peers[i];
 		if (p->state == PS_FREE || p->state == PS_CLOSING)
 			continue;
-		if (late || (!p->sq_head && !p->send_inflight) || p->state != PS_READY)
-			cr_peer_close(w, p, CR_CLOSE_STOP, NULL);
+		if (late || (!p->sq_head && !(p->flags & PF_SEND_INFLIGHT)) || p->state != PS_READY)
+			cr__peer_close(w, p, CR_CLOSE_STOP, NULL);
 	}
-	cr_wheel_wake_soon(w); /* check the deadline even with no peer timers */
+	cr__wheel_wake_soon(w); /* check the deadline even with no peer timers */
 	if (atomic_load(&w->npeers) == 0 && !w->closing)
 		w->done = true;
 }
@@ -185,14 +342,14 @@ static void after_batch(struct cr_worker *w)
 		io_uring_buf_ring_advance(w->br, (int)w->br_added);
 		w->br_added = 0;
 	}
-	cr_recv_rearm_all(w);
+	cr__recv_rearm_all(w);
 	while (w->dirty) {
 		struct cr_peer *p = w->dirty;
 		w->dirty = p->next_dirty;
-		p->in_dirty = false;
-		cr_peer_flush(w, p);
+		p->flags &= ~PF_IN_DIRTY;
+		cr__sendq_flush(w, p);
 	}
-	cr_reap_closing(w);
+	cr__reap_closing(w);
 	if (w->stopping)
 		stop_step(w);
 }
@@ -208,28 +365,27 @@ static void pin(struct cr_worker *w)
 	pthread_setaffinity_np(pthread_self(), sizeof set, &set);
 }
 
-void *cr_worker_main(void *arg)
+static void *worker_main(void *arg)
 {
 	struct cr_worker *w = arg;
-	cr_cur_worker = w;
+	cr__cur_worker = w;
 	/* the ring was set up disabled by the starting thread: enabling it
 	 * here makes this thread its single issuer */
-	int en = cr_enable_rings(&w->ring);
+	int en = cr__enable_rings(&w->ring);
 	if (en < 0) {
-		cr_log(w->e, CR_LOG_ERROR, "worker %u: io_uring_enable_rings: %s", w->idx, strerror(-en));
+		cr__log(w->e, CR_LOG_ERROR, CR_LOG_GENERAL, "worker %u: io_uring_enable_rings: %s", w->idx,
+			strerror(-en));
 		return NULL;
 	}
 	pin(w);
 	for (unsigned i = 0; i < w->nls; i++)
-		cr_accept_arm(w, i);
+		cr__accept_arm(w, i);
 	drain_mailbox(w);
+	char who[32];
+	snprintf(who, sizeof who, "worker %u", w->idx);
 	while (!w->done) {
-		int ret = io_uring_submit_and_wait(&w->ring, 1);
-		if (ret < 0 && ret != -EINTR && ret != -ETIME && ret != -EBUSY && ret != -EAGAIN) {
-			cr_log(w->e, CR_LOG_ERROR, "worker %u: io_uring_submit_and_wait: %s", w->idx,
-			       strerror(-ret));
+		if (cr__ring_wait(w->e, &w->ring, who) < 0)
 			break;
-		}
 		unsigned head, n = 0;
 		struct io_uring_cqe *cqe;
 		io_uring_for_each_cqe(&w->ring, head, cqe) {
@@ -241,4 +397,75 @@ void *cr_worker_main(void *arg)
 	}
 	io_uring_submit(&w->ring);
 	return NULL;
+}
+
+static void drain_dead_mailbox(struct cr_worker *w)
+{
+	struct cr_mail *c;
+	while ((c = cr__mailbox_pop(&w->mb))) {
+		if (c->waiter)
+			waiter_done(c->waiter, -ESHUTDOWN);
+		if (c->buf)
+			cr__sendq_buf_unref(NULL, c->buf);
+		cr__mail_free(c);
+	}
+}
+
+int cr__workers_setup(struct cr_engine *e)
+{
+	long cores = sysconf(_SC_NPROCESSORS_ONLN);
+	e->nworkers = e->cfg.workers ? e->cfg.workers : (unsigned)(cores > 0 ? cores : 1);
+	if (e->nworkers > CR_MAX_WORKERS)
+		e->nworkers = CR_MAX_WORKERS;
+	e->w = calloc(e->nworkers, sizeof *e->w);
+	if (!e->w)
+		return -ENOMEM;
+	for (unsigned i = 0; i < e->nworkers; i++) {
+		struct cr_worker *w = &e->w[i];
+		w->e = e;
+		w->idx = i;
+		for (unsigned k = 0; k < CR_MAX_LISTENERS; k++)
+			w->ls[k].fd = -1;
+		int ret = setup_one(w);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+int cr__workers_run(struct cr_engine *e)
+{
+	for (unsigned i = 0; i < e->nworkers; i++) {
+		int ret = -pthread_create(&e->w[i].thread, NULL, worker_main, &e->w[i]);
+		if (ret)
+			return ret;
+		e->w[i].thread_started = true;
+	}
+	return 0;
+}
+
+/* Every worker gets MAIL_STOP (each closes its peers within
+ * stop_flush_ms), then each is joined and torn down; mail that arrived
+ * after its thread ended is answered with -ESHUTDOWN. */
+void cr__workers_stop(struct cr_engine *e)
+{
+	if (!e->w)
+		return;
+	for (unsigned i = 0; i < e->nworkers; i++) {
+		struct cr_worker *w = &e->w[i];
+		if (!w->thread_started)
+			continue;
+		struct cr_mail *c = cr__mail_new(MAIL_STOP, 0);
+		if (c)
+			cr__mailbox_post(e, &w->mb, c);
+	}
+	for (unsigned i = 0; i < e->nworkers; i++) {
+		struct cr_worker *w = &e->w[i];
+		if (w->thread_started)
+			pthread_join(w->thread, NULL);
+		w->thread_started = false;
+		if (w->ring_ok)
+			drain_dead_mailbox(w);
+		teardown_one(w);
+	}
 }

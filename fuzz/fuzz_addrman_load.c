@@ -13,7 +13,7 @@
 
 #include "addr/addrman.h"
 #include "addr/store.h"
-#include "proto/err.h"
+#include "addr/err.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

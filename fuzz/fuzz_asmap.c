@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "addr/asmap.h"
-#include "proto/err.h"
+#include "addr/err.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

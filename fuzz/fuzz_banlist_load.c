@@ -11,7 +11,7 @@
 #include "addr/anchors.h"
 #include "addr/banlist.h"
 #include "addr/store.h"
-#include "proto/err.h"
+#include "addr/err.h"
 
 static struct cr_banlist *bl, *bl2;
 

@@ -14,7 +14,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct cr_dopts o;
 	struct cr_conf c;
-	cr_dopts_init(&o, NULL);
+	cr_dopts_init(&o);
 	cr_conf_init(&c, &o);
 	const char *p = (const char *)data, *end = p + size;
 	unsigned lines = 0;
@@ -34,10 +34,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		assert(cr_conf_line(&c, "port=1", 6) == r && c.line == lines);
 	}
 	assert(cr_conf_finish(&c) == r);
-	assert(o.cfg.nbind <= CR_BIND_MAX && o.cfg.nconnect <= CR_MANUAL_MAX &&
-	       o.cfg.naddnode <= CR_MANUAL_MAX);
-	assert(memchr(o.cfg.proxy, 0, sizeof(o.cfg.proxy)) && memchr(o.datadir, 0, sizeof(o.datadir)));
-	for (unsigned i = 0; i < o.cfg.nconnect; i++)
-		assert(memchr(o.cfg.connect[i], 0, sizeof(o.cfg.connect[i])));
+	assert(o.eng.nbind <= CR_DOPTS_BIND_MAX && o.eng.nconnect <= CR_DOPTS_MANUAL_MAX &&
+	       o.eng.naddnode <= CR_DOPTS_MANUAL_MAX);
+	assert(memchr(o.eng.proxy, 0, sizeof(o.eng.proxy)) && memchr(o.datadir, 0, sizeof(o.datadir)));
+	for (unsigned i = 0; i < o.eng.nconnect; i++)
+		assert(memchr(o.eng.connect[i], 0, sizeof(o.eng.connect[i])));
 	return 0;
 }

@@ -73,7 +73,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		struct cr_msg m;
 		int r = cr_transport_recv(t, &m, data + off, take);
 		if (r < 0) {
-			assert(cr_strerror(r)[0] != '\0');
+			assert(cr_proto_strerror(r)[0] != '\0');
 			assert(last == 0 || last == r);
 			last = r;
 			struct cr_msg m2;

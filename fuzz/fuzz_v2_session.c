@@ -135,9 +135,9 @@ static void deliver(struct side *from, struct side *to, size_t max)
 			 * handshake (a key) breaks the other direction too. */
 			bool flipped = sides[0].flip != SIZE_MAX || sides[1].flip != SIZE_MAX;
 			if (!flipped)
-				fprintf(stderr, "unexpected error %d: %s\n", r, cr_strerror(r));
+				fprintf(stderr, "unexpected error %d: %s\n", r, cr_proto_strerror(r));
 			assert(flipped);
-			assert(cr_strerror(r)[0]);
+			assert(cr_proto_strerror(r)[0]);
 			from->err = r;
 			return;
 		}

@@ -5,14 +5,7 @@
 
 #include <stdint.h>
 
-enum cr_chain_id {
-	CR_CHAIN_MAIN,
-	CR_CHAIN_TESTNET3,
-	CR_CHAIN_TESTNET4,
-	CR_CHAIN_SIGNET,
-	CR_CHAIN_REGTEST,
-	CR_CHAIN_COUNT,
-};
+#include <connring/chain.h> /* enum cr_chain_id, shared with embedders */
 
 struct cr_chain {
 	enum cr_chain_id id;

@@ -29,6 +29,8 @@
 #define CR_MSG_ADDR_MAX 1000       /* Core's MAX_ADDR_TO_SEND, BIP155 */
 #define CR_MSG_ADDRV2_LEN_MAX 512  /* BIP155: longest addr field of any network */
 #define CR_MSG_MIN_PEER_VERSION 31800 /* Core disconnects versions below this */
+#define CR_PROTOCOL_VERSION 70016     /* Core's PROTOCOL_VERSION: what we announce */
+#define CR_WTXID_RELAY_VERSION 70016  /* BIP339: wtxidrelay to peers of this version and up */
 #define CR_MAX_MONEY 2100000000000000LL /* satoshis; feefilter outside 0..this is ignored by Core */
 
 /* Largest payloads the encoders can produce, for sizing buffers. */

@@ -14,7 +14,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "engine/connring.h"
+#include <connring/connring.h>
 
 #define REC_MAX 64
 
@@ -85,35 +85,43 @@ static void rec_closed(void *u, uint64_t id, bool ready, enum cr_close_reason re
 	pthread_mutex_unlock(&r->mu);
 }
 
-static void rec_log(void *u, enum cr_log_level lvl, const char *text)
+static void rec_log(void *u, enum cr_log_level lvl, enum cr_log_category cat, const char *text)
 {
 	struct rec *r = u;
+	(void)cat;
 	if (r->verbose || lvl <= CR_LOG_WARN)
 		fprintf(stderr, "[%s] %s\n", r->name, text);
 }
 
-/* A config for loopback tests: regtest magic, small rings. */
-static void test_config(struct cr_config *c, struct rec *r, const char *name, bool listen)
+/* The usual listen address of a test engine: loopback, any free port. */
+#define TEST_BIND "127.0.0.1:0"
+
+/* A config for loopback tests: regtest magic, small rings, recording
+ * callbacks into r; listening on bind (NULL: not listening). The caller
+ * frees it (cr_config_free) once its engine is created. */
+static struct cr_config *test_config(struct rec *r, const char *name, const char *bind)
 {
-	cr_config_default(c);
+	struct cr_config *c = cr_config_new();
+	if (!c) {
+		fprintf(stderr, "test_config: out of memory\n");
+		abort();
+	}
 	memset(r, 0, sizeof *r);
 	pthread_mutex_init(&r->mu, NULL);
 	r->name = name;
 	r->verbose = getenv("CR_TEST_VERBOSE") != NULL;
-	c->chain = CR_CHAIN_REGTEST;
-	c->listen = listen;
-	c->nbind = listen ? 1 : 0;
-	snprintf(c->bind[0], sizeof c->bind[0], "127.0.0.1:0");
-	c->workers = 2;
-	c->recv_buf_count = 256;
-	c->recv_buf_size = 16384;
-	c->ring_entries = 256;
-	c->max_peers_per_worker = 512;
-	c->user = r;
-	c->on_peer_ready = rec_ready;
-	c->on_message = rec_msg;
-	c->on_peer_closed = rec_closed;
-	c->on_log = rec_log;
+	int bad = cr_config_set_chain(c, CR_CHAIN_REGTEST) | cr_config_set_listen(c, bind != NULL) |
+		  (bind ? cr_config_add_bind(c, bind) : 0) | cr_config_set_workers(c, 2) |
+		  cr_config_set_recv_buf_count(c, 256) | cr_config_set_recv_buf_size(c, 16384) |
+		  cr_config_set_ring_entries(c, 256) | cr_config_set_max_peers_per_worker(c, 512) |
+		  cr_config_set_user(c, r) | cr_config_set_on_peer_ready(c, rec_ready) |
+		  cr_config_set_on_message(c, rec_msg) | cr_config_set_on_peer_closed(c, rec_closed) |
+		  cr_config_set_on_log(c, rec_log);
+	if (bad) {
+		fprintf(stderr, "test_config: a setter failed (bind '%s')\n", bind ? bind : "");
+		abort();
+	}
+	return c;
 }
 
 static inline unsigned rec_get(struct rec *r, const unsigned *field)

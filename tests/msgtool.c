@@ -125,7 +125,7 @@ static void print_msg(const struct cr_msg *m)
 		break;
 	}
 	if (err)
-		printf(", \"error\": %d, \"reason\": \"%s\"", err, cr_strerror(err));
+		printf(", \"error\": %d, \"reason\": \"%s\"", err, cr_proto_strerror(err));
 	printf("}\n");
 }
 
@@ -144,7 +144,7 @@ static int cmd_decode(const uint8_t *magic, size_t chunk, const char *hex)
 		size_t n = chunk && chunk < len - pos ? chunk : len - pos;
 		int r = cr_v1_decode(&d, &m, buf + pos, n);
 		if (r < 0) {
-			printf("{\"fatal\": %d, \"reason\": \"%s\"}\n", r, cr_strerror(r));
+			printf("{\"fatal\": %d, \"reason\": \"%s\"}\n", r, cr_proto_strerror(r));
 			break;
 		}
 		pos += (size_t)r;
@@ -265,12 +265,12 @@ static int cmd_encode(const uint8_t *magic, const char *cmd, int argc, char **ar
 	static uint8_t buf[CR_V1_HEADER_SIZE + CR_MSG_ADDRV2_SIZE_MAX];
 	int n = encode_payload(buf + CR_V1_HEADER_SIZE, sizeof(buf) - CR_V1_HEADER_SIZE, cmd, argc, argv);
 	if (n < 0) {
-		fprintf(stderr, "msgtool: encode %s: %s\n", cmd, cr_strerror(n));
+		fprintf(stderr, "msgtool: encode %s: %s\n", cmd, cr_proto_strerror(n));
 		return 1;
 	}
 	n = cr_v1_encode(buf, sizeof(buf), magic, cmd, (uint32_t)n);
 	if (n < 0) {
-		fprintf(stderr, "msgtool: frame %s: %s\n", cmd, cr_strerror(n));
+		fprintf(stderr, "msgtool: frame %s: %s\n", cmd, cr_proto_strerror(n));
 		return 1;
 	}
 	print_hex(buf, (size_t)n);

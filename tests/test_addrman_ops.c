@@ -11,7 +11,7 @@
 
 #include "check.h"
 #include "addrman_ops.h"
-#include "proto/err.h"
+#include "addr/err.h"
 
 int main(int argc, char **argv)
 {
@@ -42,7 +42,7 @@ int main(int argc, char **argv)
 		unsigned flags = (i % 1000 == 999) ? CR_ADDRMAN_CHECK_FULL : 0;
 		int err = cr_addrman_check(am, flags);
 		if (err) {
-			fprintf(stderr, "op %ld: check: %s\n", i, cr_strerror(err));
+			fprintf(stderr, "op %ld: check: %s\n", i, cr_addr_strerror(err));
 			CHECK_EQ(err, 0);
 		}
 		size_t n = cr_addrman_size(am, 0, CR_ADDRMAN_ANY);

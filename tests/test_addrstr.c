@@ -12,7 +12,7 @@
 #include "addr/netclass.h"
 #include "addr/subnet.h"
 #include "proto/crypto.h"
-#include "proto/err.h"
+#include "addr/err.h"
 #include "check.h"
 
 static uint64_t seed;
@@ -31,7 +31,7 @@ static void round_trip(const char *s, const char *want)
 	int rc = parse(&a, &port, s);
 	CHECK_EQ(rc, 0);
 	if (rc) {
-		fprintf(stderr, "  parsing %s: %s\n", s, cr_strerror(rc));
+		fprintf(stderr, "  parsing %s: %s\n", s, cr_addr_strerror(rc));
 		return;
 	}
 	int n = cr_addrstr_format(out, sizeof(out), &a, port);
@@ -289,7 +289,7 @@ static struct cr_subnet SN(const char *s)
 	int rc = cr_subnet_parse(&sn, s, strlen(s), 0);
 	CHECK_EQ(rc, 0);
 	if (rc)
-		fprintf(stderr, "  subnet %s: %s\n", s, cr_strerror(rc));
+		fprintf(stderr, "  subnet %s: %s\n", s, cr_addr_strerror(rc));
 	return sn;
 }
 

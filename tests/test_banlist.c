@@ -14,7 +14,7 @@
 #include "addr/banlist.h"
 #include "addr/netclass.h"
 #include "addr/store.h"
-#include "proto/err.h"
+#include "addr/err.h"
 #include "check.h"
 
 static uint64_t seed;

@@ -6,9 +6,6 @@
 #include "cmd/conf.h"
 #include "tests/check.h"
 
-/* Engine-like defaults (the parser takes them from its caller). */
-static struct cr_config defaults = {.listen = true, .v2transport = true, .max_connections = 125};
-
 static int feed(struct cr_dopts *o, struct cr_conf *c, const char *text)
 {
 	cr_conf_init(c, o);
@@ -25,7 +22,7 @@ static int feed(struct cr_dopts *o, struct cr_conf *c, const char *text)
 
 static int cmdline(struct cr_dopts *o, char *err, size_t len, int argc, char **argv)
 {
-	cr_dopts_init(o, &defaults);
+	cr_dopts_init(o);
 	return cr_dopts_cmdline(o, argc, argv, err, len);
 }
 
@@ -43,39 +40,39 @@ static void test_conf_cmdline_values(void)
 						   "-proxy=127.0.0.1:9050", "-datadir=/tmp", "-debug",
 						   "-logfile=d.log", "-pinginterval=2")),
 		 0);
-	CHECK_EQ(o.cfg.chain, CR_CHAIN_REGTEST);
-	CHECK_EQ(o.cfg.port, 18555);
-	CHECK(!o.cfg.listen);
-	CHECK_EQ(o.cfg.nbind, 2);
-	CHECK(strcmp(o.cfg.bind[1], "[::1]:18556") == 0);
-	CHECK_EQ(o.cfg.nconnect, 1);
-	CHECK_EQ(o.cfg.naddnode, 1);
-	CHECK_EQ(o.cfg.max_connections, 500);
-	CHECK_EQ(o.cfg.workers, 3);
-	CHECK(!o.cfg.v2transport);
-	CHECK(strcmp(o.cfg.proxy, "127.0.0.1:9050") == 0);
+	CHECK_EQ(o.eng.chain, CR_CHAIN_REGTEST);
+	CHECK_EQ(o.eng.port, 18555);
+	CHECK(!o.eng.listen);
+	CHECK_EQ(o.eng.nbind, 2);
+	CHECK(strcmp(o.eng.bind[1], "[::1]:18556") == 0);
+	CHECK_EQ(o.eng.nconnect, 1);
+	CHECK_EQ(o.eng.naddnode, 1);
+	CHECK_EQ(o.eng.max_connections, 500);
+	CHECK_EQ(o.eng.workers, 3);
+	CHECK(!o.eng.v2transport);
+	CHECK(strcmp(o.eng.proxy, "127.0.0.1:9050") == 0);
 	CHECK(strcmp(o.datadir, "/tmp") == 0);
 	CHECK(strcmp(o.debug, "all") == 0);
 	CHECK(strcmp(o.logfile, "d.log") == 0);
-	CHECK_EQ(o.cfg.ping_interval_ms, 2000);
+	CHECK_EQ(o.eng.ping_interval_ms, 2000);
 	CHECK_EQ(cr_dopts_finish(&o, err, sizeof(err)), 0);
 	/* A manual peer without a port gets the chain's default. */
-	CHECK(strcmp(o.cfg.addnode[0], "example.org:18444") == 0);
-	CHECK(strcmp(o.cfg.connect[0], "127.0.0.1:18444") == 0);
+	CHECK(strcmp(o.eng.addnode[0], "example.org:18444") == 0);
+	CHECK(strcmp(o.eng.connect[0], "127.0.0.1:18444") == 0);
 
 	CHECK_EQ(cmdline(&o, err, sizeof(err), ARGV("--regtest", "-nolisten", "-addnode=::1")), 0);
-	CHECK_EQ(o.cfg.chain, CR_CHAIN_REGTEST);
-	CHECK(!o.cfg.listen);
+	CHECK_EQ(o.eng.chain, CR_CHAIN_REGTEST);
+	CHECK(!o.eng.listen);
 	CHECK_EQ(cr_dopts_finish(&o, err, sizeof(err)), 0);
-	CHECK(strcmp(o.cfg.addnode[0], "[::1]:18444") == 0);
+	CHECK(strcmp(o.eng.addnode[0], "[::1]:18444") == 0);
 	CHECK_EQ(cmdline(&o, err, sizeof(err), ARGV("-nolisten=0", "-h")), 0);
-	CHECK(o.cfg.listen);
+	CHECK(o.eng.listen);
 	CHECK(o.help);
 	CHECK_EQ(cmdline(&o, err, sizeof(err), ARGV("-testnet")), 0);
-	CHECK_EQ(o.cfg.chain, CR_CHAIN_TESTNET3);
+	CHECK_EQ(o.eng.chain, CR_CHAIN_TESTNET3);
 	CHECK_EQ(cmdline(&o, err, sizeof(err), ARGV("-chain=testnet4", "-connect=1.2.3.4", "-noconnect")), 0);
-	CHECK_EQ(o.cfg.chain, CR_CHAIN_TESTNET4);
-	CHECK_EQ(o.cfg.nconnect, 0);
+	CHECK_EQ(o.eng.chain, CR_CHAIN_TESTNET4);
+	CHECK_EQ(o.eng.nconnect, 0);
 }
 
 static void expect_bad(const char *arg, const char *needle)
@@ -83,7 +80,7 @@ static void expect_bad(const char *arg, const char *needle)
 	struct cr_dopts o;
 	char err[256] = "";
 	char *argv[] = {"connringd", (char *)arg};
-	cr_dopts_init(&o, &defaults);
+	cr_dopts_init(&o);
 	int r = cr_dopts_cmdline(&o, 2, argv, err, sizeof(err));
 	CHECK_EQ(r, -EINVAL);
 	if (!strstr(err, needle)) {
@@ -122,18 +119,18 @@ static void test_conf_cmdline_errors(void)
 	/* Bounds of counts and lengths: n entries fit, n+1 do not. */
 	struct cr_dopts o;
 	char err[256];
-	cr_dopts_init(&o, &defaults);
-	for (int i = 0; i < CR_BIND_MAX; i++)
+	cr_dopts_init(&o);
+	for (int i = 0; i < CR_DOPTS_BIND_MAX; i++)
 		CHECK_EQ(cr_dopts_set(&o, "bind", "127.0.0.1", true, err, sizeof(err)), 0);
 	CHECK_EQ(cr_dopts_set(&o, "bind", "127.0.0.1", true, err, sizeof(err)), -EINVAL);
 	CHECK(strstr(err, "more than 8 entries") != NULL);
-	for (int i = 0; i < CR_MANUAL_MAX; i++)
+	for (int i = 0; i < CR_DOPTS_MANUAL_MAX; i++)
 		CHECK_EQ(cr_dopts_set(&o, "connect", "h", true, err, sizeof(err)), 0);
 	CHECK_EQ(cr_dopts_set(&o, "connect", "h", true, err, sizeof(err)), -EINVAL);
 	char host[200];
 	memset(host, 'a', sizeof(host));
 	host[127] = '\0';
-	cr_dopts_init(&o, &defaults);
+	cr_dopts_init(&o);
 	CHECK_EQ(cr_dopts_set(&o, "addnode", host, true, err, sizeof(err)), 0);
 	host[127] = 'a';
 	host[128] = '\0';
@@ -165,21 +162,21 @@ static void test_conf_file_values_and_precedence(void)
 		      "addnode=node.example:18444\n"),
 		 0);
 	CHECK_EQ(c.line, 12);
-	CHECK_EQ(o.cfg.chain, CR_CHAIN_REGTEST);
-	CHECK_EQ(o.cfg.port, 20000);   /* command line wins */
-	CHECK_EQ(o.cfg.nconnect, 1);
-	CHECK(strcmp(o.cfg.connect[0], "9.9.9.9") == 0);
-	CHECK(!o.cfg.listen);
-	CHECK_EQ(o.cfg.max_connections, 64);
-	CHECK_EQ(o.cfg.workers, 2);    /* only the [regtest] section applies */
-	CHECK_EQ(o.cfg.naddnode, 1);
+	CHECK_EQ(o.eng.chain, CR_CHAIN_REGTEST);
+	CHECK_EQ(o.eng.port, 20000);   /* command line wins */
+	CHECK_EQ(o.eng.nconnect, 1);
+	CHECK(strcmp(o.eng.connect[0], "9.9.9.9") == 0);
+	CHECK(!o.eng.listen);
+	CHECK_EQ(o.eng.max_connections, 64);
+	CHECK_EQ(o.eng.workers, 2);    /* only the [regtest] section applies */
+	CHECK_EQ(o.eng.naddnode, 1);
 }
 
 static void expect_line_error(const char *text, unsigned line, const char *needle)
 {
 	struct cr_dopts o;
 	struct cr_conf c;
-	cr_dopts_init(&o, &defaults);
+	cr_dopts_init(&o);
 	CHECK_EQ(feed(&o, &c, text), -EINVAL);
 	CHECK_EQ(c.line, line);
 	char want[32];
@@ -217,7 +214,7 @@ static void test_conf_file_errors(void)
 	big[0] = '#';
 	struct cr_dopts o;
 	struct cr_conf c;
-	cr_dopts_init(&o, &defaults);
+	cr_dopts_init(&o);
 	cr_conf_init(&c, &o);
 	CHECK_EQ(cr_conf_line(&c, big, CR_CONF_LINE_MAX), 0);
 	CHECK_EQ(cr_conf_line(&c, big, CR_CONF_LINE_MAX + 1), -EINVAL);
@@ -228,11 +225,48 @@ static void test_conf_file_errors(void)
 	CHECK(strstr(c.msg, "NUL") != NULL);
 }
 
+/* The options reach the engine's config through its setters; an unset
+ * option leaves the engine's default. -debug names bitcoind categories. */
+static void test_conf_apply_and_debug(void)
+{
+	struct cr_dopts o;
+	char err[256];
+	CHECK_EQ(cmdline(&o, err, sizeof(err), ARGV("-regtest", "-bind=127.0.0.1", "-connect=1.2.3.4",
+						   "-proxy=127.0.0.1:9050", "-maxconnections=0")),
+		 0);
+	CHECK_EQ(cr_dopts_finish(&o, err, sizeof(err)), 0);
+	struct cr_config *cfg = cr_config_new();
+	CHECK_EQ(cr_dopts_apply(&o, cfg, err, sizeof(err)), -EINVAL);
+	CHECK(strstr(err, "-maxconnections: config: value out of range") != NULL);
+	cr_config_free(cfg);
+	CHECK_EQ(cmdline(&o, err, sizeof(err), ARGV("-regtest", "-bind=127.0.0.1", "-connect=1.2.3.4",
+						   "-proxy=127.0.0.1:9050", "-pinginterval=5")),
+		 0);
+	CHECK_EQ(cr_dopts_finish(&o, err, sizeof(err)), 0);
+	cfg = cr_config_new();
+	CHECK_EQ(cr_dopts_apply(&o, cfg, err, sizeof(err)), 0);
+	cr_config_free(cfg);
+	/* -debug: a list of known categories */
+	CHECK_EQ(cr_dopts_debug_mask("net"), CR_LOG_NET);
+	CHECK_EQ(cr_dopts_debug_mask("net,proxy"), CR_LOG_NET | CR_LOG_PROXY);
+	CHECK_EQ(cr_dopts_debug_mask("all"), CR_LOG_ALL);
+	CHECK_EQ(cr_dopts_debug_mask(""), 0);
+	CHECK_EQ(cr_dopts_debug_mask("net,"), CR_LOG_NET);
+	CHECK_EQ(cr_dopts_debug_mask("net,,proxy"), 0);
+	CHECK_EQ(cr_dopts_debug_mask("mempool"), 0);
+	expect_bad("-debug=mempool", "expected categories such as net, proxy or all");
+	CHECK_EQ(cmdline(&o, err, sizeof(err), ARGV("-debug=net,proxy")), 0);
+	CHECK(strcmp(o.debug, "net,proxy") == 0);
+	/* more options than 64 fit the origin table (the old bitmask did not) */
+	CHECK(CR_DOPTS_MAX > 64);
+}
+
 int main(void)
 {
 	RUN(test_conf_cmdline_values);
 	RUN(test_conf_cmdline_errors);
 	RUN(test_conf_file_values_and_precedence);
 	RUN(test_conf_file_errors);
+	RUN(test_conf_apply_and_debug);
 	return check_done();
 }

@@ -8,16 +8,18 @@
 static void test_engine_accept_table_full(void)
 {
 	struct rec ra, rb;
-	struct cr_config ca, cb;
-	test_config(&ca, &ra, "A", true);
-	test_config(&cb, &rb, "B", false);
-	ca.workers = 1;
-	ca.max_peers_per_worker = 4; /* a fixed-file table of 4 descriptors */
-	ca.max_connections = 100;
+	struct cr_config *ca, *cb;
+	ca = test_config(&ra, "A", TEST_BIND);
+	cb = test_config(&rb, "B", NULL);
+	CHECK_EQ(cr_config_set_workers(ca, 1), 0);
+	CHECK_EQ(cr_config_set_max_peers_per_worker(ca, 4), 0); /* a fixed-file table of 4 descriptors */
+	CHECK_EQ(cr_config_set_max_connections(ca, 100), 0);
 	struct cr_engine *a = NULL, *b = NULL;
-	CHECK_EQ(cr_engine_new(&a, &ca), 0);
+	CHECK_EQ(cr_engine_new(&a, ca), 0);
+	cr_config_free(ca);
 	CHECK_EQ(cr_engine_start(a), 0);
-	CHECK_EQ(cr_engine_new(&b, &cb), 0);
+	CHECK_EQ(cr_engine_new(&b, cb), 0);
+	cr_config_free(cb);
 	CHECK_EQ(cr_engine_start(b), 0);
 	CHECK_EQ(cr_engine_capacity(a), 4);
 	char hp[64];
@@ -28,7 +30,7 @@ static void test_engine_accept_table_full(void)
 	sleep_ms(700);
 	CHECK_EQ(rec_get(&ra, &ra.ready), 4);
 	struct cr_totals t;
-	cr_engine_totals(a, &t);
+	cr_engine_totals(a, &t, sizeof t);
 	/* paused, not failing and retrying (backoff would be 10, 20, 40 ... ms) */
 	CHECK(t.accept_backoffs <= 12);
 	CHECK_EQ(t.accepted, 4);

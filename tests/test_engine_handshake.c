@@ -11,13 +11,15 @@ struct pair {
 
 static bool pair_start(struct pair *pr, bool a_v2, bool b_v2)
 {
-	struct cr_config ca, cb;
-	test_config(&ca, &pr->ra, "A", true);
-	test_config(&cb, &pr->rb, "B", false);
-	ca.v2transport = a_v2;
-	cb.v2transport = b_v2;
-	CHECK_EQ(cr_engine_new(&pr->a, &ca), 0);
-	CHECK_EQ(cr_engine_new(&pr->b, &cb), 0);
+	struct cr_config *ca, *cb;
+	ca = test_config(&pr->ra, "A", TEST_BIND);
+	cb = test_config(&pr->rb, "B", NULL);
+	CHECK_EQ(cr_config_set_v2transport(ca, a_v2), 0);
+	CHECK_EQ(cr_config_set_v2transport(cb, b_v2), 0);
+	CHECK_EQ(cr_engine_new(&pr->a, ca), 0);
+	CHECK_EQ(cr_engine_new(&pr->b, cb), 0);
+	cr_config_free(ca);
+	cr_config_free(cb);
 	if (!pr->a || !pr->b)
 		return false;
 	pr->ra.e = pr->a;
@@ -39,11 +41,11 @@ static void pair_free(struct pair *pr)
 	cr_engine_free(pr->a);
 }
 
-static const struct cr_cmd_stats *row(const struct cr_peer_info *i, const char *cmd)
+static const struct cr_msg_stats *row(const struct cr_peer_info *i, const char *cmd)
 {
-	for (unsigned k = 0; k < i->ncmds; k++)
-		if (strcmp(i->cmds[k].command, cmd) == 0)
-			return &i->cmds[k];
+	for (unsigned k = 0; k < i->nmsg_stats; k++)
+		if (strcmp(i->msg_stats[k].command, cmd) == 0)
+			return &i->msg_stats[k];
 	return NULL;
 }
 
@@ -53,7 +55,7 @@ static void check_stats_match(struct pair *pr, bool v1)
 	uint64_t ida = pr->ra.ready_ids[0], idb = pr->rb.ready_ids[0];
 	struct cr_peer_info ia, ib;
 	/* quiet: wait until both sides saw every byte the other sent */
-	bool ok = WAIT_FOR(cr_peer_info(pr->a, ida, &ia) == 0 && cr_peer_info(pr->b, idb, &ib) == 0 &&
+	bool ok = WAIT_FOR(cr_peer_info(pr->a, ida, &ia, sizeof ia) == 0 && cr_peer_info(pr->b, idb, &ib, sizeof ib) == 0 &&
 				   ia.bytes_recv == ib.bytes_sent && ib.bytes_recv == ia.bytes_sent &&
 				   ia.send_queue_bytes == 0 && ib.send_queue_bytes == 0 &&
 				   ia.ping_last_us >= 0 && ib.ping_last_us >= 0,
@@ -61,9 +63,9 @@ static void check_stats_match(struct pair *pr, bool v1)
 	CHECK(ok);
 	CHECK_EQ(ia.msgs_recv, ib.msgs_sent);
 	CHECK_EQ(ib.msgs_recv, ia.msgs_sent);
-	const char *cmds[] = { "version", "verack", "sendaddrv2", "wtxidrelay", "ping", "pong", "hello" };
-	for (size_t k = 0; k < sizeof cmds / sizeof cmds[0]; k++) {
-		const struct cr_cmd_stats *sa = row(&ia, cmds[k]), *rb = row(&ib, cmds[k]);
+	const char *msg_stats[] = { "version", "verack", "sendaddrv2", "wtxidrelay", "ping", "pong", "hello" };
+	for (size_t k = 0; k < sizeof msg_stats / sizeof msg_stats[0]; k++) {
+		const struct cr_msg_stats *sa = row(&ia, msg_stats[k]), *rb = row(&ib, msg_stats[k]);
 		CHECK(sa && rb);
 		if (!sa || !rb)
 			continue;
@@ -133,7 +135,7 @@ static void test_engine_v1_fallback(void)
 	struct pair pr;
 	if (pair_start(&pr, false, true)) {
 		struct cr_totals tb;
-		cr_engine_totals(pr.b, &tb);
+		cr_engine_totals(pr.b, &tb, sizeof tb);
 		CHECK_EQ(tb.v1_fallbacks, 1);
 		CHECK_EQ(pr.rb.ready_info[0].transport, 1);
 		CHECK_EQ(rec_get(&pr.rb, &pr.rb.closed), 0); /* the V2 attempt is not reported */
@@ -165,7 +167,7 @@ static void test_engine_stale_id(void)
 		CHECK_EQ(cr_disconnect(pr.a, ida), -ESTALE);
 		CHECK_EQ(cr_peer_writable(pr.a, ida), -ESTALE);
 		struct cr_peer_info info;
-		CHECK_EQ(cr_peer_info(pr.b, idb, &info), -ESTALE);
+		CHECK_EQ(cr_peer_info(pr.b, idb, &info, sizeof info), -ESTALE);
 		CHECK_EQ(info.id, 0);
 		/* a new peer may reuse the slot: the old id still must not reach it */
 		char hp[64];
@@ -193,18 +195,18 @@ static void test_engine_no_malloc_per_message(void)
 		struct cr_peer_info ib;
 		for (int i = 0; i < 50; i++) /* warm the pools */
 			CHECK_EQ(cr_send(pr.b, idb, "ping", nonce, 8), 0);
-		CHECK(WAIT_FOR(cr_peer_info(pr.b, idb, &ib) == 0 && row(&ib, "pong") &&
+		CHECK(WAIT_FOR(cr_peer_info(pr.b, idb, &ib, sizeof ib) == 0 && row(&ib, "pong") &&
 				       row(&ib, "pong")->msgs_recv >= 51, 5000));
 		/* two rounds: the first grows the pools to the deepest queue a
 		 * burst makes, the second must find everything there */
 		for (int round = 0; round < 2; round++) {
-			cr_engine_totals(pr.a, &t0);
+			cr_engine_totals(pr.a, &t0, sizeof t0);
 			for (int i = 0; i < 2000; i++)
 				CHECK_EQ(cr_send(pr.b, idb, "ping", nonce, 8), 0);
 			uint64_t want = 51 + 2000 * (uint64_t)(round + 1);
-			CHECK(WAIT_FOR(cr_peer_info(pr.b, idb, &ib) == 0 &&
+			CHECK(WAIT_FOR(cr_peer_info(pr.b, idb, &ib, sizeof ib) == 0 &&
 					       row(&ib, "pong")->msgs_recv >= want, 10000));
-			cr_engine_totals(pr.a, &t1);
+			cr_engine_totals(pr.a, &t1, sizeof t1);
 			CHECK(t1.msgs_sent - t0.msgs_sent >= 2000);
 			printf("round %d: %llu pool allocations for 2000 pongs\n", round,
 			       (unsigned long long)(t1.pool_allocs - t0.pool_allocs));

@@ -14,12 +14,14 @@
 #include "proto/v1.h"
 #include "proto/wire.h"
 
-static struct cr_engine *start(struct cr_config *c)
+/* Creates and starts an engine from c (freed here), recorded in r. */
+static struct cr_engine *start(struct cr_config *c, struct rec *r)
 {
 	struct cr_engine *e = NULL;
 	CHECK_EQ(cr_engine_new(&e, c), 0);
+	cr_config_free(c);
 	if (e)
-		((struct rec *)c->user)->e = e;
+		r->e = e;
 	if (e)
 		CHECK_EQ(cr_engine_start(e), 0);
 	return e;
@@ -35,17 +37,17 @@ static void connect_to(struct cr_engine *from, struct cr_engine *to, unsigned fl
 static void test_engine_inbound_full(void)
 {
 	struct rec ra, rb;
-	struct cr_config ca, cb;
-	test_config(&ca, &ra, "A", true);
-	test_config(&cb, &rb, "B", false);
-	ca.max_connections = 2;
-	ca.outbound_slots = 0; /* inbound slots = 2 */
-	struct cr_engine *a = start(&ca), *b = start(&cb);
+	struct cr_config *ca, *cb;
+	ca = test_config(&ra, "A", TEST_BIND);
+	cb = test_config(&rb, "B", NULL);
+	CHECK_EQ(cr_config_set_max_connections(ca, 2), 0);
+	CHECK_EQ(cr_config_set_outbound_slots(ca, 0), 0); /* inbound slots = 2 */
+	struct cr_engine *a = start(ca, &ra), *b = start(cb, &rb);
 	for (int i = 0; i < 3; i++)
 		connect_to(b, a, CR_CONNECT_V1);
 	CHECK(WAIT_FOR(rec_get(&ra, &ra.ready) == 2 && rec_get(&rb, &rb.closed) == 1, 10000));
 	struct cr_totals t;
-	cr_engine_totals(a, &t);
+	cr_engine_totals(a, &t, sizeof t);
 	CHECK_EQ(t.accept_refused, 1);
 	CHECK_EQ(t.inbound, 2);
 	CHECK_EQ(rb.ready, 2);
@@ -62,12 +64,12 @@ static void test_engine_inbound_full(void)
 static void test_engine_flood_pause(void)
 {
 	struct rec ra, rb;
-	struct cr_config ca, cb;
-	test_config(&ca, &ra, "A", true);
-	test_config(&cb, &rb, "B", false);
-	ca.recv_flood_bytes = 200000;
+	struct cr_config *ca, *cb;
+	ca = test_config(&ra, "A", TEST_BIND);
+	cb = test_config(&rb, "B", NULL);
+	CHECK_EQ(cr_config_set_recv_flood_bytes(ca, 200000), 0);
 	ra.hold = true;
-	struct cr_engine *a = start(&ca), *b = start(&cb);
+	struct cr_engine *a = start(ca, &ra), *b = start(cb, &rb);
 	connect_to(b, a, 0);
 	CHECK(WAIT_FOR(rec_get(&ra, &ra.ready) == 1 && rec_get(&rb, &rb.ready) == 1, 10000));
 	static uint8_t blob[50000];
@@ -75,7 +77,7 @@ static void test_engine_flood_pause(void)
 	for (int i = 0; i < 40; i++)
 		CHECK_EQ(cr_send(b, rb.ready_ids[0], "blob", blob, sizeof blob), 0);
 	struct cr_peer_info info;
-	CHECK(WAIT_FOR(cr_peer_info(a, ra.ready_ids[0], &info) == 0 && info.recv_paused, 5000));
+	CHECK(WAIT_FOR(cr_peer_info(a, ra.ready_ids[0], &info, sizeof info) == 0 && info.recv_paused, 5000));
 	sleep_ms(200);
 	unsigned got = rec_get(&ra, &ra.msgs);
 	sleep_ms(200);
@@ -83,7 +85,7 @@ static void test_engine_flood_pause(void)
 	CHECK(got < 40);
 	CHECK(got >= 4); /* 200,000 bytes held before the pause */
 	struct cr_totals t;
-	cr_engine_totals(a, &t);
+	cr_engine_totals(a, &t, sizeof t);
 	CHECK(t.recv_pauses >= 1);
 	/* the application catches up: receiving resumes */
 	pthread_mutex_lock(&ra.mu);
@@ -92,7 +94,7 @@ static void test_engine_flood_pause(void)
 	pthread_mutex_unlock(&ra.mu);
 	CHECK_EQ(cr_recv_done(a, ra.ready_ids[0], held), 0);
 	CHECK(WAIT_FOR(rec_get(&ra, &ra.msgs) == 40, 10000));
-	CHECK_EQ(cr_peer_info(a, ra.ready_ids[0], &info), 0);
+	CHECK_EQ(cr_peer_info(a, ra.ready_ids[0], &info, sizeof info), 0);
 	CHECK(!info.recv_paused);
 	cr_engine_free(b);
 	cr_engine_free(a);
@@ -136,10 +138,10 @@ static void raw_handshake(int fd)
 static void test_engine_backpressure(void)
 {
 	struct rec ra;
-	struct cr_config ca;
-	test_config(&ca, &ra, "A", true);
-	ca.stop_flush_ms = 100;
-	struct cr_engine *a = start(&ca);
+	struct cr_config *ca;
+	ca = test_config(&ra, "A", TEST_BIND);
+	CHECK_EQ(cr_config_set_stop_flush_ms(ca, 100), 0);
+	struct cr_engine *a = start(ca, &ra);
 	int fd = raw_connect(cr_engine_port(a));
 	raw_handshake(fd);
 	CHECK(WAIT_FOR(rec_get(&ra, &ra.ready) == 1, 5000));
@@ -153,9 +155,9 @@ static void test_engine_backpressure(void)
 		CHECK_EQ(cr_send(a, id, "blob", blob, sizeof blob), 0);
 	struct cr_peer_info info;
 	CHECK(WAIT_FOR(cr_peer_writable(a, id) == 0, 5000));
-	CHECK_EQ(cr_peer_info(a, id, &info), 0);
+	CHECK_EQ(cr_peer_info(a, id, &info, sizeof info), 0);
 	CHECK(!info.writable);
-	CHECK(info.send_queue_bytes > ca.send_buffer_bytes);
+	CHECK(info.send_queue_bytes > 1000000); /* the default send_buffer_bytes */
 	/* stop while the queue is stuck: bounded by stop_flush_ms, no leak */
 	cr_engine_free(a);
 	CHECK_EQ(ra.closed, 1);
@@ -166,10 +168,10 @@ static void test_engine_backpressure(void)
 static void test_engine_raw_faults(void)
 {
 	struct rec ra;
-	struct cr_config ca;
-	test_config(&ca, &ra, "A", true);
-	ca.handshake_timeout_ms = 300;
-	struct cr_engine *a = start(&ca);
+	struct cr_config *ca;
+	ca = test_config(&ra, "A", TEST_BIND);
+	CHECK_EQ(cr_config_set_handshake_timeout_ms(ca, 300), 0);
+	struct cr_engine *a = start(ca, &ra);
 	uint16_t port = cr_engine_port(a);
 	/* garbage: not V1, so taken for a V2 key, and no garbage terminator
 	 * within 4095 bytes (BIP324) */
@@ -218,12 +220,12 @@ static void test_engine_raw_faults(void)
 static void broadcast_zero_copy(bool zc_loopback)
 {
 	struct rec ra, rb;
-	struct cr_config ca, cb;
-	test_config(&ca, &ra, "A", true);
-	ca.zc_loopback = zc_loopback;
-	test_config(&cb, &rb, "B", false);
-	cb.recv_buf_count = 16; /* 256 KiB of receive buffers for three 1 MiB messages */
-	struct cr_engine *a = start(&ca), *b = start(&cb);
+	struct cr_config *ca, *cb;
+	ca = test_config(&ra, "A", TEST_BIND);
+	CHECK_EQ(cr_config_set_zc_loopback(ca, zc_loopback), 0);
+	cb = test_config(&rb, "B", NULL);
+	CHECK_EQ(cr_config_set_recv_buf_count(cb, 16), 0); /* 256 KiB of receive buffers for three 1 MiB messages */
+	struct cr_engine *a = start(ca, &ra), *b = start(cb, &rb);
 	connect_to(b, a, CR_CONNECT_V1);
 	connect_to(b, a, CR_CONNECT_V1);
 	connect_to(b, a, 0); /* V2 */
@@ -243,13 +245,13 @@ static void broadcast_zero_copy(bool zc_loopback)
 		sum += (uint64_t)(uint8_t)(i >> 8) * (i % 251 + 1);
 	CHECK_EQ(rb.sum, 3 * sum); /* every byte arrived intact at every peer */
 	struct cr_totals t, tb;
-	cr_engine_totals(b, &tb);
+	cr_engine_totals(b, &tb, sizeof tb);
 	/* the V1 peers took part of the payload straight into place (on
 	 * loopback much of it is already in the socket when the header is
 	 * parsed, and the multishot recv takes that into the ring) */
 	CHECK(tb.recv_enobufs > 0); /* the tiny ring ran dry and recv re-armed */
 	CHECK(tb.recv_direct_bytes > 0);
-	cr_engine_totals(a, &t);
+	cr_engine_totals(a, &t, sizeof t);
 	CHECK_EQ(t.payload_copy_bytes, 0);
 	if (zc_loopback)
 		CHECK(t.send_zc >= 2); /* the V1 peers' shared buffer went zero-copy */
@@ -272,9 +274,9 @@ static void test_engine_broadcast_no_zc_on_loopback(void)
 static void test_engine_self_connect(void)
 {
 	struct rec ra;
-	struct cr_config ca;
-	test_config(&ca, &ra, "A", true);
-	struct cr_engine *a = start(&ca);
+	struct cr_config *ca;
+	ca = test_config(&ra, "A", TEST_BIND);
+	struct cr_engine *a = start(ca, &ra);
 	connect_to(a, a, CR_CONNECT_V1);
 	CHECK(WAIT_FOR(rec_get(&ra, &ra.closed) == 2, 5000));
 	bool self = ra.closed_reason[0] == CR_CLOSE_SELF || ra.closed_reason[1] == CR_CLOSE_SELF;
@@ -286,11 +288,11 @@ static void test_engine_self_connect(void)
 static void test_engine_stop_in_flight(void)
 {
 	struct rec ra, rb;
-	struct cr_config ca, cb;
-	test_config(&ca, &ra, "A", true);
-	test_config(&cb, &rb, "B", false);
-	cb.stop_flush_ms = 200;
-	struct cr_engine *a = start(&ca), *b = start(&cb);
+	struct cr_config *ca, *cb;
+	ca = test_config(&ra, "A", TEST_BIND);
+	cb = test_config(&rb, "B", NULL);
+	CHECK_EQ(cr_config_set_stop_flush_ms(cb, 200), 0);
+	struct cr_engine *a = start(ca, &ra), *b = start(cb, &rb);
 	for (int i = 0; i < 4; i++)
 		connect_to(b, a, i % 2 ? CR_CONNECT_V1 : 0);
 	CHECK(WAIT_FOR(rec_get(&rb, &rb.ready) == 4, 10000));

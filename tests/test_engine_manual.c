@@ -27,25 +27,27 @@ static void test_engine_addnode_backoff(void)
 {
 	uint16_t port = free_port();
 	struct rec ra, rb;
-	struct cr_config ca, cb;
-	test_config(&cb, &rb, "B", false);
-	cb.manual_retry_ms = 50;
-	cb.manual_retry_max_ms = 200;
-	cb.naddnode = 1;
-	snprintf(cb.addnode[0], sizeof cb.addnode[0], "127.0.0.1:%u", port);
+	struct cr_config *ca, *cb;
+	cb = test_config(&rb, "B", NULL);
+	CHECK_EQ(cr_config_set_manual_retry_ms(cb, 50), 0);
+	CHECK_EQ(cr_config_set_manual_retry_max_ms(cb, 200), 0);
+	char hp[64];
+	snprintf(hp, sizeof hp, "127.0.0.1:%u", port);
+	CHECK_EQ(cr_config_add_addnode(cb, hp), 0);
 	struct cr_engine *a = NULL, *b = NULL;
-	CHECK_EQ(cr_engine_new(&b, &cb), 0);
+	CHECK_EQ(cr_engine_new(&b, cb), 0);
+	cr_config_free(cb);
 	CHECK_EQ(cr_engine_start(b), 0);
 	/* nobody listens: attempts fail and are retried */
 	CHECK(WAIT_FOR(rec_get(&rb, &rb.closed) >= 3, 5000));
 	struct cr_totals t;
-	cr_engine_totals(b, &t);
+	cr_engine_totals(b, &t, sizeof t);
 	CHECK(t.connect_failures >= 3);
 	CHECK_EQ(rb.closed_reason[0], CR_CLOSE_CONNECT_FAILED);
 	/* the listener comes up: the entry connects */
-	test_config(&ca, &ra, "A", true);
-	snprintf(ca.bind[0], sizeof ca.bind[0], "127.0.0.1:%u", port);
-	CHECK_EQ(cr_engine_new(&a, &ca), 0);
+	ca = test_config(&ra, "A", hp);
+	CHECK_EQ(cr_engine_new(&a, ca), 0);
+	cr_config_free(ca);
 	CHECK_EQ(cr_engine_start(a), 0);
 	CHECK(WAIT_FOR(rec_get(&rb, &rb.ready) == 1 && rec_get(&ra, &ra.ready) == 1, 5000));
 	CHECK_EQ(rb.ready_info[0].conn_type, CR_CONN_MANUAL);
@@ -59,13 +61,15 @@ static void test_engine_addnode_backoff(void)
 static void test_engine_outbound_spread(void)
 {
 	struct rec ra, rb;
-	struct cr_config ca, cb;
-	test_config(&ca, &ra, "A", true);
-	test_config(&cb, &rb, "B", false);
+	struct cr_config *ca, *cb;
+	ca = test_config(&ra, "A", TEST_BIND);
+	cb = test_config(&rb, "B", NULL);
 	struct cr_engine *a = NULL, *b = NULL;
-	CHECK_EQ(cr_engine_new(&a, &ca), 0);
+	CHECK_EQ(cr_engine_new(&a, ca), 0);
+	cr_config_free(ca);
 	CHECK_EQ(cr_engine_start(a), 0);
-	CHECK_EQ(cr_engine_new(&b, &cb), 0);
+	CHECK_EQ(cr_engine_new(&b, cb), 0);
+	cr_config_free(cb);
 	CHECK_EQ(cr_engine_start(b), 0);
 	char hp[64];
 	snprintf(hp, sizeof hp, "127.0.0.1:%u", cr_engine_port(a));
@@ -90,14 +94,17 @@ static void test_engine_outbound_spread(void)
 static void test_engine_port_in_use(void)
 {
 	struct rec ra, rb;
-	struct cr_config ca, cb;
-	test_config(&ca, &ra, "A", true);
-	test_config(&cb, &rb, "B", true);
+	struct cr_config *ca, *cb;
+	ca = test_config(&ra, "A", TEST_BIND);
 	struct cr_engine *a = NULL, *b = NULL;
-	CHECK_EQ(cr_engine_new(&a, &ca), 0);
+	CHECK_EQ(cr_engine_new(&a, ca), 0);
+	cr_config_free(ca);
 	CHECK_EQ(cr_engine_start(a), 0);
-	snprintf(cb.bind[0], sizeof cb.bind[0], "127.0.0.1:%u", cr_engine_port(a));
-	CHECK_EQ(cr_engine_new(&b, &cb), 0);
+	char hp[64];
+	snprintf(hp, sizeof hp, "127.0.0.1:%u", cr_engine_port(a));
+	cb = test_config(&rb, "B", hp);
+	CHECK_EQ(cr_engine_new(&b, cb), 0);
+	cr_config_free(cb);
 	CHECK_EQ(cr_engine_start(b), -EADDRINUSE);
 	cr_engine_free(b);
 	cr_engine_free(a);

@@ -17,10 +17,12 @@
 #include "proto/v1.h"
 #include "proto/wire.h"
 
+/* Creates and starts an engine from c (freed here). */
 static struct cr_engine *start(struct cr_config *c)
 {
 	struct cr_engine *e = NULL;
 	CHECK_EQ(cr_engine_new(&e, c), 0);
+	cr_config_free(c);
 	if (e)
 		CHECK_EQ(cr_engine_start(e), 0);
 	return e;
@@ -52,17 +54,17 @@ static void test_engine_connect_timeout(void)
 		fill[i] = tcp_connect(port);
 	sleep_ms(100);
 	struct rec rb;
-	struct cr_config cb;
-	test_config(&cb, &rb, "B", false);
-	cb.connect_timeout_ms = 300;
-	struct cr_engine *b = start(&cb);
+	struct cr_config *cb;
+	cb = test_config(&rb, "B", NULL);
+	CHECK_EQ(cr_config_set_connect_timeout_ms(cb, 300), 0);
+	struct cr_engine *b = start(cb);
 	char hp[64];
 	snprintf(hp, sizeof hp, "127.0.0.1:%u", port);
 	CHECK_EQ(cr_connect(b, hp, CR_CONNECT_V1), 0);
 	CHECK(WAIT_FOR(rec_get(&rb, &rb.closed) == 1, 5000));
 	CHECK_EQ(rb.closed_reason[0], CR_CLOSE_CONNECT_FAILED);
 	struct cr_totals t;
-	cr_engine_totals(b, &t);
+	cr_engine_totals(b, &t, sizeof t);
 	CHECK_EQ(t.connect_failures, 1);
 	cr_engine_free(b);
 	for (int i = 0; i < 4; i++)
@@ -100,10 +102,10 @@ static int silent_peer(uint16_t port)
 static void test_engine_ping_timeout(void)
 {
 	struct rec ra;
-	struct cr_config ca;
-	test_config(&ca, &ra, "A", true);
-	ca.ping_timeout_ms = 300;
-	struct cr_engine *a = start(&ca);
+	struct cr_config *ca;
+	ca = test_config(&ra, "A", TEST_BIND);
+	CHECK_EQ(cr_config_set_ping_timeout_ms(ca, 300), 0);
+	struct cr_engine *a = start(ca);
 	int fd = silent_peer(cr_engine_port(a));
 	CHECK(WAIT_FOR(rec_get(&ra, &ra.ready) == 1, 5000));
 	CHECK(WAIT_FOR(rec_get(&ra, &ra.closed) == 1, 5000));
@@ -115,10 +117,10 @@ static void test_engine_ping_timeout(void)
 static void test_engine_inactivity_timeout(void)
 {
 	struct rec ra;
-	struct cr_config ca;
-	test_config(&ca, &ra, "A", true);
-	ca.inactivity_timeout_ms = 300;
-	struct cr_engine *a = start(&ca);
+	struct cr_config *ca;
+	ca = test_config(&ra, "A", TEST_BIND);
+	CHECK_EQ(cr_config_set_inactivity_timeout_ms(ca, 300), 0);
+	struct cr_engine *a = start(ca);
 	int fd = silent_peer(cr_engine_port(a));
 	CHECK(WAIT_FOR(rec_get(&ra, &ra.ready) == 1, 5000));
 	CHECK(WAIT_FOR(rec_get(&ra, &ra.closed) == 1, 5000));
@@ -130,11 +132,10 @@ static void test_engine_inactivity_timeout(void)
 static void test_engine_ipv6(void)
 {
 	struct rec ra, rb;
-	struct cr_config ca, cb;
-	test_config(&ca, &ra, "A", true);
-	test_config(&cb, &rb, "B", false);
-	snprintf(ca.bind[0], sizeof ca.bind[0], "[::1]:0");
-	struct cr_engine *a = start(&ca), *b = start(&cb);
+	struct cr_config *ca, *cb;
+	ca = test_config(&ra, "A", "[::1]:0");
+	cb = test_config(&rb, "B", NULL);
+	struct cr_engine *a = start(ca), *b = start(cb);
 	char hp[64];
 	snprintf(hp, sizeof hp, "[::1]:%u", cr_engine_port(a));
 	CHECK_EQ(cr_connect(b, hp, 0), 0);
@@ -154,9 +155,9 @@ struct bystander {
 
 static void bystander_start(struct bystander *s, struct cr_engine *a)
 {
-	struct cr_config cb;
-	test_config(&cb, &s->rb, "B", false);
-	s->b = start(&cb);
+	struct cr_config *cb;
+	cb = test_config(&s->rb, "B", NULL);
+	s->b = start(cb);
 	char hp[64];
 	snprintf(hp, sizeof hp, "127.0.0.1:%u", cr_engine_port(a));
 	CHECK_EQ(cr_connect(s->b, hp, 0), 0);
@@ -176,9 +177,9 @@ static void bystander_check(struct bystander *s, struct rec *ra)
 static void test_engine_rst_mid_message(void)
 {
 	struct rec ra;
-	struct cr_config ca;
-	test_config(&ca, &ra, "A", true);
-	struct cr_engine *a = start(&ca);
+	struct cr_config *ca;
+	ca = test_config(&ra, "A", TEST_BIND);
+	struct cr_engine *a = start(ca);
 	struct bystander by;
 	bystander_start(&by, a);
 	int fd = silent_peer(cr_engine_port(a));
@@ -204,9 +205,9 @@ static void test_engine_rst_mid_message(void)
 static void test_engine_v2_tag_corruption(void)
 {
 	struct rec ra;
-	struct cr_config ca;
-	test_config(&ca, &ra, "A", true);
-	struct cr_engine *a = start(&ca);
+	struct cr_config *ca;
+	ca = test_config(&ra, "A", TEST_BIND);
+	struct cr_engine *a = start(ca);
 	struct bystander by;
 	bystander_start(&by, a);
 	int fd = socket(AF_INET, SOCK_STREAM, 0);

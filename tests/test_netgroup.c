@@ -14,7 +14,7 @@
 #include "addr/asmap.h"
 #include "addr/netclass.h"
 #include "addr/netgroup.h"
-#include "proto/err.h"
+#include "addr/err.h"
 #include "asmap_build.h"
 #include "check.h"
 
@@ -25,7 +25,7 @@ static struct cr_netaddr A(const char *s)
 	struct cr_netaddr a;
 	int rc = cr_addrstr_parse_host(&a, s, strlen(s), CR_ADDRSTR_CJDNS);
 	if (rc) {
-		fprintf(stderr, "cannot parse %s: %s\n", s, cr_strerror(rc));
+		fprintf(stderr, "cannot parse %s: %s\n", s, cr_addr_strerror(rc));
 		exit(2);
 	}
 	return a;

@@ -10,7 +10,7 @@
 #include "addr/peersdat.h"
 #include "proto/chain.h"
 #include "proto/crypto.h"
-#include "proto/err.h"
+#include "addr/err.h"
 
 struct file {
 	uint8_t b[1 << 16];

@@ -377,11 +377,13 @@ static void test_metrics(void)
 
 static struct cr_engine *start_engine(struct rec *r, const char *name, bool listen)
 {
-	struct cr_config cfg;
-	test_config(&cfg, r, name, listen);
-	cfg.workers = 1;
-	struct cr_engine *e;
-	if (cr_engine_new(&e, &cfg) != 0 || cr_engine_start(e) != 0)
+	struct cr_config *cfg = test_config(r, name, listen ? TEST_BIND : NULL);
+	struct cr_engine *e = NULL;
+	int ret = cr_config_set_workers(cfg, 1);
+	if (!ret)
+		ret = cr_engine_new(&e, cfg);
+	cr_config_free(cfg);
+	if (ret != 0 || cr_engine_start(e) != 0)
 		return NULL;
 	return e;
 }

@@ -262,7 +262,7 @@ static void test_socks5_reply_codes(void)
 	CHECK(strcmp(cr_socks5_reply_str(5), "connection refused") == 0);
 	CHECK(strcmp(cr_socks5_reply_str(0xf6), "onion service invalid address") == 0);
 	CHECK(strcmp(cr_socks5_reply_str(0x42), "unknown SOCKS5 reply code") == 0);
-	CHECK(strcmp(cr_strerror(CR_E_SOCKS_REPLY), "socks5: connect refused by proxy") == 0);
+	CHECK(strcmp(cr_proto_strerror(CR_E_SOCKS_REPLY), "socks5: connect refused by proxy") == 0);
 }
 
 static int run_bytes(bool auth, const uint8_t *server, size_t n)

@@ -16,7 +16,7 @@
 
 #include "addr/anchors.h"
 #include "addr/store.h"
-#include "proto/err.h"
+#include "addr/err.h"
 #include "check.h"
 
 #define MAGIC 0x54534554u /* "TEST" */

@@ -360,7 +360,7 @@ static void tamper_packet(size_t bit, int *errs, int *cases)
 		(*errs)++;
 	else
 		fprintf(stderr, "bit %zu: err %d\n", bit, b.err);
-	CHECK(strlen(cr_strerror(b.err)) > 0);
+	CHECK(strlen(cr_proto_strerror(b.err)) > 0);
 out:
 	end_free(&a);
 	end_free(&b);
@@ -569,7 +569,7 @@ static void test_wrong_network(void)
 	end_init_v2(&r, false, 0);
 	CHECK_EQ(cr_transport_recv(r.t, &m, wire, 15), 15); /* not yet */
 	CHECK_EQ(cr_transport_recv(r.t, &m, wire + 15, n - 15), CR_E_V2_MAGIC);
-	CHECK(strstr(cr_strerror(CR_E_V2_MAGIC), "network") != NULL);
+	CHECK(strstr(cr_proto_strerror(CR_E_V2_MAGIC), "network") != NULL);
 	end_free(&r);
 
 	/* Bytewise too, and with a magic no chain uses. */
@@ -596,7 +596,7 @@ static void test_initiator_fallback(void)
 	end_init_v2(&i, true, 50);
 	flush_pending(&i);
 	CHECK_EQ(cr_transport_eof(i.t), CR_E_V2_V1FALLBACK);
-	CHECK(strstr(cr_strerror(CR_E_V2_V1FALLBACK), "v1") != NULL);
+	CHECK(strstr(cr_proto_strerror(CR_E_V2_V1FALLBACK), "v1") != NULL);
 	CHECK_EQ(cr_transport_recv(i.t, &m, &one, 1), 1);
 	CHECK_EQ(cr_transport_eof(i.t), 0); /* it spoke: not a V1 peer */
 	end_free(&i);

@@ -160,7 +160,7 @@ int main(int argc, char **argv)
 	    nports > ESRV_MAX_PORTS)
 		usage("--duration is (0, 3600], --server-threads at most 256, --ports 1..64");
 	signal(SIGPIPE, SIG_IGN);
-	load_proto_strerror = cr_strerror;
+	load_proto_strerror = cr_proto_strerror;
 	so.nports = nports; /* ports 0: the first ring picks each, the others share it */
 	if (serve_only) {
 		if (o.ndst)

@@ -8,6 +8,8 @@
 #include <sys/random.h>
 #include <time.h>
 
+#include <connring/version.h>
+
 #include "bench/load/load_btc.h"
 #include "proto/err.h"
 #include "proto/msg.h"

@@ -104,7 +104,7 @@ struct load_result {
 /* first_error of a peer the other side closed. */
 #define LOAD_ERR_EOF (-100000)
 
-/* Optional: the protocol's own error texts (connring-load: cr_strerror). */
+/* Optional: the protocol's own error texts (connring-load: cr_proto_strerror). */
 extern const char *(*load_proto_strerror)(int err);
 /* Readable text for a load_result.first_error. */
 const char *load_strerror(int err);

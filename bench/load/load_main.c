@@ -156,7 +156,7 @@ int main(int argc, char **argv)
 	o.proto = &proto;
 	o.proto_arg = &a;
 	signal(SIGPIPE, SIG_IGN);
-	load_proto_strerror = cr_strerror;
+	load_proto_strerror = cr_proto_strerror;
 	struct load_result res;
 	int r = load_run(&o, &res);
 	if (r < 0) {

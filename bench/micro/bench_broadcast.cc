@@ -39,7 +39,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "engine/connring.h"
+#include <connring/connring.h>
 extern "C" {
 #include "proto/chain.h"
 #include "proto/msg.h"
@@ -199,18 +199,17 @@ struct EngineSide {
 
 	explicit EngineSide(int n)
 	{
-		struct cr_config c;
-		cr_config_default(&c);
-		c.chain = CR_CHAIN_REGTEST;
-		c.listen = true;
-		c.nbind = 1;
-		snprintf(c.bind[0], sizeof c.bind[0], "127.0.0.1:0");
-		c.max_connections = (unsigned)n + 64;
-		c.ping_interval_ms = 600000; // no ping during a delivery
-		c.user = this;
-		c.on_peer_ready = on_ready;
-		c.on_peer_closed = on_closed;
-		if (cr_engine_new(&e, &c) != 0 || cr_engine_start(e) != 0)
+		struct cr_config *c = cr_config_new();
+		if (!c)
+			return;
+		int bad = cr_config_set_chain(c, CR_CHAIN_REGTEST) | cr_config_add_bind(c, "127.0.0.1:0") |
+			  cr_config_set_max_connections(c, (unsigned)n + 64) |
+			  cr_config_set_ping_interval_ms(c, 600000) | // no ping during a delivery
+			  cr_config_set_user(c, this) | cr_config_set_on_peer_ready(c, on_ready) |
+			  cr_config_set_on_peer_closed(c, on_closed);
+		int ret = bad ? bad : cr_engine_new(&e, c);
+		cr_config_free(c);
+		if (ret != 0 || cr_engine_start(e) != 0)
 			return;
 		uint16_t port = cr_engine_port(e);
 		std::vector<uint8_t> hello = hello_bytes();
@@ -237,7 +236,7 @@ struct EngineSide {
 	bool warm_up()
 	{
 		struct cr_totals t0, t1;
-		cr_engine_totals(e, &t0);
+		cr_engine_totals(e, &t0, sizeof t0);
 		t1 = t0;
 		struct cr_msgbuf *m = cr_msgbuf_new(kPayload);
 		if (!m)
@@ -250,7 +249,7 @@ struct EngineSide {
 		first_ms = 1e3 * std::chrono::duration<double>(Clock::now() - a).count();
 		// The notifications trail the sends: wait (bounded) for them.
 		for (int i = 0; i < 2000; i++) {
-			cr_engine_totals(e, &t1);
+			cr_engine_totals(e, &t1, sizeof t1);
 			if (t1.send_zc_copied - t0.send_zc_copied >= t1.send_zc - t0.send_zc)
 				break;
 			std::this_thread::sleep_for(std::chrono::milliseconds(1));
@@ -425,7 +424,7 @@ void bm_engine(benchmark::State &state)
 		return;
 	}
 	struct cr_totals t0, t1;
-	cr_engine_totals(es.e, &t0);
+	cr_engine_totals(es.e, &t0, sizeof t0);
 	for (auto _ : state) {
 		es.sinks.sweep();
 		struct cr_msgbuf *m = cr_msgbuf_new(kPayload);
@@ -444,7 +443,7 @@ void bm_engine(benchmark::State &state)
 		}
 		state.SetIterationTime(std::chrono::duration<double>(b - a).count());
 	}
-	cr_engine_totals(es.e, &t1);
+	cr_engine_totals(es.e, &t1, sizeof t1);
 	state.SetBytesProcessed((int64_t)state.iterations() * n * (int64_t)kMsg);
 	state.counters["peers"] = n;
 	state.counters["payload_copy_bytes"] = (double)(t1.payload_copy_bytes - t0.payload_copy_bytes);

@@ -15,7 +15,7 @@
 #include <thread>
 #include <vector>
 
-#include "engine/connring.h"
+#include <connring/connring.h>
 
 namespace {
 
@@ -65,26 +65,30 @@ struct Pair {
 	struct cr_engine *a = nullptr, *b = nullptr;
 	bool ok = false;
 
+	/* Both ends alike (regtest, big queues, zero-copy from zc bytes even
+	 * on loopback: it measures zero-copy itself); a listens, b connects. */
+	static struct cr_config *config(size_t zc, bool listen, Side *side)
+	{
+		struct cr_config *c = cr_config_new();
+		if (c && (cr_config_set_chain(c, CR_CHAIN_REGTEST) | cr_config_set_listen(c, listen) |
+			  (listen ? cr_config_add_bind(c, "127.0.0.1:0") : 0) |
+			  cr_config_set_max_connections(c, 100000) | cr_config_set_zc_threshold_bytes(c, zc) |
+			  cr_config_set_zc_loopback(c, true) | cr_config_set_send_buffer_bytes(c, 64u << 20) |
+			  cr_config_set_user(c, side) | cr_config_set_on_peer_ready(c, on_ready) |
+			  cr_config_set_on_message(c, on_msg))) {
+			cr_config_free(c);
+			return nullptr;
+		}
+		return c;
+	}
+
 	Pair(int peers, size_t zc)
 	{
-		struct cr_config ca, cb;
-		cr_config_default(&ca);
-		ca.chain = CR_CHAIN_REGTEST;
-		ca.nbind = 1;
-		snprintf(ca.bind[0], sizeof ca.bind[0], "127.0.0.1:0");
-		ca.max_connections = 100000;
-		ca.zc_threshold_bytes = zc;
-		ca.zc_loopback = true; /* measure zero-copy itself, on loopback */
-		ca.send_buffer_bytes = 64u << 20;
-		ca.user = &sa;
-		ca.on_peer_ready = on_ready;
-		ca.on_message = on_msg;
-		cb = ca;
-		cb.listen = false;
-		cb.nbind = 0;
-		cb.user = &sb;
-		if (cr_engine_new(&a, &ca) || cr_engine_start(a) || cr_engine_new(&b, &cb) ||
-		    cr_engine_start(b))
+		struct cr_config *ca = config(zc, true, &sa), *cb = config(zc, false, &sb);
+		int bad = !ca || !cb || cr_engine_new(&a, ca) || cr_engine_new(&b, cb);
+		cr_config_free(ca);
+		cr_config_free(cb);
+		if (bad || cr_engine_start(a) || cr_engine_start(b))
 			return;
 		char hp[64];
 		snprintf(hp, sizeof hp, "127.0.0.1:%u", cr_engine_port(a));
@@ -119,7 +123,7 @@ void Broadcast1MiB(benchmark::State &state)
 		}
 	}
 	struct cr_totals t;
-	cr_engine_totals(p.a, &t);
+	cr_engine_totals(p.a, &t, sizeof t);
 	state.SetBytesProcessed((int64_t)state.iterations() * peers * (int64_t)len);
 	state.counters["peers"] = peers;
 	state.counters["payload_copy_bytes"] = (double)t.payload_copy_bytes;
@@ -139,14 +143,14 @@ void PingPong(benchmark::State &state)
 	const int per_peer = 100;
 	for (auto _ : state) {
 		struct cr_totals t0;
-		cr_engine_totals(p.b, &t0);
+		cr_engine_totals(p.b, &t0, sizeof t0);
 		uint64_t want = t0.msgs_recv + (uint64_t)peers * per_peer;
 		for (int k = 0; k < per_peer; k++)
 			for (uint64_t id : p.sb.ids)
 				cr_send(p.b, id, "ping", nonce, sizeof nonce);
 		for (int i = 0; i < 60000; i++) {
 			struct cr_totals t;
-			cr_engine_totals(p.b, &t);
+			cr_engine_totals(p.b, &t, sizeof t);
 			if (t.msgs_recv >= want)
 				break;
 			std::this_thread::sleep_for(std::chrono::microseconds(200));

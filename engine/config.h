@@ -1,0 +1,84 @@
+/* The engine's configuration behind the opaque struct cr_config of
+ * <connring/connring.h>. Scalar options are listed once, in
+ * CR_CONFIG_SCALARS: each line is X(type, name, default, check), and from
+ * it come the struct field, the default in cr_config_new and the setter
+ * cr_config_set_<name>(cfg, v), which stores v when check (an expression
+ * over v) holds and returns CR_E_CONFIG_RANGE otherwise. Lists, strings
+ * and callbacks have setters of their own in config.c. Engine-internal. */
+#ifndef CR_ENGINE_CONFIG_H
+#define CR_ENGINE_CONFIG_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <connring/connring.h>
+
+#include "proto/msg.h"
+
+#define CR_MAX_WORKERS 64
+#define CR_BIND_MAX 8          /* listen addresses (each worker has 2x sockets) */
+#define CR_HOSTPORT_MAX 128    /* "host:port" of a manual peer, with its NUL */
+#define CR_RECV_BUF_COUNT_MAX 32768
+
+static inline bool cr__pow2(unsigned v)
+{
+	return v && !(v & (v - 1));
+}
+
+#define CR_CONFIG_SCALARS(X)                                                            \
+	X(enum cr_chain_id, chain, CR_CHAIN_MAIN, (unsigned)v < CR_CHAIN_COUNT)           \
+	X(unsigned, workers, 0, v <= CR_MAX_WORKERS)                                      \
+	X(bool, pin_workers, false, true)                                                 \
+	X(bool, listen, true, true)                                                       \
+	X(uint16_t, port, 0, true)                                                        \
+	X(unsigned, max_connections, CR_DEFAULT_MAX_CONNECTIONS, v >= 1)                  \
+	X(unsigned, outbound_slots, 11, true)                                             \
+	X(unsigned, manual_retry_ms, 5000, true)                                          \
+	X(unsigned, manual_retry_max_ms, 300000, true)                                    \
+	X(bool, v2transport, true, true)                                                  \
+	X(int32_t, protocol_version, CR_PROTOCOL_VERSION, v >= CR_MSG_MIN_PEER_VERSION)   \
+	X(uint64_t, services, 0, true)                                                    \
+	X(int32_t, start_height, 0, true)                                                 \
+	X(bool, relay, true, true)                                                        \
+	X(unsigned, connect_timeout_ms, 5000, v >= 1)                                     \
+	X(unsigned, handshake_timeout_ms, 60000, v >= 1)                                  \
+	X(unsigned, inactivity_timeout_ms, 20 * 60 * 1000, v >= 1)                        \
+	X(unsigned, ping_interval_ms, 2 * 60 * 1000, v >= 1)                              \
+	X(unsigned, ping_timeout_ms, 20 * 60 * 1000, v >= 1)                              \
+	X(unsigned, stop_flush_ms, 2000, true)                                            \
+	X(size_t, recv_flood_bytes, 5000000, true)                                        \
+	X(size_t, send_buffer_bytes, 1000000, true)                                       \
+	X(size_t, zc_threshold_bytes, 65536, true)                                        \
+	X(bool, zc_loopback, false, true)                                                 \
+	X(unsigned, max_peers_per_worker, 0, true)                                        \
+	X(unsigned, recv_buf_count, 1024, cr__pow2(v) && v <= CR_RECV_BUF_COUNT_MAX)      \
+	X(unsigned, recv_buf_size, 16384, v >= 512)                                       \
+	X(unsigned, ring_entries, 4096, v >= 64)
+
+/* A list of "host[:port]" strings, each malloc'd. */
+struct cr_strlist {
+	char **v;
+	unsigned n;
+};
+
+struct cr_config {
+#define CR_CONFIG_FIELD(type, name, def, check) type name;
+	CR_CONFIG_SCALARS(CR_CONFIG_FIELD)
+#undef CR_CONFIG_FIELD
+	struct cr_strlist bind, connect, addnode;
+	char proxy[CR_HOSTPORT_MAX];     /* "" = none */
+	char user_agent[CR_UA_MAX + 1];  /* "" = "/connring:" CR_VERSION "/" */
+
+	void *user;
+	cr_on_peer_ready_fn on_peer_ready;
+	cr_on_message_fn on_message;
+	cr_on_peer_closed_fn on_peer_closed;
+	cr_on_log_fn on_log;
+};
+
+/* Deep copy of src into dst (lists duplicated): 0 or -ENOMEM (dst then
+ * holds no lists). cr__config_clear frees the lists of a copy. */
+int cr__config_copy(struct cr_config *dst, const struct cr_config *src);
+void cr__config_clear(struct cr_config *c);
+
+#endif
