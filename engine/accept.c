@@ -37,6 +37,9 @@ static int open_one(struct cr_engine *e, const struct sockaddr_storage *ss, int 
 	int one = 1;
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
 	setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
+	/* accepted sockets inherit it: replies (pongs, V2 handshake steps)
+	 * must not wait for the peer's delayed ACK, as Core sets it per socket */
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 	if (ss->ss_family == AF_INET6)
 		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
 	if (bind(fd, (const struct sockaddr *)ss, cr__sockaddr_len(ss)) < 0 || listen(fd, LISTEN_BACKLOG) < 0) {
@@ -296,12 +299,14 @@ void cr__accept_complete(struct cr_worker *w, unsigned li, int res, uint32_t fla
 		backoff(w, li);
 }
 
+/* Debug, as Core logs inbound peers only under -debug=net: at a million
+ * peers a line per connect would bound the connection rate. */
 static void log_inbound(struct cr_worker *w, struct cr_peer *p)
 {
 	if (p->state != PS_CLOSING) {
 		char a[64];
 		cr__sockaddr_str(&p->addr, a, sizeof a);
-		cr__log(w->e, CR_LOG_INFO, CR_LOG_NET, "connect peer=%llx inbound from %s",
+		cr__log(w->e, CR_LOG_DEBUG, CR_LOG_NET, "connect peer=%llx inbound from %s",
 		       (unsigned long long)cr__peer_id(w, p), a);
 	}
 }
