@@ -23,6 +23,8 @@ struct cr_peer *cr__peer_alloc(struct cr_worker *w)
 	/* a freed slot first (its pages are resident), else a fresh one */
 	uint32_t slot = w->nstack ? w->free_slots[--w->nstack] : w->fresh++;
 	w->nfree--;
+	if (w->stopping)
+		w->stop_walked = false; /* a connect that raced the stop: walk again */
 	struct cr_peer *p = &w->peers[slot];
 	uint32_t gen = p->gen + 1;
 	if (gen == 0)
