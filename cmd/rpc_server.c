@@ -34,6 +34,8 @@ struct req {
 	size_t len, cap;
 	char user[CR_RPC_CRED_MAX];
 	int refuse;                  /* HTTP status to answer at the end (0: dispatch) */
+	void (*after_reply)(void *user);
+	void *after_user;
 };
 
 static void logf_(const struct cr_rpc_server *s, const char *fmt, ...)
@@ -318,6 +320,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 									   : "Service Unavailable");
 	struct cr_rpc_reply rep;
 	cr_rpc_dispatch(s->d, r->user, r->body ? r->body : "", r->len, &rep);
+	r->after_reply = rep.after_reply;
+	r->after_user = rep.after_user;
 	return send_reply(c, rep.status, rep.body, rep.len, rep.body != NULL, false);
 }
 
@@ -330,6 +334,9 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **state,
 	(void)why;
 	if (!r)
 		return;
+	/* the reply went out (or the client left): now "stop" may act */
+	if (r->after_reply)
+		r->after_reply(r->after_user);
 	atomic_fetch_sub(&s->body_bytes, r->cap);
 	free(r->body);
 	free(r);
@@ -363,10 +370,10 @@ static int start_one(struct cr_rpc_server *s, const char *text, char *err, size_
 	struct MHD_Daemon *dm = MHD_start_daemon(
 		MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL |
 			MHD_USE_ERROR_LOG,
-		0, NULL, NULL, on_request, s, MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_CONNECTION_TIMEOUT,
-		(unsigned)s->o.timeout_s, MHD_OPTION_CONNECTION_LIMIT, s->o.max_clients ? s->o.max_clients : 1u,
-		MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s,
-		MHD_OPTION_END);
+		0, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s,
+		MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)s->o.timeout_s,
+		MHD_OPTION_CONNECTION_LIMIT, s->o.max_clients ? s->o.max_clients : 1u,
+		MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_END);
 	if (!dm) {
 		close(fd);
 		snprintf(err, err_len, "-rpcbind=%s: libmicrohttpd could not start", text);

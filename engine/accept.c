@@ -299,13 +299,13 @@ void cr__accept_complete(struct cr_worker *w, unsigned li, int res, uint32_t fla
 		backoff(w, li);
 }
 
-/* Debug, as Core logs inbound peers only under -debug=net: at a million
- * peers a line per connect would bound the connection rate. */
 static void log_inbound(struct cr_worker *w, struct cr_peer *p)
 {
 	if (p->state != PS_CLOSING) {
 		char a[64];
 		cr__sockaddr_str(&p->addr, a, sizeof a);
+		/* debug: the application logs the one line per peer (connringd
+		 * at the handshake), as Core keeps these under -debug=net */
 		cr__log(w->e, CR_LOG_DEBUG, CR_LOG_NET, "connect peer=%llx inbound from %s",
 		       (unsigned long long)cr__peer_id(w, p), a);
 	}
