@@ -355,6 +355,7 @@ void cr__accept_admitted(struct cr_worker *w, struct cr_mail *c)
 			atomic_fetch_sub(&e->inbound_now, 1);
 			struct cr_mail *m = atomic_load(&e->stop_flag) ? NULL : cr__mail_new(MAIL_INBOUND_DOWN, 0);
 			if (m) {
+				m->peer = c->peer;
 				m->admit.keyed_netgroup = a->keyed_netgroup;
 				cr__mailbox_post(e, &e->co.mb, m);
 			}

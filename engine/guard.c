@@ -159,6 +159,7 @@ void cr__guard_grant(struct cr_engine *e, struct cr_mail *c)
 	struct cr_guard *g = e->co.guard;
 	atomic_fetch_add(&e->inbound_now, 1);
 	group_add(g, c->admit.keyed_netgroup, +1);
+	cr__evict_track(e, c);
 	reply(e, c, CR_ACCEPT_OK);
 }
 
@@ -319,6 +320,7 @@ bool cr__guard_mail(struct cr_engine *e, struct cr_mail *c)
 		return true;
 	case MAIL_INBOUND_DOWN:
 		group_add(g, c->admit.keyed_netgroup, -1);
+		cr__evict_untrack(e, c->peer);
 		cr__evict_drain(e, cr__now_us());
 		return false;
 	case MAIL_PUNISH:
