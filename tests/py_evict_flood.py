@@ -1,0 +1,51 @@
+"""System test of eviction under an inbound flood (issue 9): connringd with
+200 inbound slots filled by honest V1 peers, each from its own /16, with
+varied ping and age; an attacker then opens 5,000 connections one after
+another from one /16, each completing the V1 handshake and going silent.
+At least 98% of the honest peers must still be connected, twice: with the
+flood defence on (most of the attacker's connections refused at accept)
+and with it off (every attacker connection admitted, so this is Core's
+eviction alone: the attacker's own netgroup becomes the largest, and its
+connections evict each other).
+
+Usage: py_evict_flood.py BUILD_DIR (ctest passes it)."""
+import asyncio
+import sys
+
+import evict_sys
+from evict_sys import check
+
+
+async def one(build, name, extra):
+    d = evict_sys.daemon(build, name, extra)
+    peers = []
+    try:
+        peers = await evict_sys.fill(d, evict_sys.HONEST)
+        await asyncio.sleep(2.5)  # pings measured at least once
+        before = d.snapshot()
+        loop = asyncio.get_running_loop()
+        summary = await loop.run_in_executor(None, evict_sys.flood, build, d.port, "v1")
+        await asyncio.sleep(1.0)
+        alive, defence = evict_sys.report(name, d, peers, before, summary)
+        check(summary["connected"] >= 4900, "the attacker could not even connect: %s" % summary)
+        check(alive >= 0.98 * evict_sys.HONEST,
+              "%s: only %d of %d honest peers survived the flood" % (name, alive, evict_sys.HONEST))
+        check(defence["inbound"] <= evict_sys.HONEST, "more inbound peers than slots: %s" % defence)
+        return defence
+    finally:
+        for p in peers:
+            p.stop()
+        d.stop()
+
+
+async def test():
+    build = sys.argv[1]
+    on = await one(build, "defence-on", [])
+    refused = on["refused"]
+    check(refused["flood_rate"] + refused["flood_cap"] > 4000,
+          "the flood defence refused only %d" % (refused["flood_rate"] + refused["flood_cap"]))
+    off = await one(build, "defence-off", ["-floodguard=0"])
+    check(off["evictions"] > 4000, "with the defence off, eviction ran only %d times" % off["evictions"])
+
+
+evict_sys.run(test)
