@@ -113,6 +113,7 @@ enum cr_mail_kind {
 	MAIL_DISCONNECT,
 	MAIL_RECV_DONE,   /* n */
 	MAIL_INFO,        /* reply through waiter */
+	MAIL_INFO_BULK,   /* waiter: up to cap peers from slot on */
 	MAIL_CONNECT,     /* worker: open addr; flags, manual index */
 	MAIL_STOP,
 	/* to the coordinator */
@@ -125,6 +126,8 @@ struct cr_waiter {
 	_Atomic int done;
 	int ret;
 	struct cr_peer_info *info;
+	size_t cap;                 /* MAIL_INFO_BULK: entries of info */
+	uint32_t slot;              /* MAIL_INFO_BULK: first slot; past the last read on return */
 };
 
 /* Mail between threads: a request to a worker (send, disconnect, info,
