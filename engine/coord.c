@@ -304,6 +304,15 @@ void cr__coord_stop(struct cr_engine *e)
 		pthread_join(co->thread, NULL);
 		co->thread_started = false;
 	}
+}
+
+/* After the workers stopped: they may have posted events (a pong, a
+ * close) after the coordinator's thread ended, so its mailbox and ring
+ * live until now. */
+void cr__coord_finish(struct cr_engine *e)
+{
+	struct cr_coord *co = &e->co;
+	cr__coord_stop(e);
 	if (co->ring_ok) {
 		struct cr_mail *c;
 		while ((c = cr__mailbox_pop(&co->mb))) {
