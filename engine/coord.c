@@ -334,9 +334,18 @@ void cr__coord_stop(struct cr_engine *e)
 		pthread_join(co->thread, NULL);
 		co->thread_started = false;
 	}
-	/* closed before the drain: a poster that comes later sees it and
-	 * drains its own mail (the ban calls), so no waiter is left */
+	/* closed once the thread is gone: a ban caller that comes later sees
+	 * it and drains its own mail, so no waiter is left */
 	atomic_store(&co->mb.closed, 1);
+}
+
+/* After the workers stopped: they may have posted events (a pong, a
+ * close) after the coordinator's thread ended, so its mailbox and ring
+ * live until now. */
+void cr__coord_finish(struct cr_engine *e)
+{
+	struct cr_coord *co = &e->co;
+	cr__coord_stop(e);
 	if (co->ring_ok) {
 		cr__coord_drain_dead(e);
 		io_uring_queue_exit(&co->ring);
