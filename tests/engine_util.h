@@ -178,4 +178,25 @@ static inline bool sanitize_build(void)
 	return getenv("CR_SANITIZE") != NULL;
 }
 
+#ifdef CHECK
+/* Nothing a closed peer held is left: the gauges of held memory and the
+ * pools are back to zero once every peer is gone. */
+static inline void check_nothing_held(struct cr_engine *e, const char *when)
+{
+	struct cr_totals t;
+	bool ok = WAIT_FOR((cr_engine_totals(e, &t, sizeof t), t.peers == 0 && t.fixed_files == 0 &&
+			    t.recv_held_bytes == 0 && t.recv_reserved_bytes == 0 &&
+			    t.send_queued_bytes == 0 && t.pool_bufs_in_use == 0 &&
+			    t.pool_segs_in_use == 0), 5000);
+	CHECK(ok);
+	if (!ok)
+		fprintf(stderr, "  %s: peers %llu fixed files %llu recv held %llu reserved %llu queued %llu "
+			"bufs %llu segs %llu\n", when, (unsigned long long)t.peers,
+			(unsigned long long)t.fixed_files, (unsigned long long)t.recv_held_bytes,
+			(unsigned long long)t.recv_reserved_bytes, (unsigned long long)t.send_queued_bytes,
+			(unsigned long long)t.pool_bufs_in_use, (unsigned long long)t.pool_segs_in_use);
+}
+
+#endif
+
 #endif
