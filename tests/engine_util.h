@@ -28,6 +28,7 @@ struct rec {
 	uint64_t closed_ids[REC_MAX];
 	enum cr_close_reason closed_reason[REC_MAX];
 	bool closed_was_ready[REC_MAX];
+	uint64_t closed_us[REC_MAX]; /* CLOCK_MONOTONIC when each close was reported */
 	uint64_t msg_bytes;
 	uint64_t last_msg_peer;
 	char last_cmd[13];
@@ -78,6 +79,9 @@ static void rec_closed(void *u, uint64_t id, bool ready, enum cr_close_reason re
 		r->closed_ids[r->closed] = id;
 		r->closed_reason[r->closed] = reason;
 		r->closed_was_ready[r->closed] = ready;
+		struct timespec ts;
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		r->closed_us[r->closed] = (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 	}
 	r->closed++;
 	if (r->verbose)
