@@ -290,6 +290,19 @@ int cr__coord_start(struct cr_engine *e)
 	return 0;
 }
 
+/* Frees mail left for a coordinator that no longer runs. Workers may
+ * still post events after its thread ended (they stop after it), so
+ * cr_engine_stop calls this again once they are gone. */
+void cr__coord_drain(struct cr_engine *e)
+{
+	struct cr_mail *c;
+	while ((c = cr__mailbox_pop(&e->co.mb))) {
+		if (c->kind == MAIL_CO_SNAPSHOT)
+			cr__summary_answer(e, c->waiter, -ESHUTDOWN);
+		cr__mail_free(c);
+	}
+}
+
 void cr__coord_stop(struct cr_engine *e)
 {
 	struct cr_coord *co = &e->co;
@@ -305,12 +318,7 @@ void cr__coord_stop(struct cr_engine *e)
 		co->thread_started = false;
 	}
 	if (co->ring_ok) {
-		struct cr_mail *c;
-		while ((c = cr__mailbox_pop(&co->mb))) {
-			if (c->kind == MAIL_CO_SNAPSHOT)
-				cr__summary_answer(e, c->waiter, -ESHUTDOWN);
-			cr__mail_free(c);
-		}
+		cr__coord_drain(e);
 		io_uring_queue_exit(&co->ring);
 		co->ring_ok = false;
 	}

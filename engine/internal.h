@@ -637,6 +637,7 @@ void cr__node_timer(struct cr_worker *w, struct cr_peer *p);
 /* coord.c */
 int cr__coord_start(struct cr_engine *e);
 void cr__coord_stop(struct cr_engine *e);
+void cr__coord_drain(struct cr_engine *e);
 /* Posts a peer event (MAIL_EV_*) for p to the coordinator; the worker's
  * thread. Lost only when out of memory (logged). */
 void cr__coord_peer_event(struct cr_worker *w, struct cr_peer *p, enum cr_mail_kind kind,
