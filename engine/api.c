@@ -157,7 +157,7 @@ void cr_engine_stop(struct cr_engine *e)
 	atomic_store(&e->stop_flag, 1);
 	cr__coord_stop(e);
 	cr__workers_stop(e);
-	cr__coord_drain(e); /* events the workers posted on their way out */
+	cr__coord_finish(e);
 	/* under the lock: a cr_peer_info caller racing the stop may be about
 	 * to ring through the bell */
 	pthread_mutex_lock(&e->bell_lock);

@@ -290,10 +290,9 @@ int cr__coord_start(struct cr_engine *e)
 	return 0;
 }
 
-/* Frees mail left for a coordinator that no longer runs. Workers may
- * still post events after its thread ended (they stop after it), so
- * cr_engine_stop calls this again once they are gone. */
-void cr__coord_drain(struct cr_engine *e)
+/* Frees mail left for a coordinator that no longer runs (from
+ * cr__coord_finish, once the workers that post to it are gone). */
+static void coord_drain(struct cr_engine *e)
 {
 	struct cr_mail *c;
 	while ((c = cr__mailbox_pop(&e->co.mb))) {
@@ -317,8 +316,17 @@ void cr__coord_stop(struct cr_engine *e)
 		pthread_join(co->thread, NULL);
 		co->thread_started = false;
 	}
+}
+
+/* After the workers stopped: they may have posted events (a pong, a
+ * close) after the coordinator's thread ended, so its mailbox and ring
+ * live until now. */
+void cr__coord_finish(struct cr_engine *e)
+{
+	struct cr_coord *co = &e->co;
+	cr__coord_stop(e);
 	if (co->ring_ok) {
-		cr__coord_drain(e);
+		coord_drain(e);
 		io_uring_queue_exit(&co->ring);
 		co->ring_ok = false;
 	}

@@ -484,6 +484,16 @@ int cr_peer_announced(struct cr_engine *e, uint64_t peer, unsigned what);
  * were written. A snapshot: peers may close right after. Any thread. */
 size_t cr_engine_peers(const struct cr_engine *e, uint64_t *ids, size_t cap);
 
+/* Snapshots of up to cap live peers (ready or not) into out, an array of
+ * cap entries of out_size bytes (the caller's sizeof(struct cr_peer_info);
+ * see the ABI note). Each worker answers for a chunk of its peers per
+ * request, not one request per peer, so 50,000 peers cost a few dozen
+ * mailbox round trips. Returns how many were written, or -ESHUTDOWN,
+ * -EDEADLK (called from an engine thread), -ENOMEM. Blocks; peers may
+ * close right after. */
+long cr_engine_peer_infos(struct cr_engine *e, struct cr_peer_info *out, size_t cap,
+			  size_t out_size);
+
 /* Short names for the enums, for logs. Any thread. */
 const char *cr_close_reason_str(enum cr_close_reason r);
 const char *cr_conn_type_str(enum cr_conn_type t);
