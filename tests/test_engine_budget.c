@@ -100,7 +100,7 @@ static void test_wait_then_admit(void)
 	CHECK(WAIT_FOR(rec_get(&ra, &ra.msgs) == 2, 5000));
 	CHECK_EQ(ra.msg_bytes, 2 * len);
 	CHECK_EQ(ra.sum, 2 * pattern_sum(len));
-	CHECK_EQ(ra.closed, 0);
+	CHECK_EQ(rec_get(&ra, &ra.closed), 0);
 	struct cr_totals t = totals(a);
 	CHECK_EQ(t.recv_reserved_bytes, 0);
 	close(p1);
@@ -168,7 +168,7 @@ static void test_slow_sender_not_idle(void)
 		sleep_ms(100);
 	}
 	CHECK(WAIT_FOR(rec_get(&ra, &ra.msgs) == 1, 5000));
-	CHECK_EQ(ra.closed, 0);
+	CHECK_EQ(rec_get(&ra, &ra.closed), 0);
 	CHECK_EQ(ra.sum, pattern_sum(len));
 	struct cr_totals t = totals(a);
 	CHECK(t.recv_direct_bytes > 0); /* it went the direct way */

@@ -49,7 +49,7 @@ static void test_engine_inbound_full(void)
 	cr_engine_totals(a, &t, sizeof t);
 	CHECK_EQ(t.accept_refused, 1);
 	CHECK_EQ(t.inbound, 2);
-	CHECK_EQ(rb.ready, 2);
+	CHECK_EQ(rec_get(&rb, &rb.ready), 2);
 	CHECK(!rb.closed_was_ready[0]);
 	/* a freed slot takes the next newcomer */
 	CHECK_EQ(cr_disconnect(a, ra.ready_ids[0]), 0);
@@ -217,7 +217,7 @@ static void test_engine_pause_send(void)
 	}
 	CHECK(all);
 	CHECK_EQ(stat_of(&after, "ping", false), stat_of(&before, "ping", false) + (uint32_t)pings);
-	CHECK_EQ(ra.closed, 0);
+	CHECK_EQ(rec_get(&ra, &ra.closed), 0);
 	close(fd);
 	check_nothing_held(a, "pause send");
 	cr_engine_free(a);
@@ -350,7 +350,7 @@ static void test_engine_self_connect(void)
 	CHECK(WAIT_FOR(rec_get(&ra, &ra.closed) == 2, 5000));
 	bool self = ra.closed_reason[0] == CR_CLOSE_SELF || ra.closed_reason[1] == CR_CLOSE_SELF;
 	CHECK(self);
-	CHECK_EQ(ra.ready, 0);
+	CHECK_EQ(rec_get(&ra, &ra.ready), 0);
 	cr_engine_free(a);
 }
 
