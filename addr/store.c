@@ -1,11 +1,14 @@
 /* Crash-safe stores: atomic save (temp, fsync, rename, fsync dir) and a
  * checking load that sets bad files aside. See store.h. Coordinator thread. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -45,29 +48,98 @@ static int write_all(int fd, const uint8_t *p, size_t n)
 	return 0;
 }
 
-/* The directory entry of the rename must reach the disk too, or a crash
- * right after the rename can bring back the old name on some filesystems. */
-static int fsync_dir_of(const char *path)
+/* Splits path into its directory (or ".") and the last component. */
+static int split_path(const char *path, char *dir, size_t dir_cap, const char **base)
 {
-	char dir[PATH_MAX];
 	const char *slash = strrchr(path, '/');
+	*base = slash ? slash + 1 : path;
 	if (!slash) {
 		strcpy(dir, ".");
 	} else if (slash == path) {
 		strcpy(dir, "/");
 	} else {
 		size_t n = (size_t)(slash - path);
-		if (n >= sizeof(dir))
+		if (n >= dir_cap)
 			return -ENAMETOOLONG;
 		memcpy(dir, path, n);
 		dir[n] = 0;
 	}
+	return 0;
+}
+
+/* The directory entry of the rename must reach the disk too, or a crash
+ * right after the rename can bring back the old name on some filesystems. */
+static int fsync_dir_of(const char *path)
+{
+	char dir[PATH_MAX];
+	const char *base;
+	int rc = split_path(path, dir, sizeof(dir), &base);
+	if (rc)
+		return rc;
 	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	int rc = fsync(fd) < 0 ? -errno : 0;
+	rc = fsync(fd) < 0 ? -errno : 0;
 	close(fd);
 	return rc;
+}
+
+#define TMP_TAG ".new-"
+#define TMP_HEX 16
+
+/* True for "<base>.new-" followed by exactly 16 lowercase hex digits: the
+ * names only cr_store_save makes for this target. */
+static bool is_our_tmp(const char *name, const char *base)
+{
+	size_t bl = strlen(base), tl = sizeof(TMP_TAG) - 1;
+	if (strncmp(name, base, bl) || strncmp(name + bl, TMP_TAG, tl) ||
+	    strlen(name + bl + tl) != TMP_HEX)
+		return false;
+	for (const char *p = name + bl + tl; *p; p++)
+		if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f')))
+			return false;
+	return true;
+}
+
+/* A save killed before its rename leaves its temporary behind under a name
+ * nobody else uses; remove those of this target so crashes do not pile up
+ * files. unlink removes a name, never what a symlink points to. */
+static void remove_stale_tmps(const char *path)
+{
+	char dir[PATH_MAX];
+	const char *base;
+	if (split_path(path, dir, sizeof(dir), &base))
+		return;
+	DIR *d = opendir(dir);
+	if (!d)
+		return;
+	struct dirent *e;
+	while ((e = readdir(d)))
+		if (is_our_tmp(e->d_name, base))
+			unlinkat(dirfd(d), e->d_name, 0);
+	closedir(d);
+}
+
+/* Creates a new temporary file next to path: a random name (the kernel's
+ * RNG, so no global state here), O_CREAT|O_EXCL so an existing file or
+ * symlink under that name is never opened or followed (O_NOFOLLOW says so
+ * once more), mode 0600 so other users cannot read what the stores hold
+ * (the address manager's bucketing key; the peers we know and keep). */
+static int open_tmp(const char *path, char *tmp, size_t tmp_cap)
+{
+	for (int attempt = 0; attempt < 8; attempt++) {
+		uint64_t r;
+		if (getrandom(&r, sizeof(r), 0) != (ssize_t)sizeof(r))
+			return errno ? -errno : -EIO;
+		if ((size_t)snprintf(tmp, tmp_cap, "%s" TMP_TAG "%016llx", path,
+				     (unsigned long long)r) >= tmp_cap)
+			return -ENAMETOOLONG;
+		int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+			      0600);
+		if (fd >= 0 || errno != EEXIST)
+			return fd >= 0 ? fd : -errno;
+	}
+	return -EEXIST;
 }
 
 int cr_store_save(const char *path, uint32_t magic, uint32_t version,
@@ -82,7 +154,7 @@ int cr_store_save(const char *path, uint32_t magic, uint32_t version,
 		return CR_E_STORE_TOOLARGE;
 	if (body_len && !body)
 		return CR_E_INVAL;
-	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.new", path) >= sizeof(tmp))
+	if (strlen(path) + sizeof(TMP_TAG) + TMP_HEX > sizeof(tmp))
 		return -ENAMETOOLONG;
 	put32(hdr, magic);
 	put32(hdr + 4, version);
@@ -95,11 +167,10 @@ int cr_store_save(const char *path, uint32_t magic, uint32_t version,
 	cr_sha256_final(&h, sum);
 	cr_sha256(sum, sum, 32);
 
-	/* A stale path.new from a crashed save is simply overwritten: it was
-	 * never renamed, so nobody relies on it. */
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	remove_stale_tmps(path);
+	fd = open_tmp(path, tmp, sizeof(tmp));
 	if (fd < 0)
-		return -errno;
+		return fd;
 	rc = write_all(fd, hdr, sizeof(hdr));
 	if (!rc && body_len)
 		rc = write_all(fd, body, body_len);

@@ -7,7 +7,14 @@
  *
  * A save writes a temporary file next to the target, fsyncs it, renames it
  * over the target and fsyncs the directory, so after a crash at any point the
- * path holds either the old or the new content, never a mix. A load checks
+ * path holds either the old or the new content, never a mix. The temporary
+ * is path.new-<16 random hex digits>, created with O_EXCL|O_NOFOLLOW (a file
+ * or symlink planted under that name is never written through) and mode
+ * 0600; a save first removes temporaries of its target that an earlier
+ * crash left. Every store is 0600, not only the address manager's (which
+ * holds the bucketing secret): the ban list and anchors say whom we know
+ * and whom we keep connected, which an eclipse attacker would want; Core
+ * does the same by running with umask 077 unless -sysperms. A load checks
  * every byte; a file that is truncated, corrupt, of another kind or from a
  * newer version is renamed aside (path.bad-<n>) so the caller can start fresh
  * without destroying the evidence. Blocking file I/O: call from the thread
@@ -24,10 +31,10 @@
 
 /* Atomically replaces path with header(magic, version) + body + checksum.
  * Returns 0 or -errno/CR_E_*; on failure the old file is untouched (the
- * temporary path.new is removed). The one exception: when only the final
+ * temporary is removed). The one exception: when only the final
  * fsync of the directory fails, the new file is already in place (complete
  * and synced) and the error says its name may not yet be durable. body may
- * be NULL when body_len is 0. */
+ * be NULL when body_len is 0. The file is mode 0600 (less if umask says). */
 int cr_store_save(const char *path, uint32_t magic, uint32_t version,
 		  const uint8_t *body, size_t body_len);
 

@@ -36,10 +36,11 @@ int cr_subnet_init(struct cr_subnet *sn, const struct cr_netaddr *a, unsigned pr
 	if (prefix > sn->net.len * 8u ||
 	    (sn->net.net != CR_NET_IPV4 && sn->net.net != CR_NET_IPV6 &&
 	     sn->net.net != CR_NET_CJDNS && prefix != sn->net.len * 8u) ||
-	    (sn->net.net == CR_NET_CJDNS && prefix < 8)) {
+	    (sn->net.net == CR_NET_CJDNS && (prefix < 8 || sn->net.addr[0] != 0xfc))) {
 		/* Tor and I2P addresses are keys, not routing prefixes. A CJDNS
 		 * prefix shorter than fc00::/8 would reach outside CJDNS (and
-		 * mask its network address into one that is not CJDNS). */
+		 * mask its network address into one that is not CJDNS); a
+		 * "CJDNS" address outside fc00::/8 would format as IPv6 text. */
 		memset(sn, 0, sizeof(*sn));
 		return CR_E_ADDR_SUBNET;
 	}
@@ -140,7 +141,18 @@ int cr_subnet_parse(struct cr_subnet *sn, const char *s, size_t len, unsigned fl
 		if (m.len != a.len || (prefix = mask_prefix(&m)) < 0)
 			return CR_E_ADDR_SUBNET;
 	}
-	return cr_subnet_init(sn, &a, (unsigned)prefix);
+	rc = cr_subnet_init(sn, &a, (unsigned)prefix);
+	if (!rc && (flags & CR_ADDRSTR_CJDNS) && sn->net.net == CR_NET_IPV6 &&
+	    sn->net.addr[0] == 0xfc) {
+		/* With the CJDNS flag the network is what its masked text reads
+		 * as: "ffc1::/6" masks to fc00::, which formats as "fc00::/6",
+		 * which this flag reads as a CJDNS /6 and refuses. Decide here
+		 * the way that text would be decided, so parse and format agree
+		 * in both directions. */
+		memset(sn, 0, sizeof(*sn));
+		return CR_E_ADDR_SUBNET;
+	}
+	return rc;
 }
 
 int cr_subnet_format(char *out, size_t cap, const struct cr_subnet *sn)

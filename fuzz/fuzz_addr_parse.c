@@ -2,7 +2,10 @@
  * zeroed result) or yields a valid-length address whose formatting parses
  * back to the same address and port, and formats to the same text again.
  * The first byte picks the CJDNS flag; subnet parsing gets the same input
- * and must round-trip through its own formatting as well. */
+ * and must round-trip through its own formatting as well (text -> subnet
+ * -> text), and a subnet built from a parsed address with a prefix taken
+ * from the input must format to text that parses back to it (subnet ->
+ * text -> subnet), read with the CJDNS flag exactly when it is CJDNS. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,6 +45,16 @@ static void check_addr(const char *s, size_t len, unsigned flags)
 	if (gl < 1 || gl > CR_NETGROUP_MAX)
 		abort();
 	(void)cr_addr_is_routable(&a);
+
+	/* The other direction: a subnet made from an address, not from text. */
+	struct cr_subnet sn, sn2;
+	unsigned prefix = (unsigned)(len ? (uint8_t)s[len - 1] : 0) % (a.len * 8u + 1);
+	if (cr_subnet_init(&sn, &a, prefix))
+		return;
+	n = cr_subnet_format(out, sizeof(out), &sn);
+	unsigned f = sn.net.net == CR_NET_CJDNS ? CR_ADDRSTR_CJDNS : 0;
+	if (n <= 0 || cr_subnet_parse(&sn2, out, (size_t)n, f) || !cr_subnet_equal(&sn, &sn2))
+		abort();
 }
 
 static void check_subnet(const char *s, size_t len, unsigned flags)
@@ -54,6 +67,9 @@ static void check_subnet(const char *s, size_t len, unsigned flags)
 		abort(); /* a subnet contains its own network address */
 	int n = cr_subnet_format(out, sizeof(out), &sn);
 	if (n <= 0 || cr_subnet_parse(&sn2, out, (size_t)n, flags) || !cr_subnet_equal(&sn, &sn2))
+		abort();
+	char out2[CR_ADDRSTR_MAX + 16];
+	if (cr_subnet_format(out2, sizeof(out2), &sn2) != n || strcmp(out, out2))
 		abort();
 }
 

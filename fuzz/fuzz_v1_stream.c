@@ -70,7 +70,9 @@ static void record(struct run *r, const struct cr_msg *m, size_t end)
 	s->reject = m->reject;
 	s->len = m->len;
 	/* Only up to the NUL: bytes after it are unspecified. */
-	strncpy(s->command, m->command, CR_COMMAND_MAX);
+	size_t cl = strnlen(m->command, CR_COMMAND_MAX);
+	memset(s->command, 0, sizeof(s->command));
+	memcpy(s->command, m->command, cl);
 }
 
 /* xorshift, seeded from the input, for chunk sizes. */

@@ -1,6 +1,10 @@
 /* A tiny test harness: CHECK records a failure and goes on; a test binary
- * exits non-zero when any check failed. Random tests take --seed N and print
- * the seed they use. Header-only, for tests/ and fuzz/ only. */
+ * exits non-zero when any check failed, and also when it made no check at
+ * all (a test that asserts nothing passes nothing), unless it called
+ * check_skip() with a reason: that exits with CHECK_SKIP_CODE, which ctest
+ * reports as "Not Run" with the reason in the output (SKIP_RETURN_CODE in
+ * tests/CMakeLists.txt). Random tests take --seed N and print the seed they
+ * use. Header-only, for tests/ and fuzz/ only. */
 #ifndef CR_TESTS_CHECK_H
 #define CR_TESTS_CHECK_H
 
@@ -43,11 +47,30 @@ static int check_count;
 		printf("%s %s\n", check_failures == before_ ? "ok  " : "FAIL", #test); \
 	} while (0)
 
-/* Exit status for main(): prints the plain summary line. */
+/* The exit status ctest reads as "skipped" (SKIP_RETURN_CODE). */
+#define CHECK_SKIP_CODE 77
+
+/* Exit status for main(): prints the plain summary line. No check made is
+ * a failure. */
 static inline int check_done(void)
 {
 	printf("%d checks, %d failed\n", check_count, check_failures);
-	return check_failures ? 1 : 0;
+	if (check_count == 0)
+		printf("FAIL: no check was made (a test that cannot run must call check_skip)\n");
+	return check_failures || check_count == 0 ? 1 : 0;
+}
+
+/* Ends the test as skipped with a reason a person can act on. Checks that
+ * already failed still fail it. */
+static inline void check_skip(const char *reason)
+{
+	fflush(stdout);
+	if (check_failures) {
+		printf("FAIL: %d check(s) failed before the skip (%s)\n", check_failures, reason);
+		exit(1);
+	}
+	printf("SKIP: %s\n", reason);
+	exit(CHECK_SKIP_CODE);
 }
 
 /* xorshift64* for reproducible random tests. */

@@ -3,6 +3,7 @@ wait for log lines, read its -statsfile snapshot (SIGUSR1), stop it by pid.
 Not a test itself (ctest globs py_*.py only)."""
 import json
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -10,12 +11,28 @@ import tempfile
 import time
 
 
+# Ports for listeners are drawn at random below the kernel's ephemeral range
+# (/proc/sys/net/ipv4/ip_local_port_range, 32768-60999 by default), which
+# bind(port 0) and every outgoing connection take theirs from: under
+# `ctest -j 2` a port found free by bind-then-close in that range is soon
+# some other test's source port. Below it only another test's own random
+# pick can collide, and Daemon retries on "Address already in use".
+PORT_LO, PORT_HI = 20000, 32000
+
+
 def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
+    """A loopback TCP port nothing is bound to right now (see above)."""
+    for _ in range(200):
+        port = random.randrange(PORT_LO, PORT_HI)
+        s = socket.socket()
+        try:
+            s.bind(("127.0.0.1", port))
+            return port
+        except OSError:
+            continue
+        finally:
+            s.close()
+    raise RuntimeError("no free port in %d..%d" % (PORT_LO, PORT_HI))
 
 
 class Failure(Exception):
@@ -30,18 +47,30 @@ def check(cond, what):
 class Daemon:
     """One connringd process on 127.0.0.1 with its own temporary datadir."""
 
-    def __init__(self, build, name, args):
+    def __init__(self, build, name, args, port=None):
         self.name = name
         self.dir = tempfile.mkdtemp(prefix="cr-%s-" % name)
-        self.port = free_port()
         self.stats = os.path.join(self.dir, "stats.json")
         self.log = os.path.join(self.dir, "stderr.log")
-        argv = [os.path.join(build, "cmd", "connringd"), "-chain=regtest", "-bind=127.0.0.1",
-                "-port=%d" % self.port, "-datadir=" + self.dir, "-statsfile=stats.json",
-                "-statsinterval=3600"] + args
-        self.logf = open(self.log, "w")
-        self.proc = subprocess.Popen(argv, stdout=self.logf, stderr=subprocess.STDOUT)
-        self.wait_log("started:", 15)
+        # A port another test took between our check and connringd's bind
+        # is retried with a new one (said on stdout), up to 5 times.
+        for attempt in range(5):
+            self.port = port or free_port()
+            argv = [os.path.join(build, "cmd", "connringd"), "-chain=regtest", "-bind=127.0.0.1",
+                    "-port=%d" % self.port, "-datadir=" + self.dir, "-statsfile=stats.json",
+                    "-statsinterval=3600"] + args
+            self.logf = open(self.log, "w")
+            self.proc = subprocess.Popen(argv, stdout=self.logf, stderr=subprocess.STDOUT)
+            try:
+                self.wait_log("started:", 15)
+                return
+            except Failure:
+                if port or self.proc.poll() is None or "Address already in use" not in self.text():
+                    raise
+                self.logf.close()
+                print("%s: port %d was taken before connringd bound it; retrying with another" %
+                      (name, self.port))
+        raise Failure("%s: no free port after 5 attempts" % name)
 
     def text(self):
         with open(self.log) as f:

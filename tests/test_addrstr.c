@@ -346,6 +346,24 @@ static void test_subnet(void)
 	CHECK_EQ(cr_subnet_parse(&sn, "fc32::/8", 8, CR_ADDRSTR_CJDNS), 0);
 	CHECK_EQ(cr_subnet_parse(&sn, "fc32::/7", 8, CR_ADDRSTR_CJDNS), CR_E_ADDR_SUBNET);
 	CHECK_EQ(cr_subnet_parse(&sn, "fc32::/1", 8, CR_ADDRSTR_CJDNS), CR_E_ADDR_SUBNET); /* fuzz find */
+	/* An IPv6 prefix that masks into fc00::/8 reads back as CJDNS text
+	 * (fuzz find "ffC1::/6"): refused with the flag, kept without it. */
+	CHECK_EQ(cr_subnet_parse(&sn, "ffC1::/6", 8, CR_ADDRSTR_CJDNS), CR_E_ADDR_SUBNET);
+	CHECK_EQ(cr_subnet_parse(&sn, "fd00::/7", 8, CR_ADDRSTR_CJDNS), CR_E_ADDR_SUBNET);
+	CHECK_EQ(cr_subnet_parse(&sn, "fc00::/6", 8, CR_ADDRSTR_CJDNS), CR_E_ADDR_SUBNET);
+	CHECK_EQ(cr_subnet_parse(&sn, "ff00::/6", 8, CR_ADDRSTR_CJDNS), CR_E_ADDR_SUBNET);
+	CHECK_EQ(cr_subnet_parse(&sn, "f800::/6", 8, CR_ADDRSTR_CJDNS), 0);
+	CHECK_EQ(cr_subnet_parse(&sn, "ffC1::/6", 8, 0), 0);
+	CHECK_EQ(sn.net.net, CR_NET_IPV6);
+	CHECK_EQ(sn.net.addr[0], 0xfc);
+	{
+		/* From an address, not text: a CJDNS network outside fc00::/8
+		 * would format as IPv6 text, so it is not a subnet. */
+		struct cr_netaddr cj = {.net = CR_NET_CJDNS, .len = 16, .addr = {0xfd, 1}};
+		CHECK_EQ(cr_subnet_init(&sn, &cj, 16), CR_E_ADDR_SUBNET);
+		cj.addr[0] = 0xfc;
+		CHECK_EQ(cr_subnet_init(&sn, &cj, 16), 0);
+	}
 	CHECK_EQ(cr_subnet_parse(&sn, "1.2.3.0/255.0.255.0", 19, 0), CR_E_ADDR_SUBNET);
 	CHECK_EQ(cr_subnet_parse(&sn, "1.2.3.0/ffff::", 14, 0), CR_E_ADDR_SUBNET);
 	CHECK_EQ(cr_subnet_parse(&sn, "1.2.3.0/", 8, 0), CR_E_ADDR_SUBNET);

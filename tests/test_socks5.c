@@ -21,6 +21,7 @@
 #include "proto/err.h"
 #include "proto/socks5.h"
 #include "tests/check.h"
+#include "tests/port_util.h"
 
 /* Runs the client against a scripted proxy. The proxy answers a request only
  * once it has been fully sent, as a real one does: its bytes come in rounds
@@ -342,19 +343,10 @@ static void test_socks5_reply_before_sent(void)
 
 /* ---- real proxies ---- */
 
+/* A port below the ephemeral range (see port_util.h). */
 static int free_port(void)
 {
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-	socklen_t len = sizeof(a);
-	if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0 ||
-	    getsockname(fd, (struct sockaddr *)&a, &len) < 0) {
-		if (fd >= 0)
-			close(fd);
-		return -1;
-	}
-	close(fd);
-	return ntohs(a.sin_port);
+	return cr_test_free_port();
 }
 
 /* Connects to 127.0.0.1:port, retrying until deadline_ms passes. */

@@ -2,7 +2,9 @@
  * reason, failed saves that keep the old file, and a kill test: a writer
  * process is SIGKILLed at random points during saves, and after each kill
  * the file holds the last completed save or the one in progress, never a
- * corrupt file. Uses a mkdtemp directory under /tmp, removed at the end. */
+ * corrupt file. Temporaries are unique, 0600, never follow a symlink, and
+ * crash leftovers are swept. Uses a mkdtemp directory under /tmp, removed at
+ * the end. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -10,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -43,6 +46,21 @@ static void clean_dir(void)
 	}
 	if (d)
 		closedir(d);
+}
+
+/* How many files of dir are temporaries of the target named base. */
+static int count_tmps(const char *base)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	char pre[300];
+	int n = 0;
+	snprintf(pre, sizeof(pre), "%s.new-", base);
+	while (d && (e = readdir(d)))
+		n += strncmp(e->d_name, pre, strlen(pre)) == 0;
+	if (d)
+		closedir(d);
+	return n;
 }
 
 static long file_size(const char *p)
@@ -99,9 +117,41 @@ static void test_store_round_trip(void)
 	CHECK_EQ(v, 0);
 	free(got);
 	/* No temporary file is left behind. */
-	char tmp[600];
-	snprintf(tmp, sizeof(tmp), "%s.new", p);
-	CHECK_EQ(file_size(tmp), -1);
+	CHECK_EQ(count_tmps("rt.dat"), 0);
+}
+
+/* The file and its temporary are 0600 whatever the umask allows, and a
+ * stale temporary (ours by name, even a symlink) is removed by the next
+ * save without touching what it points to; other names are left alone. */
+static void test_store_mode_and_tmp(void)
+{
+	char p[512], stale[600], link_[600], other[600], target[600];
+	uint8_t body[8] = {1};
+	struct stat st;
+
+	clean_dir();
+	path_of(p, sizeof(p), "m.dat");
+	mode_t old = umask(022);
+	CHECK_EQ(cr_store_save(p, MAGIC, 1, body, sizeof(body)), 0);
+	CHECK_EQ(stat(p, &st), 0);
+	CHECK_EQ(st.st_mode & 0777, 0600);
+	umask(old);
+
+	snprintf(stale, sizeof(stale), "%s.new-0123456789abcdef", p);
+	snprintf(link_, sizeof(link_), "%s.new-fedcba9876543210", p);
+	snprintf(other, sizeof(other), "%s.new-notours", p);
+	path_of(target, sizeof(target), "victim");
+	write_raw(stale, body, 3);
+	write_raw(other, body, 3);
+	write_raw(target, body, 5);
+	CHECK_EQ(symlink(target, link_), 0);
+	CHECK_EQ(count_tmps("m.dat"), 3);
+	CHECK_EQ(cr_store_save(p, MAGIC, 1, body, sizeof(body)), 0);
+	CHECK_EQ(file_size(stale), -1);
+	CHECK_EQ(lstat(link_, &st), -1);
+	CHECK_EQ(file_size(other), 3);
+	CHECK_EQ(file_size(target), 5); /* the symlink's target is untouched */
+	CHECK_EQ(count_tmps("m.dat"), 1); /* only "notours" */
 }
 
 /* Loads a bad file and checks the error, the reason and the set-aside name. */
@@ -185,7 +235,7 @@ static void test_store_bad_files(void)
 
 static void test_store_failed_save_keeps_old(void)
 {
-	char p[256], tmp[300];
+	char p[256];
 	uint8_t body[32] = {1, 2, 3}, *got;
 	size_t len;
 	uint32_t v;
@@ -193,24 +243,27 @@ static void test_store_failed_save_keeps_old(void)
 	clean_dir();
 	path_of(p, sizeof(p), "keep.dat");
 	CHECK_EQ(cr_store_save(p, MAGIC, 1, body, sizeof(body)), 0);
-	/* The temporary name is taken by a directory: the save must fail
-	 * before touching the target. */
-	snprintf(tmp, sizeof(tmp), "%s.new", p);
-	CHECK_EQ(mkdir(tmp, 0755), 0);
-	uint8_t other[16] = {9};
-	CHECK(cr_store_save(p, MAGIC, 1, other, sizeof(other)) < 0);
-	rmdir(tmp);
+	/* A write that fails half way (the file size limit stands in for a
+	 * full disk; tests/py_faults.py fills a real tmpfs): the save fails,
+	 * the old file stays and no temporary is left. */
+	static uint8_t big[100000];
+	struct rlimit rl, small = {.rlim_cur = 4096, .rlim_max = RLIM_INFINITY};
+	CHECK_EQ(getrlimit(RLIMIT_FSIZE, &rl), 0);
+	small.rlim_max = rl.rlim_max;
+	signal(SIGXFSZ, SIG_IGN);
+	CHECK_EQ(setrlimit(RLIMIT_FSIZE, &small), 0);
+	CHECK_EQ(cr_store_save(p, MAGIC, 1, big, sizeof(big)), -EFBIG);
+	CHECK_EQ(setrlimit(RLIMIT_FSIZE, &rl), 0);
+	signal(SIGXFSZ, SIG_DFL);
+	CHECK_EQ(count_tmps("keep.dat"), 0);
 	/* Too large a body is refused outright. */
+	uint8_t other[16] = {9};
 	CHECK_EQ(cr_store_save(p, MAGIC, 1, other, (size_t)CR_STORE_MAX_BODY + 1),
 		 CR_E_STORE_TOOLARGE);
 	CHECK_EQ(cr_store_load(p, MAGIC, 1, &v, &got, &len, NULL, 0), 0);
 	CHECK_EQ(len, sizeof(body));
 	CHECK(got && memcmp(got, body, sizeof(body)) == 0);
 	free(got);
-	/* A stale temporary from a crashed save does not disturb the next. */
-	write_raw(tmp, other, 3);
-	CHECK_EQ(cr_store_save(p, MAGIC, 1, other, sizeof(other)), 0);
-	CHECK_EQ(file_size(tmp), -1);
 	/* A missing directory is an error, not a crash. */
 	char nodir[600];
 	snprintf(nodir, sizeof(nodir), "%s/none/x.dat", dir);
@@ -247,7 +300,6 @@ static void test_store_kill_during_save(void)
 	uint64_t s = seed, done = 0;
 	int rounds = getenv("CR_SANITIZE") ? 60 : 300;
 	int old_seen = 0, new_seen = 0, mid_write = 0;
-	char tmp[600];
 
 	clean_dir();
 	path_of(p, sizeof(p), "kill.dat");
@@ -272,9 +324,11 @@ static void test_store_kill_during_save(void)
 			done = g;
 		close(pfd[0]);
 
-		/* A leftover path.new means the kill landed before the rename. */
-		snprintf(tmp, sizeof(tmp), "%s.new", p);
-		mid_write += file_size(tmp) >= 0;
+		/* A leftover temporary means the kill landed before the
+		 * rename; the next save removes it, so there is at most one. */
+		int tmps = count_tmps("kill.dat");
+		CHECK(tmps <= 1);
+		mid_write += tmps;
 		uint8_t *got;
 		size_t len;
 		uint32_t v;
@@ -366,6 +420,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	RUN(test_store_round_trip);
+	RUN(test_store_mode_and_tmp);
 	RUN(test_store_bad_files);
 	RUN(test_store_failed_save_keeps_old);
 	RUN(test_store_kill_during_save);

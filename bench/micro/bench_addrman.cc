@@ -195,4 +195,7 @@ BENCHMARK(BM_CheckFull);
 BENCHMARK(BM_Serialize);
 BENCHMARK(BM_Deserialize);
 
-BENCHMARK_MAIN();
+int main(int argc, char **argv)
+{
+	return bench_main(argc, argv);
+}

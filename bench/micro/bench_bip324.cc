@@ -477,7 +477,7 @@ int main(int argc, char **argv)
 	benchmark::Initialize(&argc, argv);
 	RatioReporter reporter(isatty(STDOUT_FILENO) ? benchmark::ConsoleReporter::OO_Defaults
 						     : benchmark::ConsoleReporter::OO_Tabular);
-	benchmark::RunSpecifiedBenchmarks(&reporter);
+	size_t ran = benchmark::RunSpecifiedBenchmarks(&reporter);
 	benchmark::Shutdown();
-	return 0;
+	return bench_finish(reporter, ran);
 }

@@ -552,10 +552,10 @@ int main(int argc, char **argv)
 	RatioReporter reporter(isatty(STDOUT_FILENO) ? benchmark::ConsoleReporter::OO_Defaults
 						     : benchmark::ConsoleReporter::OO_Tabular,
 			       n);
-	benchmark::RunSpecifiedBenchmarks(&reporter);
+	size_t ran = benchmark::RunSpecifiedBenchmarks(&reporter);
 	benchmark::Shutdown();
 	delete g_engine;
 	delete g_fanout;
 	delete g_single;
-	return 0;
+	return bench_finish(reporter, ran);
 }

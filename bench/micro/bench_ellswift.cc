@@ -272,8 +272,5 @@ int main(int argc, char **argv)
 		if (quick)
 			reg->MinTime(0.01);
 	}
-	benchmark::Initialize(&argc, argv);
-	benchmark::RunSpecifiedBenchmarks();
-	benchmark::Shutdown();
-	return 0;
+	return bench_main(argc, argv);
 }

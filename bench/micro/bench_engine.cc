@@ -165,4 +165,7 @@ void PingPong(benchmark::State &state)
 BENCHMARK(Broadcast1MiB)->ArgNames({"zc", "peers"})->Args({0, 100})->Args({65536, 100})
 	->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(PingPong)->ArgNames({"peers"})->Args({100})->Unit(benchmark::kMillisecond)->UseRealTime();
-BENCHMARK_MAIN();
+int main(int argc, char **argv)
+{
+	return bench_main(argc, argv);
+}
