@@ -10,7 +10,7 @@
 #include "cmd/conf.h"
 #include "proto/chain.h"
 
-enum kind { K_BOOL, K_UINT, K_STR, K_LIST, K_CHAIN, K_NET };
+enum kind { K_BOOL, K_UINT, K_STR, K_LIST, K_CHAIN, K_NET, K_RPC };
 
 struct opt {
 	const char *name;
@@ -35,13 +35,26 @@ static const struct opt table[] = {
 	{"workers", K_UINT, 0, 256, "=<n>  io_uring worker threads (default: one per core)"},
 	{"v2transport", K_BOOL, 0, 1, "=<0|1>  BIP324 encrypted transport (default 1)"},
 	{"proxy", K_STR, 0, 127, "=<ip>:<port>  connect outbound through this SOCKS5 proxy"},
-	{"datadir", K_STR, 0, CR_CONF_PATH_MAX - 1, "=<dir>  data directory (must exist)"},
+	{"datadir", K_STR, 0, CR_CONF_PATH_MAX - 1, "=<dir>  data directory (default ~/.connring, made at first start; a chain subfolder for all but main)"},
 	{"conf", K_STR, 0, CR_CONF_PATH_MAX - 1, "=<file>  config file (default <datadir>/connring.conf)"},
 	{"debug", K_STR, 0, 127, "[=<cat>]  debug logging: net, proxy, addrman, rpc or all, comma-separated (bare -debug = all)"},
 	{"logfile", K_STR, 0, CR_CONF_PATH_MAX - 1, "=<file>  also log here (relative to -datadir)"},
 	{"pinginterval", K_UINT, 1, 86400, "=<s>  seconds between pings (default 120; for tests)"},
 	{"statsinterval", K_UINT, 1, 86400, "=<s>  seconds between stats lines (default 60)"},
 	{"statsfile", K_STR, 0, CR_CONF_PATH_MAX - 1, "=<file>  write JSON stats here on SIGUSR1 and at exit"},
+	{"server", K_BOOL, 0, 1, "=<0|1>  accept JSON-RPC commands (default 1)"},
+	{"rpcbind", K_RPC, 0, 79, "=<addr>[:<port>]  JSON-RPC listen address, only with -rpcallowip (repeatable; default 127.0.0.1 and ::1)"},
+	{"rpcport", K_UINT, 1, 65535, "=<port>  JSON-RPC port (default: the chain's bitcoind port 8332, 18332, 48332, 38332, 18443)"},
+	{"rpcallowip", K_RPC, 0, 63, "=<ip>[/<mask>]  allow JSON-RPC from this address or subnet (repeatable; loopback always)"},
+	{"rpcuser", K_RPC, 0, 255, "=<user>  JSON-RPC user name"},
+	{"rpcpassword", K_RPC, 0, 255, "=<pw>  JSON-RPC password (default: a cookie file in the data directory)"},
+	{"rpcauth", K_RPC, 0, 591, "=<user>:<salt>$<hash>  JSON-RPC user with a salted HMAC-SHA256 password, as share/rpcauth (repeatable)"},
+	{"rpccookiefile", K_RPC, 0, CR_CONF_PATH_MAX - 1, "=<file>  cookie file (default .cookie in the chain's data directory)"},
+	{"rpcservertimeout", K_UINT, 1, 3600, "=<s>  close an idle or stalled JSON-RPC connection after this (default 30)"},
+	{"metricsbind", K_RPC, 0, 79, "=<addr>:<port>  serve Prometheus metrics at /metrics here (default off)"},
+	{"importpeers", K_RPC, 0, CR_CONF_PATH_MAX - 1, "=<file>  load a bitcoind peers.dat into the address manager at start"},
+	{"importbans", K_RPC, 0, CR_CONF_PATH_MAX - 1, "=<file>  load a bitcoind banlist.json into the ban list at start"},
+	{"maxuploadtarget", K_RPC, 0, 31, "=<n>[k|K|m|M|g|G|t|T]  keep bytes sent under n per 24 h (default 0 = no limit; unit M)"},
 	{"help", K_BOOL, 0, 1, "  this text"},
 };
 #define NOPTS (sizeof(table) / sizeof(table[0]))
@@ -64,6 +77,7 @@ void cr_dopts_init(struct cr_dopts *o)
 	o->eng.v2transport = true;
 	o->eng.max_connections = CR_DEFAULT_MAX_CONNECTIONS;
 	o->stats_interval_s = 60;
+	o->rpc.server = true;
 }
 
 static const struct opt *find(const char *name, size_t *index)
@@ -204,6 +218,81 @@ static int set_str(struct cr_dopts *o, const struct opt *t, const char *v, char 
 	return 0;
 }
 
+/* Core's -maxuploadtarget: a number with an optional unit, k/m/g/t in
+ * powers of 1000 and K/M/G/T in powers of 1024; no unit means M. */
+static int parse_upload_target(const char *v, uint64_t *out)
+{
+	char *end;
+	errno = 0;
+	unsigned long long n = strtoull(v, &end, 10);
+	if (!*v || v[0] == '-' || errno || end == v || (end[0] && end[1]))
+		return -1;
+	static const char units[] = "kmgtKMGT";
+	const char *u = *end ? strchr(units, *end) : "M";
+	if (!u)
+		return -1;
+	int idx = (int)(u - units);
+	uint64_t base = idx < 4 ? 1000 : 1024, mult = 1;
+	for (int i = 0; i <= idx % 4; i++)
+		mult *= base;
+	if (n > UINT64_MAX / mult)
+		return -1;
+	*out = n * mult;
+	return 0;
+}
+
+/* The control plane's strings and lists. */
+static int set_rpc(struct cr_dopts *o, const struct opt *t, const char *v, char *err, size_t len)
+{
+	const char *name = t->name;
+	struct cr_dopts_rpc *r = &o->rpc;
+	bool clear = !v || strcmp(v, "0") == 0; /* -norpcbind, -metricsbind=0: none */
+	if (!clear && strlen(v) > t->max)
+		return fail(err, len, "-%s: longer than %lu characters", name, t->max);
+	if (strcmp(name, "maxuploadtarget") == 0) {
+		if (clear)
+			r->maxuploadtarget = 0;
+		else if (parse_upload_target(v, &r->maxuploadtarget) < 0)
+			return fail(err, len, "-maxuploadtarget=%s: expected a number with an optional unit k, K, m, M, g, G, t or T", v);
+		return 0;
+	}
+	unsigned *n = NULL, cap = 0;
+	size_t width = 0;
+	char *slot0 = NULL;
+	if (strcmp(name, "rpcbind") == 0) {
+		n = &r->nbind, cap = CR_DOPTS_RPCBIND_MAX, width = sizeof(r->bind[0]), slot0 = r->bind[0];
+		if (!clear && !numeric_hostport(v, false))
+			return fail(err, len, "-rpcbind=%s: expected a numeric address with an optional port", v);
+	} else if (strcmp(name, "rpcallowip") == 0) {
+		n = &r->nallow, cap = CR_DOPTS_RPCALLOW_MAX, width = sizeof(r->allow[0]), slot0 = r->allow[0];
+	} else if (strcmp(name, "rpcauth") == 0) {
+		n = &r->nauth, cap = CR_DOPTS_RPCAUTH_MAX, width = sizeof(r->auth[0]), slot0 = r->auth[0];
+	}
+	if (n) {
+		if (clear) {
+			*n = 0;
+			return 0;
+		}
+		if (*n >= cap)
+			return fail(err, len, "-%s: more than %u entries", name, cap);
+		memcpy(slot0 + (size_t)(*n)++ * width, v, strlen(v) + 1);
+		return 0;
+	}
+	if (strcmp(name, "metricsbind") == 0 && !clear && !numeric_hostport(v, true))
+		return fail(err, len, "-metricsbind=%s: expected a numeric address with a port", v);
+	char *dst = strcmp(name, "rpcuser") == 0       ? r->user
+		    : strcmp(name, "rpcpassword") == 0 ? r->password
+		    : strcmp(name, "rpccookiefile") == 0 ? r->cookiefile
+		    : strcmp(name, "metricsbind") == 0 ? r->metricsbind
+		    : strcmp(name, "importpeers") == 0 ? r->importpeers
+						       : r->importbans;
+	if (clear)
+		dst[0] = '\0';
+	else
+		memcpy(dst, v, strlen(v) + 1);
+	return 0;
+}
+
 static int set_chain(struct cr_dopts *o, const char *name, const char *v, char *err, size_t len)
 {
 	const struct cr_chain *c = cr_chain_by_name(v ? v : "");
@@ -228,6 +317,7 @@ static int apply(struct cr_dopts *o, const struct opt *t, const char *v, char *e
 			return r;
 		if (strcmp(name, "listen") == 0) o->eng.listen = b;
 		else if (strcmp(name, "v2transport") == 0) o->eng.v2transport = b;
+		else if (strcmp(name, "server") == 0) o->rpc.server = b;
 		else o->help = b;
 		return 0;
 	case K_NET:
@@ -243,10 +333,14 @@ static int apply(struct cr_dopts *o, const struct opt *t, const char *v, char *e
 		else if (strcmp(name, "maxconnections") == 0) o->eng.max_connections = (unsigned)n;
 		else if (strcmp(name, "workers") == 0) o->eng.workers = (unsigned)n;
 		else if (strcmp(name, "pinginterval") == 0) o->eng.ping_interval_ms = (unsigned)n * 1000;
+		else if (strcmp(name, "rpcport") == 0) o->rpc.port = (unsigned)n;
+		else if (strcmp(name, "rpcservertimeout") == 0) o->rpc.timeout_s = (unsigned)n;
 		else o->stats_interval_s = (unsigned)n;
 		return 0;
 	case K_LIST:
 		return set_list(o, name, v, err, len);
+	case K_RPC:
+		return set_rpc(o, t, v, err, len);
 	default:
 		return set_str(o, t, v, err, len);
 	}
@@ -268,7 +362,8 @@ int cr_dopts_set(struct cr_dopts *o, const char *name, const char *value, bool f
 	}
 	if (!t)
 		return fail(err, err_len, "unknown option -%s", name);
-	if (negated && t->kind != K_BOOL && t->kind != K_LIST && strcmp(t->name, "debug") != 0)
+	if (negated && t->kind != K_BOOL && t->kind != K_LIST && t->kind != K_RPC &&
+	    strcmp(t->name, "debug") != 0)
 		return fail(err, err_len, "-no%s: -%s is not a yes/no option", t->name, t->name);
 	if (!from_cmdline && o->origin[i] == CR_DOPT_CMDLINE)
 		return 0; /* the command line wins */

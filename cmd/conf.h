@@ -49,9 +49,33 @@ struct cr_dopts_engine {
 	unsigned ping_interval_ms;
 };
 
+#define CR_DOPTS_RPCBIND_MAX 8
+#define CR_DOPTS_RPCALLOW_MAX 32
+#define CR_DOPTS_RPCAUTH_MAX 16
+
+/* The control plane (JSON-RPC, metrics, imports), as bitcoind names it. */
+struct cr_dopts_rpc {
+	bool server;                          /* -server (default 1, as bitcoind) */
+	unsigned nbind;
+	char bind[CR_DOPTS_RPCBIND_MAX][80];  /* -rpcbind (used only with -rpcallowip) */
+	unsigned port;                        /* -rpcport (0 = the chain's) */
+	unsigned nallow;
+	char allow[CR_DOPTS_RPCALLOW_MAX][64]; /* -rpcallowip */
+	char user[256], password[256];        /* -rpcuser, -rpcpassword */
+	unsigned nauth;
+	char auth[CR_DOPTS_RPCAUTH_MAX][592]; /* -rpcauth=USER:SALT$HASH */
+	char cookiefile[CR_CONF_PATH_MAX];    /* -rpccookiefile */
+	unsigned timeout_s;                   /* -rpcservertimeout (30) */
+	char metricsbind[80];                 /* -metricsbind=ADDR:PORT ("" = off) */
+	char importpeers[CR_CONF_PATH_MAX];   /* -importpeers: a bitcoind peers.dat */
+	char importbans[CR_CONF_PATH_MAX];    /* -importbans: a bitcoind banlist.json */
+	uint64_t maxuploadtarget;             /* -maxuploadtarget, bytes per 24 h (0 = none) */
+};
+
 /* Everything connringd can be told. */
 struct cr_dopts {
 	struct cr_dopts_engine eng;
+	struct cr_dopts_rpc rpc;
 	char datadir[CR_CONF_PATH_MAX];
 	char conf[CR_CONF_PATH_MAX];
 	char logfile[CR_CONF_PATH_MAX];

@@ -25,6 +25,10 @@
 #include <connring/connring.h>
 
 #include "cmd/conf.h"
+#include "cmd/datadir.h"
+#include "cmd/import.h"
+#include "cmd/rpc_daemon.h"
+#include "cmd/rpc_statsfile.h"
 #include "proto/chain.h"
 
 /* Connect and disconnect lines (several per peer) go into stdio's buffers
@@ -38,10 +42,15 @@ struct daemon {
 	struct cr_dopts o;
 	struct cr_config *cfg;
 	FILE *logf;
-	unsigned debug;        /* CR_LOG_* categories whose debug lines are shown */
+	atomic_uint debug;     /* CR_LOG_* categories whose debug lines are shown (RPC "logging" changes it) */
 	atomic_bool unflushed; /* buffered lines wait for the main thread */
-	int wake_fd;           /* eventfd: the first buffered line wakes it */
+	atomic_bool stop_requested; /* RPC "stop" */
+	int wake_fd;           /* eventfd: the first buffered line or a stop wakes it */
 	struct cr_engine *e;
+	char datadir[CR_CONF_PATH_MAX]; /* the base directory (default ~/.connring) */
+	char netdir[CR_CONF_PATH_MAX + 16]; /* with the chain's subfolder, as bitcoind */
+	struct cr_rpc_node node;
+	struct cr_control *ctl;
 };
 
 /* "YYYY-MM-DDTHH:MM:SS" of sec, formatted once per second per thread. */
@@ -112,9 +121,10 @@ static void log_bulk(struct daemon *d, const char *fmt, ...)
 
 /* As bitcoind: a debug line shows when -debug names its category (or
  * all); lines of other levels always show. */
-static bool debug_on(const struct daemon *d, enum cr_log_category cat)
+static bool debug_on(struct daemon *d, enum cr_log_category cat)
 {
-	return cat == CR_LOG_GENERAL ? d->debug != 0 : (d->debug & cat) != 0;
+	unsigned mask = atomic_load_explicit(&d->debug, memory_order_relaxed);
+	return cat == CR_LOG_GENERAL ? mask != 0 : (mask & cat) != 0;
 }
 
 static void on_log(void *user, enum cr_log_level level, enum cr_log_category cat, const char *text)
@@ -170,64 +180,38 @@ static void stats_line(struct daemon *d, const char *why)
 		 t.recv_enobufs);
 }
 
-static void json_peer(FILE *f, const struct cr_peer_info *pi)
-{
-	fprintf(f, "{\"id\":\"%" PRIx64 "\",\"addr\":\"%s\",\"inbound\":%s,\"transport\":%d,"
-		   "\"session_id\":\"",
-		pi->id, pi->addr_str, pi->inbound ? "true" : "false", pi->transport);
-	for (int i = 0; i < 32 && pi->transport == 2; i++)
-		fprintf(f, "%02x", pi->session_id[i]);
-	fprintf(f, "\",\"handshaked\":%s,\"version\":%d,\"user_agent\":\"", pi->handshaked ? "true" : "false",
-		pi->version);
-	for (const char *p = pi->user_agent; *p; p++)
-		fputc(*p == '"' || *p == '\\' || (unsigned char)*p < 0x20 ? '?' : *p, f);
-	fprintf(f, "\",\"bytes_sent\":%" PRIu64 ",\"bytes_recv\":%" PRIu64 ",\"msgs_sent\":%" PRIu64
-		   ",\"msgs_recv\":%" PRIu64 ",\"ping_last_us\":%" PRId64 ",\"ping_min_us\":%" PRId64
-		   ",\"cmds\":{",
-		pi->bytes_sent, pi->bytes_recv, pi->msgs_sent, pi->msgs_recv, pi->ping_last_us,
-		pi->ping_min_us);
-	for (unsigned i = 0; i < pi->nmsg_stats && i < CR_MSG_STATS_MAX; i++)
-		fprintf(f, "%s\"%s\":{\"msgs_sent\":%" PRIu64 ",\"bytes_sent\":%" PRIu64
-			   ",\"msgs_recv\":%" PRIu64 ",\"bytes_recv\":%" PRIu64 "}",
-			i ? "," : "", pi->msg_stats[i].command, pi->msg_stats[i].msgs_sent, pi->msg_stats[i].bytes_sent,
-			pi->msg_stats[i].msgs_recv, pi->msg_stats[i].bytes_recv);
-	fprintf(f, "}}");
-}
-
-/* Writes totals and every peer as one JSON object, atomically (rename). */
+/* Totals and every peer as one JSON document (rpc_statsfile.c). */
 static void stats_file(struct daemon *d)
 {
-	if (!d->o.statsfile[0])
-		return;
-	char tmp[CR_CONF_PATH_MAX + 8];
-	snprintf(tmp, sizeof(tmp), "%s.tmp", d->o.statsfile);
-	FILE *f = fopen(tmp, "w");
-	if (!f) {
-		log_line(d, "warning: cannot write %s: %s", tmp, strerror(errno));
-		return;
-	}
-	struct cr_totals t;
-	cr_engine_totals(d->e, &t, sizeof(t));
-	fprintf(f, "{\"totals\":{\"peers\":%" PRIu64 ",\"handshaked\":%" PRIu64 ",\"msgs_sent\":%" PRIu64
-		   ",\"msgs_recv\":%" PRIu64 ",\"bytes_sent\":%" PRIu64 ",\"bytes_recv\":%" PRIu64 "},\"peers\":[",
-		t.peers, t.handshaked, t.msgs_sent, t.msgs_recv, t.bytes_sent, t.bytes_recv);
-	size_t cap = 4096;
-	uint64_t *ids = malloc(cap * sizeof(*ids));
-	size_t n = ids ? cr_engine_peers(d->e, ids, cap) : 0;
-	struct cr_peer_info *pi = malloc(sizeof(*pi));
-	bool first = true;
-	for (size_t i = 0; pi && i < n; i++) {
-		if (cr_peer_info(d->e, ids[i], pi, sizeof(*pi)) != 0)
-			continue; /* closed meanwhile */
-		fprintf(f, first ? "" : ",");
-		first = false;
-		json_peer(f, pi);
-	}
-	fprintf(f, "]}\n");
-	free(pi);
-	free(ids);
-	if (fclose(f) != 0 || rename(tmp, d->o.statsfile) != 0)
-		log_line(d, "warning: cannot write %s: %s", d->o.statsfile, strerror(errno));
+	char err[512];
+	if (d->o.statsfile[0] && cr_statsfile_write(d->e, d->o.statsfile, err, sizeof(err)) != 0)
+		log_line(d, "warning: %s", err);
+}
+
+/* ---- control plane hooks (RPC connection threads) ---- */
+
+static void request_stop(void *user)
+{
+	struct daemon *d = user;
+	uint64_t one = 1;
+	atomic_store(&d->stop_requested, true);
+	if (write(d->wake_fd, &one, sizeof(one)) < 0)
+		atomic_store(&d->stop_requested, true); /* an eventfd write cannot fail here */
+}
+
+static unsigned log_categories(void *user, unsigned enable, unsigned disable)
+{
+	struct daemon *d = user;
+	unsigned old = atomic_load(&d->debug), now;
+	do
+		now = (old | enable) & ~disable & CR_LOG_ALL;
+	while (!atomic_compare_exchange_weak(&d->debug, &old, now));
+	return now;
+}
+
+static void control_log(void *user, const char *line)
+{
+	log_line(user, "%s", line);
 }
 
 /* ---- setup ---- */
@@ -261,19 +245,51 @@ static int read_conf(struct daemon *d, const char *path, bool must_exist)
 	return 0;
 }
 
-/* Paths relative to -datadir, as bitcoind resolves them. */
-static int in_datadir(const struct daemon *d, char *path, size_t cap)
+/* path resolved against dir as bitcoind resolves file options. */
+static int in_dir(const char *dir, char *path, size_t cap)
 {
-	if (!d->o.datadir[0] || path[0] == '/' || !path[0])
-		return 0;
-	size_t dl = strlen(d->o.datadir), pl = strlen(path);
-	if (dl + 1 + pl >= cap) {
-		fprintf(stderr, "connringd: error: %s/%s: path too long\n", d->o.datadir, path);
+	char tmp[CR_CONF_PATH_MAX + 32];
+	if (cr_datadir_path(tmp, sizeof(tmp), dir, path) != 0 || strlen(tmp) >= cap) {
+		fprintf(stderr, "connringd: error: %s/%s: path too long\n", dir, path);
 		return -1;
 	}
-	memmove(path + dl + 1, path, pl + 1);
-	memcpy(path, d->o.datadir, dl);
-	path[dl] = '/';
+	memcpy(path, tmp, strlen(tmp) + 1);
+	return 0;
+}
+
+/* bitcoind's layout: -datadir must exist; the default ~/.connring is
+ * made at first start; every chain but main gets its subfolder. */
+static int base_datadir(struct daemon *d)
+{
+	if (d->o.datadir[0]) {
+		struct stat st;
+		if (stat(d->o.datadir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+			fprintf(stderr, "connringd: error: -datadir=%s: not a directory\n", d->o.datadir);
+			return -1;
+		}
+		snprintf(d->datadir, sizeof(d->datadir), "%s", d->o.datadir);
+		return 0;
+	}
+	int r = cr_datadir_default(d->datadir, sizeof(d->datadir));
+	if (r == 0)
+		r = cr_datadir_ensure(d->datadir);
+	if (r != 0) {
+		fprintf(stderr, "connringd: error: default data directory %s: %s (see -datadir)\n",
+			d->datadir[0] ? d->datadir : "~/.connring", strerror(-r));
+		return -1;
+	}
+	return 0;
+}
+
+static int net_datadir(struct daemon *d)
+{
+	int r = cr_datadir_net(d->netdir, sizeof(d->netdir), d->datadir, d->o.eng.chain);
+	if (r == 0)
+		r = cr_datadir_ensure(d->netdir);
+	if (r != 0) {
+		fprintf(stderr, "connringd: error: data directory %s: %s\n", d->netdir, strerror(-r));
+		return -1;
+	}
 	return 0;
 }
 
@@ -291,26 +307,24 @@ static int configure(struct daemon *d, int argc, char **argv)
 		fputs(help, stdout);
 		return 1;
 	}
-	struct stat st;
-	if (d->o.datadir[0] && (stat(d->o.datadir, &st) != 0 || !S_ISDIR(st.st_mode))) {
-		fprintf(stderr, "connringd: error: -datadir=%s: not a directory\n", d->o.datadir);
+	if (base_datadir(d) < 0)
 		return -1;
-	}
 	if (d->o.conf[0]) {
-		if (in_datadir(d, d->o.conf, sizeof(d->o.conf)) < 0 ||
+		if (in_dir(d->datadir, d->o.conf, sizeof(d->o.conf)) < 0 ||
 		    read_conf(d, d->o.conf, true) < 0)
 			return -1;
-	} else if (d->o.datadir[0]) {
+	} else {
 		char path[CR_CONF_PATH_MAX] = "connring.conf";
-		if (in_datadir(d, path, sizeof(path)) < 0 || read_conf(d, path, false) < 0)
+		if (in_dir(d->datadir, path, sizeof(path)) < 0 || read_conf(d, path, false) < 0)
 			return -1;
 	}
 	if (cr_dopts_finish(&d->o, err, sizeof(err)) < 0) {
 		fprintf(stderr, "connringd: error: %s\n", err);
 		return -1;
 	}
-	if (in_datadir(d, d->o.logfile, sizeof(d->o.logfile)) < 0 ||
-	    in_datadir(d, d->o.statsfile, sizeof(d->o.statsfile)) < 0)
+	/* Files of a chain live in its folder, as bitcoind's debug.log. */
+	if (net_datadir(d) < 0 || in_dir(d->netdir, d->o.logfile, sizeof(d->o.logfile)) < 0 ||
+	    in_dir(d->netdir, d->o.statsfile, sizeof(d->o.statsfile)) < 0)
 		return -1;
 	if (d->o.logfile[0] && !(d->logf = fopen(d->o.logfile, "a"))) {
 		fprintf(stderr, "connringd: error: -logfile=%s: %s\n", d->o.logfile, strerror(errno));
@@ -335,14 +349,106 @@ static int configure(struct daemon *d, int argc, char **argv)
 	return 0;
 }
 
+/* The JSON-RPC and metrics servers, once the engine runs (Core fails to
+ * start when its RPC server cannot bind; so does connringd). */
+static int start_control(struct daemon *d)
+{
+	struct cr_rpc_node *n = &d->node;
+	n->e = d->e;
+	n->chain = d->o.eng.chain;
+	n->started = (int64_t)time(NULL);
+	snprintf(n->subversion, sizeof(n->subversion), "/connring:%s/", cr_version_string());
+	n->protocol_version = 70016;
+	n->local_services = 0;
+	n->local_relay = true;
+	snprintf(n->proxy, sizeof(n->proxy), "%s", d->o.eng.proxy);
+	n->request_stop = request_stop;
+	n->log_categories = log_categories;
+	n->user = d;
+	static struct cr_control_opts co;
+	const struct cr_dopts_rpc *r = &d->o.rpc;
+	memset(&co, 0, sizeof(co));
+	co.server = r->server;
+	snprintf(co.netdir, sizeof(co.netdir), "%s", d->netdir);
+	snprintf(co.cookiefile, sizeof(co.cookiefile), "%s", r->cookiefile);
+	snprintf(co.user, sizeof(co.user), "%s", r->user);
+	snprintf(co.password, sizeof(co.password), "%s", r->password);
+	co.nauth = r->nauth;
+	for (unsigned i = 0; i < r->nauth; i++)
+		snprintf(co.auth[i], sizeof(co.auth[i]), "%s", r->auth[i]);
+	co.nbind = r->nbind;
+	for (unsigned i = 0; i < r->nbind; i++)
+		snprintf(co.bind[i], sizeof(co.bind[i]), "%s", r->bind[i]);
+	co.nallow = r->nallow;
+	for (unsigned i = 0; i < r->nallow; i++)
+		snprintf(co.allow[i], sizeof(co.allow[i]), "%s", r->allow[i]);
+	co.port = r->port;
+	co.timeout_s = r->timeout_s;
+	snprintf(co.metricsbind, sizeof(co.metricsbind), "%s", r->metricsbind);
+	char err[512];
+	if (cr_control_start(&d->ctl, &co, n, control_log, d, err, sizeof(err)) != 0) {
+		log_line(d, "error: %s", err);
+		return -1;
+	}
+	if (cr_control_rpc_port(d->ctl))
+		log_line(d, "rpc: JSON-RPC on port %u%s", cr_control_rpc_port(d->ctl),
+			 r->password[0] ? "" : " (cookie auth)");
+	if (cr_control_metrics_port(d->ctl))
+		log_line(d, "metrics: Prometheus text at http://%s/metrics", r->metricsbind);
+	return 0;
+}
+
+/* -importpeers/-importbans: the files are read and checked whole at
+ * start; a corrupt or foreign file stops the start with the reason. The
+ * address manager and ban list they go into belong to the coordinator
+ * (issues 8 and 9): until connringd has them, a good file is refused too,
+ * saying so, rather than dropped silently. */
+static int check_imports(struct daemon *d)
+{
+	const struct cr_dopts_rpc *r = &d->o.rpc;
+	char why[512];
+	if (r->importpeers[0]) {
+		size_t n, skipped;
+		if (cr_import_peers_file(r->importpeers, d->o.eng.chain, &n, &skipped, why, sizeof(why)) != 0) {
+			log_line(d, "error: -importpeers=%s: %s", r->importpeers, why);
+			return -1;
+		}
+		log_line(d, "error: -importpeers=%s: %zu addresses read (%zu skipped as Core skips them), but this "
+			    "connringd has no address manager to import them into yet", r->importpeers, n, skipped);
+		return -1;
+	}
+	if (r->importbans[0]) {
+		size_t n, skipped;
+		if (cr_import_bans_file(r->importbans, &n, &skipped, why, sizeof(why)) != 0) {
+			log_line(d, "error: -importbans=%s: %s", r->importbans, why);
+			return -1;
+		}
+		log_line(d, "error: -importbans=%s: %zu bans read (%zu skipped as Core skips them), but this "
+			    "connringd has no ban list to import them into yet", r->importbans, n, skipped);
+		return -1;
+	}
+	if (r->maxuploadtarget) {
+		log_line(d, "error: -maxuploadtarget: not accounted by this engine yet");
+		return -1;
+	}
+	return 0;
+}
+
 static int run(struct daemon *d, int sfd)
 {
 	const struct cr_chain *chain = cr_chain_get(d->o.eng.chain);
+	if (check_imports(d) < 0)
+		return 1;
 	int r = cr_engine_new(&d->e, d->cfg);
 	if (r == 0)
 		r = cr_engine_start(d->e);
 	if (r < 0) {
 		log_line(d, "error: engine failed to start: %s", cr_strerror(r));
+		cr_engine_free(d->e);
+		return 1;
+	}
+	if (start_control(d) < 0) {
+		cr_engine_stop(d->e);
 		cr_engine_free(d->e);
 		return 1;
 	}
@@ -379,6 +485,10 @@ static int run(struct daemon *d, int sfd)
 			if (read(d->wake_fd, &n, sizeof(n)) == sizeof(n) && !flush_at)
 				flush_at = ms + LOG_FLUSH_MS; /* let lines gather */
 		}
+		if (atomic_load(&d->stop_requested)) {
+			log_line(d, "shutdown: stop requested over RPC, stopping");
+			break;
+		}
 		if (pr <= 0 || !(p[0].revents & POLLIN))
 			continue;
 		struct signalfd_siginfo si;
@@ -392,6 +502,9 @@ static int run(struct daemon *d, int sfd)
 		log_line(d, "shutdown: %s received, stopping", strsignal((int)si.ssi_signo));
 		break;
 	}
+	/* RPC first: its calls use the engine; the cookie goes with it. */
+	cr_control_stop(d->ctl);
+	d->ctl = NULL;
 	stats_file(d); /* peers as they were, before the stop closes them */
 	cr_engine_stop(d->e);
 	stats_line(d, "final");

@@ -18,6 +18,8 @@
 #include <stdint.h>
 
 #include "addr/banlist.h"
+#include "addr/peersdat.h"
+#include "proto/chain.h"
 
 #define CR_IMPORT_FILE_MAX (64u << 20) /* larger than any peers.dat or banlist.json Core writes */
 
@@ -30,5 +32,18 @@ int cr_import_read_file(const char *path, size_t max, uint8_t **buf, size_t *len
  * and *skipped, or -EINVAL with why filled and *out NULL. */
 int cr_import_banlist_json(const char *text, size_t len, struct cr_ban **out, size_t *n,
 			   size_t *skipped, char *why, size_t why_len);
+
+/* Reads and decodes a whole peers.dat of the chain into *out (cleared by
+ * the caller with cr_peersdat_clear). 0, or negative with why filled. */
+int cr_import_peers_read(const char *path, enum cr_chain_id chain, struct cr_peersdat *out,
+			 char *why, size_t why_len);
+/* The same, keeping only the counts. */
+int cr_import_peers_file(const char *path, enum cr_chain_id chain, size_t *n, size_t *skipped,
+			 char *why, size_t why_len);
+
+/* Reads and decodes a whole banlist.json; *out malloc'd. */
+int cr_import_bans_read(const char *path, struct cr_ban **out, size_t *n, size_t *skipped,
+			char *why, size_t why_len);
+int cr_import_bans_file(const char *path, size_t *n, size_t *skipped, char *why, size_t why_len);
 
 #endif

@@ -114,3 +114,51 @@ int cr_import_banlist_json(const char *text, size_t len, struct cr_ban **out, si
 	*out = bans;
 	return 0;
 }
+
+int cr_import_peers_read(const char *path, enum cr_chain_id chain, struct cr_peersdat *out,
+			 char *why, size_t why_len)
+{
+	uint8_t *buf;
+	size_t len;
+	memset(out, 0, sizeof(*out));
+	int r = cr_import_read_file(path, CR_IMPORT_FILE_MAX, &buf, &len, why, why_len);
+	if (r == 0) {
+		r = cr_peersdat_decode(out, buf, len, cr_chain_get(chain)->magic, why, why_len);
+		free(buf);
+	}
+	return r;
+}
+
+int cr_import_peers_file(const char *path, enum cr_chain_id chain, size_t *n, size_t *skipped,
+			 char *why, size_t why_len)
+{
+	struct cr_peersdat p;
+	int r = cr_import_peers_read(path, chain, &p, why, why_len);
+	*n = p.n;
+	*skipped = p.skipped;
+	cr_peersdat_clear(&p);
+	return r;
+}
+
+int cr_import_bans_read(const char *path, struct cr_ban **out, size_t *n, size_t *skipped,
+			char *why, size_t why_len)
+{
+	uint8_t *buf;
+	size_t len;
+	*out = NULL;
+	*n = *skipped = 0;
+	int r = cr_import_read_file(path, CR_IMPORT_FILE_MAX, &buf, &len, why, why_len);
+	if (r == 0) {
+		r = cr_import_banlist_json((const char *)buf, len, out, n, skipped, why, why_len);
+		free(buf);
+	}
+	return r;
+}
+
+int cr_import_bans_file(const char *path, size_t *n, size_t *skipped, char *why, size_t why_len)
+{
+	struct cr_ban *b;
+	int r = cr_import_bans_read(path, &b, n, skipped, why, why_len);
+	free(b);
+	return r;
+}

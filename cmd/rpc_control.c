@@ -80,7 +80,54 @@ static json_t *m_uptime(struct cr_rpc_call *c)
 	return json_integer((json_int_t)(time(NULL) - n->started));
 }
 
+/* Core's EnableOrDisableLogCategories over one list. */
+static bool categories_of(struct cr_rpc_call *c, unsigned i, unsigned *mask)
+{
+	*mask = 0;
+	if (!cr_rpc_has(c, i))
+		return true;
+	size_t k;
+	json_t *v;
+	json_array_foreach(c->args[i], k, v) {
+		const char *name = json_string_value(v);
+		unsigned bits = 0;
+		if (name && (strcmp(name, "1") == 0 || strcmp(name, "all") == 0))
+			bits = CR_LOG_ALL;
+		else if (name && (strcmp(name, "0") == 0 || strcmp(name, "none") == 0))
+			bits = 0;
+		else if (!name || !(bits = cr_log_category_by_name(name))) {
+			cr_rpc_fail(c, CR_RPC_INVALID_PARAMETER, "unknown logging category %s", name ? name : "?");
+			return false;
+		}
+		*mask |= bits;
+	}
+	return true;
+}
+
+static json_t *m_logging(struct cr_rpc_call *c)
+{
+	struct cr_rpc_node *n = c->node;
+	unsigned on, off;
+	if (!categories_of(c, 0, &on) || !categories_of(c, 1, &off))
+		return NULL;
+	if (!n->log_categories)
+		return cr_rpc_fail(c, CR_RPC_MISC_ERROR, "logging categories are not adjustable here");
+	unsigned mask = n->log_categories(n->user, on, off);
+	json_t *r = json_object();
+	for (unsigned bit = 1; bit & CR_LOG_ALL; bit <<= 1)
+		json_object_set_new(r, cr_log_category_str((enum cr_log_category)bit), json_boolean(mask & bit));
+	return r;
+}
+
 const struct cr_rpc_method cr_rpc_control_methods[] = {
+	{"logging", "control",
+	 "Gets and sets the logging configuration.\nWhen called without an argument, returns the list of "
+	 "categories with status that are currently being debug logged or not.\nWhen called with arguments, "
+	 "adds or removes categories from debug logging and returns the lists above.\nThe valid logging "
+	 "categories are: net, proxy, addrman, rpc (and \"all\"/\"1\" or \"none\"/\"0\").",
+	 {{"include", CR_RPC_T_ARR, false, "The categories to add to debug logging"},
+	  {"exclude", CR_RPC_T_ARR, false, "The categories to remove from debug logging"}},
+	 "{\"category\": true|false, ...}    (json object) keys are the logging categories", m_logging},
 	{"help", "control", "List all commands, or get help for a specified command.",
 	 {{"command", CR_RPC_T_STR, false, "The command to get help on (default: all commands)"}},
 	 "\"text\"    (string) The help text", m_help},

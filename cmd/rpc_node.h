@@ -30,6 +30,9 @@ struct cr_rpc_node {
 
 	/* "stop": asks the daemon's main thread to shut down (any thread). */
 	void (*request_stop)(void *user);
+	/* "logging": turns debug categories (CR_LOG_* bits) on and off and
+	 * returns the mask now in force (any thread). */
+	unsigned (*log_categories)(void *user, unsigned enable, unsigned disable);
 	void *user;
 };
 

@@ -363,10 +363,10 @@ static int start_one(struct cr_rpc_server *s, const char *text, char *err, size_
 	struct MHD_Daemon *dm = MHD_start_daemon(
 		MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL |
 			MHD_USE_ERROR_LOG,
-		0, NULL, NULL, on_request, s, MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_CONNECTION_TIMEOUT,
-		(unsigned)s->o.timeout_s, MHD_OPTION_CONNECTION_LIMIT, s->o.max_clients ? s->o.max_clients : 1u,
-		MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s,
-		MHD_OPTION_END);
+		0, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s,
+		MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)s->o.timeout_s,
+		MHD_OPTION_CONNECTION_LIMIT, s->o.max_clients ? s->o.max_clients : 1u,
+		MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_END);
 	if (!dm) {
 		close(fd);
 		snprintf(err, err_len, "-rpcbind=%s: libmicrohttpd could not start", text);

@@ -301,7 +301,9 @@ static void log_inbound(struct cr_worker *w, struct cr_peer *p)
 	if (p->state != PS_CLOSING) {
 		char a[64];
 		cr__sockaddr_str(&p->addr, a, sizeof a);
-		cr__log(w->e, CR_LOG_INFO, CR_LOG_NET, "connect peer=%llx inbound from %s",
+		/* debug: the application logs the one line per peer (connringd
+		 * at the handshake), as Core keeps these under -debug=net */
+		cr__log(w->e, CR_LOG_DEBUG, CR_LOG_NET, "connect peer=%llx inbound from %s",
 		       (unsigned long long)cr__peer_id(w, p), a);
 	}
 }

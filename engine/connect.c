@@ -109,7 +109,7 @@ static void open_transport(struct cr_worker *w, struct cr_peer *p)
 	}
 	char a[64];
 	cr__sockaddr_str(&p->addr, a, sizeof a);
-	cr__log(w->e, CR_LOG_INFO, CR_LOG_NET, "connect peer=%llx outbound to %s%s%s (%s)",
+	cr__log(w->e, CR_LOG_DEBUG, CR_LOG_NET, "connect peer=%llx outbound to %s%s%s (%s)",
 	       (unsigned long long)cr__peer_id(w, p), p->host[0] ? p->host : a,
 	       p->host[0] ? " via proxy" : "", "", (p->flags & PF_TRY_V2) ? "v2" : "v1");
 	cr__node_open(w, p);

@@ -165,7 +165,9 @@ void cr__peer_close(struct cr_worker *w, struct cr_peer *p, enum cr_close_reason
 	char addr[64];
 	cr__sockaddr_str(&p->addr, addr, sizeof addr);
 	if (r != CR_CLOSE_V1_RETRY) {
-		cr__log(e, r == CR_CLOSE_STOP ? CR_LOG_DEBUG : CR_LOG_INFO,
+		/* debug: on_peer_closed carries the event to the application,
+		 * which logs it once */
+		cr__log(e, CR_LOG_DEBUG,
 		       r == CR_CLOSE_PROXY ? CR_LOG_PROXY : CR_LOG_NET, "disconnect peer=%llx %s %s: %s%s%s", (unsigned long long)id, addr,
 		       cr_conn_type_str((enum cr_conn_type)p->type), cr_close_reason_str(r),
 		       text ? ": " : "", text ? text : "");

@@ -50,26 +50,31 @@ class Daemon:
     def __init__(self, build, name, args, port=None):
         self.name = name
         self.dir = tempfile.mkdtemp(prefix="cr-%s-" % name)
-        self.stats = os.path.join(self.dir, "stats.json")
+        # bitcoind's layout: regtest's files live in <datadir>/regtest
+        self.netdir = os.path.join(self.dir, "regtest")
+        self.stats = os.path.join(self.netdir, "stats.json")
+        self.cookie = os.path.join(self.netdir, ".cookie")
         self.log = os.path.join(self.dir, "stderr.log")
         # A port another test took between our check and connringd's bind
-        # is retried with a new one (said on stdout), up to 5 times.
+        # (P2P or RPC) is retried with new ones (said on stdout), up to 5 times.
         for attempt in range(5):
             self.port = port or free_port()
+            self.rpcport = free_port()
             argv = [os.path.join(build, "cmd", "connringd"), "-chain=regtest", "-bind=127.0.0.1",
                     "-port=%d" % self.port, "-datadir=" + self.dir, "-statsfile=stats.json",
-                    "-statsinterval=3600"] + args
+                    "-rpcport=%d" % self.rpcport, "-statsinterval=3600"] + args
             self.logf = open(self.log, "w")
             self.proc = subprocess.Popen(argv, stdout=self.logf, stderr=subprocess.STDOUT)
             try:
                 self.wait_log("started:", 15)
                 return
             except Failure:
-                if port or self.proc.poll() is None or "Address already in use" not in self.text():
+                taken = "Address already in use" in self.text()
+                if (port and "RPC" not in self.text()) or self.proc.poll() is None or not taken:
                     raise
                 self.logf.close()
-                print("%s: port %d was taken before connringd bound it; retrying with another" %
-                      (name, self.port))
+                print("%s: port %d or %d was taken before connringd bound it; retrying with others" %
+                      (name, self.port, self.rpcport))
         raise Failure("%s: no free port after 5 attempts" % name)
 
     def text(self):

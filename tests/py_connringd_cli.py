@@ -50,7 +50,7 @@ def main():
             check("started:" not in out, "%s: it started anyway" % args)
         port = free_port()
         with open(os.path.join(d, "connring.conf"), "w") as f:
-            f.write("chain=regtest\n[regtest]\nbind=127.0.0.1\nport=%d\n" % port)
+            f.write("chain=regtest\n[regtest]\nbind=127.0.0.1\nport=%d\nrpcport=%d\n" % (port, free_port()))
         p = subprocess.Popen([binary, "-datadir=" + d], stdout=subprocess.PIPE,
                              stderr=subprocess.STDOUT)
         seen, deadline = b"", time.time() + 15
