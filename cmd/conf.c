@@ -19,7 +19,8 @@ struct opt {
 	const char *help;
 };
 
-/* Index order matters only for cr_dopts.origin. */
+/* Index order matters for cr_dopts.origin, and the chain options come
+ * first in this order (OPT_CHAIN... below). */
 static const struct opt table[] = {
 	{"chain", K_CHAIN, 0, 0, "=<chain>  main, test, testnet4, signet or regtest (default main)"},
 	{"regtest", K_NET, 0, 0, "  same as -chain=regtest"},
@@ -31,8 +32,8 @@ static const struct opt table[] = {
 	{"listen", K_BOOL, 0, 1, "=<0|1>  accept inbound peers (default 1)"},
 	{"connect", K_LIST, 0, 127, "=<host>[:<port>]  keep a connection to this peer (repeatable)"},
 	{"addnode", K_LIST, 0, 127, "=<host>[:<port>]  add a peer to keep connected (repeatable)"},
-	{"maxconnections", K_UINT, 0, 1000000, "=<n>  peers in all (default 125)"},
-	{"workers", K_UINT, 0, 256, "=<n>  io_uring worker threads (default: one per core)"},
+	{"maxconnections", K_UINT, 1, 1000000, "=<n>  peers in all (default 125)"},
+	{"workers", K_UINT, 0, CR_WORKERS_MAX, "=<n>  io_uring worker threads, at most 64 (default: one per core)"},
 	{"v2transport", K_BOOL, 0, 1, "=<0|1>  BIP324 encrypted transport (default 1)"},
 	{"proxy", K_STR, 0, 127, "=<ip>:<port>  connect outbound through this SOCKS5 proxy"},
 	{"datadir", K_STR, 0, CR_CONF_PATH_MAX - 1, "=<dir>  data directory (default ~/.connring, made at first start; a chain subfolder for all but main)"},
@@ -293,15 +294,68 @@ static int set_rpc(struct cr_dopts *o, const struct opt *t, const char *v, char 
 	return 0;
 }
 
-static int set_chain(struct cr_dopts *o, const char *name, const char *v, char *err, size_t len)
+/* Index of the chain options in table[] (and net_flag[] for the others). */
+enum { OPT_CHAIN = 0, OPT_REGTEST, OPT_TESTNET, OPT_TESTNET4, OPT_SIGNET };
+static const enum cr_chain_id net_chain[4] = {CR_CHAIN_REGTEST, CR_CHAIN_TESTNET3,
+					      CR_CHAIN_TESTNET4, CR_CHAIN_SIGNET};
+
+/* eng.chain from the chain options as given. Returns 0, or -EINVAL with
+ * bitcoind's reason when more than one selects a chain (then eng.chain is
+ * left as it was). */
+static int resolve_chain(struct cr_dopts *o, char *err, size_t len)
 {
-	const struct cr_chain *c = cr_chain_by_name(v ? v : "");
-	if (!c)
-		return fail(err, len, "-%s=%s: expected main, test, testnet4, signet or regtest", name,
-			    v ? v : "");
-	if (o->chain_fixed && c->id != o->eng.chain)
-		return fail(err, len, "-%s: the chain cannot change after a [section]", name);
-	o->eng.chain = c->id;
+	unsigned n = 0;
+	enum cr_chain_id id = CR_CHAIN_MAIN;
+	char names[96] = "";
+	if (o->origin[OPT_CHAIN] != CR_DOPT_UNSET) {
+		id = o->chain_arg;
+		n++;
+		snprintf(names, sizeof(names), "-chain=%s", cr_chain_get(id)->name);
+	}
+	for (unsigned i = 0; i < 4; i++)
+		if (o->origin[OPT_REGTEST + i] != CR_DOPT_UNSET && o->net_flag[i]) {
+			id = net_chain[i];
+			size_t u = strlen(names);
+			snprintf(names + u, sizeof(names) - u, "%s-%s", n ? " and " : "",
+				 table[OPT_REGTEST + i].name);
+			n++;
+		}
+	if (n > 1)
+		return fail(err, len, "%s: invalid combination of -regtest, -signet, -testnet, "
+			    "-testnet4 and -chain (can use at most one, whether on the command line "
+			    "or in the config file)", names);
+	o->eng.chain = id;
+	return 0;
+}
+
+/* One of the chain options. Inside a [section] the chain is settled: a
+ * line that agrees with it is accepted, one that would change it refused. */
+static int set_chain(struct cr_dopts *o, const struct opt *t, const char *v, char *err, size_t len)
+{
+	size_t idx = (size_t)(t - table);
+	enum cr_chain_id want;
+	bool on = true;
+	if (idx == OPT_CHAIN) {
+		const struct cr_chain *c = cr_chain_by_name(v ? v : "");
+		if (!c)
+			return fail(err, len, "-%s=%s: expected main, test, testnet4, signet or regtest",
+				    t->name, v ? v : "");
+		want = c->id;
+	} else {
+		int r = parse_bool(t->name, v, &on, err, len);
+		if (r < 0)
+			return r;
+		want = net_chain[idx - OPT_REGTEST];
+	}
+	if (o->chain_fixed) {
+		if (on && want != o->eng.chain)
+			return fail(err, len, "-%s: the chain cannot change after a [section]", t->name);
+		return 0;
+	}
+	if (idx == OPT_CHAIN)
+		o->chain_arg = want;
+	else
+		o->net_flag[idx - OPT_REGTEST] = on;
 	return 0;
 }
 
@@ -321,11 +375,8 @@ static int apply(struct cr_dopts *o, const struct opt *t, const char *v, char *e
 		else o->help = b;
 		return 0;
 	case K_NET:
-		if ((r = parse_bool(name, v, &b, err, len)) < 0 || !b)
-			return r;
-		return set_chain(o, name, strcmp(name, "testnet") == 0 ? "test" : name, err, len);
 	case K_CHAIN:
-		return set_chain(o, name, v, err, len);
+		return set_chain(o, t, v, err, len);
 	case K_UINT:
 		if ((r = parse_uint(t, v, &n, err, len)) < 0)
 			return r;
@@ -362,7 +413,7 @@ int cr_dopts_set(struct cr_dopts *o, const char *name, const char *value, bool f
 	}
 	if (!t)
 		return fail(err, err_len, "unknown option -%s", name);
-	if (negated && t->kind != K_BOOL && t->kind != K_LIST && t->kind != K_RPC &&
+	if (negated && t->kind != K_BOOL && t->kind != K_NET && t->kind != K_LIST && t->kind != K_RPC &&
 	    strcmp(t->name, "debug") != 0)
 		return fail(err, err_len, "-no%s: -%s is not a yes/no option", t->name, t->name);
 	if (!from_cmdline && o->origin[i] == CR_DOPT_CMDLINE)
@@ -370,6 +421,12 @@ int cr_dopts_set(struct cr_dopts *o, const char *name, const char *value, bool f
 	int r = apply(o, t, value, err, err_len);
 	if (r == 0)
 		o->origin[i] = from_cmdline ? CR_DOPT_CMDLINE : CR_DOPT_FILE;
+	if (r == 0 && (t->kind == K_CHAIN || t->kind == K_NET) && !o->chain_fixed) {
+		/* eng.chain follows as far as it is settled; a conflict is
+		 * reported at the first [section] or by cr_dopts_finish. */
+		char ignored[8];
+		resolve_chain(o, ignored, sizeof(ignored));
+	}
 	return r;
 }
 
@@ -399,6 +456,8 @@ int cr_dopts_cmdline(struct cr_dopts *o, int argc, char **argv, char *err, size_
 
 int cr_dopts_finish(struct cr_dopts *o, char *err, size_t err_len)
 {
+	if (!o->chain_fixed && resolve_chain(o, err, err_len) < 0)
+		return -EINVAL;
 	const struct cr_chain *c = cr_chain_get(o->eng.chain);
 	/* Manual peers without a port get the chain's. */
 	for (unsigned list = 0; list < 2; list++) {
@@ -542,6 +601,13 @@ static int conf_section(struct cr_conf *c, const char *s, size_t n)
 	if (!ch || strcmp(name, "testnet3") == 0)
 		return conf_fail(c, "unknown section [%s]: expected main, test, testnet4, signet or regtest", name);
 	memcpy(c->section, name, strlen(name) + 1);
+	if (!c->o->chain_fixed) {
+		/* Every chain option is in by now (the command line, the
+		 * file's top level): settle the chain that picks the sections. */
+		char reason[CR_CONF_ERR_MAX - 32];
+		if (resolve_chain(c->o, reason, sizeof(reason)) < 0)
+			return conf_fail(c, "%s", reason);
+	}
 	c->o->chain_fixed = true; /* a later chain= would change which sections apply */
 	return 0;
 }

@@ -6,6 +6,12 @@
  * Precedence as bitcoind: the command line wins over the config file; in
  * the file, top-level lines apply to every chain and lines after a
  * [main]/[test]/[testnet4]/[signet]/[regtest] header only to that chain.
+ * -chain, -regtest, -testnet, -testnet4 and -signet each follow that rule,
+ * and then at most one of them may select a chain (bitcoind's "Invalid
+ * combination ... Can use at most one"): -chain=main on the command line
+ * with regtest=1 in the file is refused, not silently regtest. The chain
+ * is settled at the file's first [section] (later chain lines may not
+ * change it) or at cr_dopts_finish.
  * Every error names the option, and in a file the line number.
  *
  * Pure functions over caller memory: no I/O, no globals; any thread. Only
@@ -85,6 +91,11 @@ struct cr_dopts {
 	bool help;
 	unsigned char origin[CR_DOPTS_MAX]; /* per table option: CR_DOPT_* */
 	bool chain_fixed;     /* a section header was seen: the chain can no longer change */
+	/* The five ways to name the chain, as given (the command line wins
+	 * per option); eng.chain is resolved from them, and two of them set
+	 * at once is refused, as bitcoind does. */
+	enum cr_chain_id chain_arg;   /* -chain, when its origin is set */
+	bool net_flag[4];             /* -regtest, -testnet, -testnet4, -signet */
 };
 
 /* Every option unset, at its default. */

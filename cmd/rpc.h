@@ -94,6 +94,10 @@ struct cr_rpc_call {
 	void *node;                    /* the dispatcher's node context */
 	const char *user;              /* authenticated user name */
 	const struct cr_rpc_dispatch *d;
+	/* Run once the reply has reached the client ("stop": the caller must
+	 * get its answer before the server goes away). */
+	void (*after_reply)(void *user);
+	void *after_user;
 	int err_code;
 	char err_msg[CR_RPC_ERR_MAX];
 };
@@ -134,6 +138,8 @@ struct cr_rpc_reply {
 	unsigned status;
 	char *body;
 	size_t len;
+	void (*after_reply)(void *user); /* from a call that asked for it, or NULL */
+	void *after_user;
 };
 void cr_rpc_dispatch(const struct cr_rpc_dispatch *d, const char *user, const char *body,
 		     size_t len, struct cr_rpc_reply *out);

@@ -69,8 +69,10 @@ static json_t *m_help(struct cr_rpc_call *c)
 static json_t *m_stop(struct cr_rpc_call *c)
 {
 	struct cr_rpc_node *n = c->node;
-	if (n->request_stop)
-		n->request_stop(n->user);
+	/* Core answers first and shuts down after: the stop starts once this
+	 * reply has been sent. */
+	c->after_reply = n->request_stop;
+	c->after_user = n->user;
 	return json_string("connringd stopping");
 }
 

@@ -339,7 +339,7 @@ static json_t *reply_obj(json_t *result, json_t *error, json_t *id, enum version
 /* Parses and runs one request object. Returns the reply object, or NULL
  * for a notification; *err_code gets the error code (0 on success). */
 static json_t *exec_one(const struct cr_rpc_dispatch *d, const char *user, json_t *req,
-			struct parsed *p, int *err_code)
+			struct parsed *p, int *err_code, struct cr_rpc_reply *out)
 {
 	json_t *err = NULL;
 	*err_code = 0;
@@ -364,6 +364,10 @@ static json_t *exec_one(const struct cr_rpc_dispatch *d, const char *user, json_
 		if (!result)
 			err = error_obj(c->err_code ? c->err_code : CR_RPC_INTERNAL_ERROR,
 					c->err_code ? c->err_msg : "Internal error");
+		if (c->after_reply) {
+			out->after_reply = c->after_reply;
+			out->after_user = c->after_user;
+		}
 		free(c);
 	}
 	if (err)
@@ -378,6 +382,7 @@ static json_t *exec_one(const struct cr_rpc_dispatch *d, const char *user, json_
 
 static void set_reply(struct cr_rpc_reply *out, unsigned status, json_t *body)
 {
+	/* after_reply was set (or not) by the calls before */
 	out->status = status;
 	out->body = NULL;
 	out->len = 0;
@@ -417,6 +422,8 @@ void cr_rpc_dispatch(const struct cr_rpc_dispatch *d, const char *user, const ch
 		     size_t len, struct cr_rpc_reply *out)
 {
 	json_error_t jerr;
+	out->after_reply = NULL;
+	out->after_user = NULL;
 	json_t *req = json_loadb(body, len, JSON_DECODE_ANY, &jerr);
 	struct parsed p = {0};
 	int code;
@@ -427,7 +434,7 @@ void cr_rpc_dispatch(const struct cr_rpc_dispatch *d, const char *user, const ch
 		return;
 	}
 	if (json_is_object(req)) {
-		json_t *r = exec_one(d, user, req, &p, &code);
+		json_t *r = exec_one(d, user, req, &p, &code, out);
 		if (!r)
 			set_reply(out, 204, NULL);
 		else if (code && p.ver == V1_LEGACY)
@@ -444,7 +451,7 @@ void cr_rpc_dispatch(const struct cr_rpc_dispatch *d, const char *user, const ch
 	size_t i;
 	json_t *one;
 	json_array_foreach(req, i, one) {
-		json_t *r = exec_one(d, user, one, &p, &code);
+		json_t *r = exec_one(d, user, one, &p, &code, out);
 		if (r)
 			json_array_append_new(replies, r);
 	}

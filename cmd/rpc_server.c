@@ -34,6 +34,8 @@ struct req {
 	size_t len, cap;
 	char user[CR_RPC_CRED_MAX];
 	int refuse;                  /* HTTP status to answer at the end (0: dispatch) */
+	void (*after_reply)(void *user);
+	void *after_user;
 };
 
 static void logf_(const struct cr_rpc_server *s, const char *fmt, ...)
@@ -318,6 +320,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 									   : "Service Unavailable");
 	struct cr_rpc_reply rep;
 	cr_rpc_dispatch(s->d, r->user, r->body ? r->body : "", r->len, &rep);
+	r->after_reply = rep.after_reply;
+	r->after_user = rep.after_user;
 	return send_reply(c, rep.status, rep.body, rep.len, rep.body != NULL, false);
 }
 
@@ -330,6 +334,9 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **state,
 	(void)why;
 	if (!r)
 		return;
+	/* the reply went out (or the client left): now "stop" may act */
+	if (r->after_reply)
+		r->after_reply(r->after_user);
 	atomic_fetch_sub(&s->body_bytes, r->cap);
 	free(r->body);
 	free(r);

@@ -153,10 +153,14 @@ void cr_engine_stop(struct cr_engine *e)
 	atomic_store(&e->stop_flag, 1);
 	cr__coord_stop(e);
 	cr__workers_stop(e);
+	/* under the lock: a cr_peer_info caller racing the stop may be about
+	 * to ring through the bell */
+	pthread_mutex_lock(&e->bell_lock);
 	if (e->bell_ok) {
 		io_uring_queue_exit(&e->bell);
 		e->bell_ok = false;
 	}
+	pthread_mutex_unlock(&e->bell_lock);
 }
 
 void cr_engine_free(struct cr_engine *e)

@@ -337,11 +337,22 @@ static int peer_info(struct cr_engine *e, uint64_t peer, struct cr_peer_info *ou
 	cr__mailbox_post(e, &w->mb, c);
 	/* A worker answers within microseconds; one that has not after a
 	 * second gets its doorbell rung again (and the event logged), so a
-	 * lost wake-up cannot hang the caller. */
-	struct timespec ts = { 1, 0 };
+	 * lost wake-up cannot hang the caller. Once cr_engine_stop has begun
+	 * (checked every 50 ms then), the worker may be gone before it read
+	 * our mail, and the stop's own drain may have run before we posted:
+	 * then we drain the closed mailbox ourselves, which answers us with
+	 * -ESHUTDOWN (a neighbour still linking its mail in may need a retry). */
 	while (!atomic_load_explicit(&wt.done, memory_order_acquire)) {
+		bool stopping = atomic_load(&e->stop_flag);
+		struct timespec ts = { stopping ? 0 : 1, stopping ? 50000000 : 0 };
 		long r = syscall(SYS_futex, &wt.done, FUTEX_WAIT_PRIVATE, 0, &ts, NULL, 0);
-		if (r < 0 && errno == ETIMEDOUT && !atomic_load(&wt.done)) {
+		if (atomic_load_explicit(&wt.done, memory_order_acquire))
+			break;
+		if (atomic_load(&w->mb.closed)) {
+			cr__worker_drain_dead(w);
+			continue;
+		}
+		if (r < 0 && errno == ETIMEDOUT && !stopping) {
 			cr__log(e, CR_LOG_WARN, CR_LOG_GENERAL, "worker %u did not answer cr_peer_info in 1 s: "
 			       "ringing its doorbell again", w->idx);
 			cr__mailbox_kick(e, &w->mb);

@@ -15,7 +15,7 @@
 
 #include "proto/msg.h"
 
-#define CR_MAX_WORKERS 64
+#define CR_MAX_WORKERS CR_WORKERS_MAX
 #define CR_BIND_MAX 8          /* listen addresses (each worker has 2x sockets) */
 #define CR_HOSTPORT_MAX 128    /* "host:port" of a manual peer, with its NUL */
 #define CR_RECV_BUF_COUNT_MAX 32768

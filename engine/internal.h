@@ -154,6 +154,7 @@ struct cr_mailbox {
 	struct cr_mail *head;           /* consumer only */
 	struct cr_mail stub;
 	_Atomic int rung;              /* a doorbell is on its way */
+	_Atomic int closed;            /* its ring is gone: drained under bell_lock */
 	int ring_fd;                   /* target ring for MSG_RING */
 };
 
@@ -434,6 +435,7 @@ int cr__ring_setup(struct cr_engine *e, struct io_uring *ring, unsigned entries,
 void cr__ring_probe(struct cr_engine *e, struct io_uring *ring);
 int cr__ring_wait(struct cr_engine *e, struct io_uring *ring, const char *who);
 struct io_uring_sqe *cr__sqe(struct io_uring *ring);
+unsigned cr__sqe_spilled(void); /* SQEs of this thread waiting for room (tests) */
 
 /* worker.c */
 int cr__workers_setup(struct cr_engine *e);
@@ -441,6 +443,7 @@ int cr__workers_run(struct cr_engine *e);
 void cr__workers_stop(struct cr_engine *e);
 void cr__buf_return(struct cr_worker *w, unsigned bid);
 void cr__worker_mail(struct cr_worker *w, struct cr_mail *c);
+void cr__worker_drain_dead(struct cr_worker *w);
 
 /* mailbox.c */
 void cr__mailbox_init(struct cr_mailbox *mb, int ring_fd);

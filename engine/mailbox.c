@@ -16,6 +16,7 @@ void cr__mailbox_init(struct cr_mailbox *mb, int ring_fd)
 	atomic_store(&mb->tail, &mb->stub);
 	mb->head = &mb->stub;
 	atomic_store(&mb->rung, 0);
+	atomic_store(&mb->closed, 0);
 	mb->ring_fd = ring_fd;
 }
 
@@ -63,7 +64,25 @@ static void ring_bell(struct cr_engine *e, struct cr_mailbox *mb)
 		return;
 	}
 	pthread_mutex_lock(&e->bell_lock);
-	struct io_uring_sqe *sqe = cr__sqe(&e->bell);
+	if (!e->bell_ok || atomic_load(&mb->closed)) {
+		/* stopped: the bell ring (or the target ring) is gone; mail
+		 * left behind is drained by the stop or by its waiter */
+		pthread_mutex_unlock(&e->bell_lock);
+		return;
+	}
+	/* The bell ring is submitted at once, so its SQ is empty unless the
+	 * last submit was refused: then try once more, and failing that let
+	 * the doorbell go and clear `rung`, so the next post rings again (the
+	 * mail stays queued; a waiting caller's kick also rings). */
+	struct io_uring_sqe *sqe = io_uring_get_sqe(&e->bell);
+	if (!sqe && io_uring_submit(&e->bell) >= 0)
+		sqe = io_uring_get_sqe(&e->bell);
+	if (!sqe) {
+		atomic_store(&mb->rung, 0);
+		pthread_mutex_unlock(&e->bell_lock);
+		cr__log(e, CR_LOG_WARN, CR_LOG_GENERAL, "doorbell: the kernel refused the bell ring's submit");
+		return;
+	}
 	io_uring_prep_msg_ring(sqe, mb->ring_fd, 0, cr__ud(OP_DOORBELL, 0, 0), 0);
 	sqe->flags |= IOSQE_CQE_SKIP_SUCCESS;
 	io_uring_submit(&e->bell);
@@ -77,11 +96,10 @@ static void ring_bell(struct cr_engine *e, struct cr_mailbox *mb)
 void cr__mailbox_post(struct cr_engine *e, struct cr_mailbox *mb, struct cr_mail *c)
 {
 	push(mb, c);
-	/* seq_cst: this exchange is ordered after the push above and against
-	 * the consumer's store of 0 in cr__mailbox_rearm, which it makes before
-	 * draining. Either we see 0 and ring, or the consumer's drain comes
-	 * after our push and sees it. */
-	if (atomic_exchange(&mb->rung, 1) == 0) {
+	/* acq_rel, against the consumer's exchange in cr__mailbox_rearm (see
+	 * there): either we read its 0 and ring, or it reads our 1 and its
+	 * drain sees our push. */
+	if (atomic_exchange_explicit(&mb->rung, 1, memory_order_acq_rel) == 0) {
 		ring_bell(e, mb);
 		if (cr__cur_worker)
 			CR_STAT_ADD(cr__cur_worker, doorbells, 1);
@@ -96,10 +114,21 @@ void cr__mailbox_kick(struct cr_engine *e, struct cr_mailbox *mb)
 	ring_bell(e, mb);
 }
 
-/* Called by the consumer on each doorbell, before draining. */
+/* Called by the consumer on each doorbell, before draining.
+ *
+ * An exchange, not a store. The producer pushes (release) and then
+ * exchanges `rung` to 1; it rings only when it read 0. If its exchange
+ * comes before ours in `rung`'s modification order, ours reads the 1 it
+ * wrote (or a later producer's, through the release sequence that RMWs
+ * continue), so ours synchronizes with it and the drain that follows sees
+ * its push. If ours comes first, its exchange reads our 0 and it rings
+ * again, so a later drain sees it. A plain store would read nothing: the
+ * drain's acquire loads could then still miss a push whose producer saw
+ * `rung` == 1 and stayed quiet (C11 lets a load pass an earlier seq_cst
+ * store to another location; x86 happens to forbid it, weaker CPUs not). */
 void cr__mailbox_rearm(struct cr_mailbox *mb)
 {
-	atomic_store(&mb->rung, 0);
+	atomic_exchange_explicit(&mb->rung, 0, memory_order_acq_rel);
 }
 
 /* Pops one piece of mail or returns NULL (empty, or a producer is mid-push and

@@ -399,9 +399,14 @@ static void *worker_main(void *arg)
 	return NULL;
 }
 
-static void drain_dead_mailbox(struct cr_worker *w)
+/* Answers and frees mail left for a worker whose thread has ended. Once
+ * the mailbox is marked closed several threads may do this (the stopping
+ * one, and a cr_peer_info caller whose mail came after the stop's drain):
+ * bell_lock makes each drain the queue's single consumer. */
+void cr__worker_drain_dead(struct cr_worker *w)
 {
 	struct cr_mail *c;
+	pthread_mutex_lock(&w->e->bell_lock);
 	while ((c = cr__mailbox_pop(&w->mb))) {
 		if (c->waiter)
 			waiter_done(c->waiter, -ESHUTDOWN);
@@ -409,6 +414,7 @@ static void drain_dead_mailbox(struct cr_worker *w)
 			cr__sendq_buf_unref(NULL, c->buf);
 		cr__mail_free(c);
 	}
+	pthread_mutex_unlock(&w->e->bell_lock);
 }
 
 int cr__workers_setup(struct cr_engine *e)
@@ -464,8 +470,11 @@ void cr__workers_stop(struct cr_engine *e)
 		if (w->thread_started)
 			pthread_join(w->thread, NULL);
 		w->thread_started = false;
+		/* closed before the drain: a poster that comes later sees it and
+		 * drains its own mail (cr_peer_info), so no waiter is left */
+		atomic_store(&w->mb.closed, 1);
 		if (w->ring_ok)
-			drain_dead_mailbox(w);
+			cr__worker_drain_dead(w);
 		teardown_one(w);
 	}
 }

@@ -43,6 +43,17 @@ def main():
             f.write("# comment\nregtest=1\n\nmaxconnections=lots\n")
         cases.append((["-conf=" + os.path.join(d, "bad.conf")],
                       "bad.conf: line 4: -maxconnections=lots: expected a whole number"))
+        # Two ways of naming the chain are refused as bitcoind does, also
+        # when one is on the command line and the other in the file.
+        with open(os.path.join(d, "regtest.conf"), "w") as f:
+            f.write("regtest=1\n")
+        cases += [
+            (["-chain=main", "-conf=" + os.path.join(d, "regtest.conf")],
+             "-chain=main and -regtest: invalid combination"),
+            (["-regtest", "-chain=main"], "can use at most one"),
+            (["-workers=65"], "-workers=65: expected a whole number in 0..64"),
+            (["-maxconnections=0"], "-maxconnections=0: expected a whole number in 1..1000000"),
+        ]
         for args, want in cases:
             code, out = run(binary, args)
             check(code == 1, "%s: exit %d, wanted 1" % (args, code))

@@ -321,7 +321,7 @@ static void test_methods(void)
 	CHECK(strstr(json_string_value(res), "== Network ==") && strstr(json_string_value(res), "getpeerinfo"));
 	json_decref(res);
 	CHECK_EQ(cr_client_call(&c, "stop", NULL, &res, &code, msg, sizeof(msg)), CR_CLIENT_OK);
-	CHECK_EQ(stop_requests, 1);
+	CHECK(WAIT_FOR(__atomic_load_n(&stop_requests, __ATOMIC_SEQ_CST) == 1, 5000)); /* after the reply */
 	json_decref(res);
 	cr_client_clear(&c);
 }

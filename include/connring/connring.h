@@ -256,7 +256,8 @@ CR_API void cr_config_free(struct cr_config *cfg);
 
 /* The network (default CR_CHAIN_MAIN). */
 CR_API int cr_config_set_chain(struct cr_config *cfg, enum cr_chain_id chain);
-/* Worker threads, 0..64 (default 0: one per online core). */
+/* Worker threads, 0..CR_WORKERS_MAX (default 0: one per online core). */
+#define CR_WORKERS_MAX 64
 CR_API int cr_config_set_workers(struct cr_config *cfg, unsigned n);
 /* Pin worker i to core i % cores (default false). */
 CR_API int cr_config_set_pin_workers(struct cr_config *cfg, bool on);
