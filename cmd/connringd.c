@@ -139,8 +139,14 @@ static void on_log(void *user, enum cr_log_level level, enum cr_log_category cat
 		log_line(d, "%s: %s", names[level], text);
 }
 
+/* Per-peer lines: outbound peers at info (as Core's "New outbound peer
+ * connected"), inbound ones and every disconnect under -debug=net only, so
+ * logging never bounds the connection rate; the counts stay in the stats
+ * line and -statsfile. */
 static void on_peer_ready(void *user, uint64_t peer, const struct cr_peer_info *pi)
 {
+	if (pi->inbound && !debug_on(user, CR_LOG_NET))
+		return;
 	log_bulk(user, "connect: peer=%" PRIx64 " %s %s%s v%d version=%d services=%" PRIx64
 		       " height=%d ua=\"%s\"",
 		 peer, pi->addr_str, pi->inbound ? "inbound" : "outbound ",
@@ -161,6 +167,8 @@ static size_t on_message(void *user, uint64_t peer, const char *command, const u
 static void on_peer_closed(void *user, uint64_t peer, bool ready, enum cr_close_reason reason,
 			   const char *text)
 {
+	if (!debug_on(user, CR_LOG_NET))
+		return;
 	log_bulk(user, "disconnect: peer=%" PRIx64 "%s reason=%s (%s)", peer,
 		 ready ? "" : " (before handshake)", cr_close_reason_str(reason), text ? text : "");
 }

@@ -37,6 +37,9 @@ static int open_one(struct cr_engine *e, const struct sockaddr_storage *ss, int 
 	int one = 1;
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
 	setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
+	/* accepted sockets inherit it: replies (pongs, V2 handshake steps)
+	 * must not wait for the peer's delayed ACK, as Core sets it per socket */
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 	if (ss->ss_family == AF_INET6)
 		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
 	if (bind(fd, (const struct sockaddr *)ss, cr__sockaddr_len(ss)) < 0 || listen(fd, LISTEN_BACKLOG) < 0) {

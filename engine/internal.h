@@ -303,19 +303,26 @@ struct cr_worker {
 	struct cr_mailbox mb;
 	struct cr_secp *secp;
 
-	/* provided buffers */
+	/* provided buffers: nbufs of buf_size bytes reserved (untouched until
+	 * used), the first nbufs_given of them handed to the kernel; more are
+	 * given (doubling) when a recv finds the ring empty */
 	struct io_uring_buf_ring *br;
 	uint8_t *bufs;
-	unsigned nbufs, buf_size, buf_mask, br_added;
+	unsigned nbufs, nbufs_given, buf_size, buf_mask, br_added;
 
-	/* peer slab */
+	/* peer slab: cap slots reserved (zero pages the kernel maps only when
+	 * written), slots [fresh, cap) never used; a freed slot goes on the
+	 * free_slots stack and is reused first, so the slab's resident part
+	 * follows the peak peer count, not the capacity */
 	uint32_t cap;            /* slots = fixed-file table size */
 	struct cr_peer *peers;
 	uint8_t *tmem;           /* transports, cap * tsize */
 	size_t tsize;
 	_Atomic uint64_t *pub;   /* cap public words */
 	uint32_t *free_slots;
-	uint32_t nfree;
+	uint32_t nstack;         /* slots on free_slots */
+	uint32_t fresh;          /* first slot never used */
+	uint32_t nfree;          /* nstack + cap - fresh: slots available */
 	_Atomic uint32_t npeers; /* live peers, read by the coordinator */
 	_Atomic uint32_t placing; /* connects placed here, not yet started */
 
@@ -333,10 +340,13 @@ struct cr_worker {
 	struct cr_sbuf *free_small;
 	struct cr_seg *free_segs;
 	struct cr_zc *zc;
-	uint32_t zc_free;
+	uint32_t zc_free;        /* free list (CR_ZC_MAX = empty) */
+	uint32_t zc_fresh;       /* entries [zc_fresh, CR_ZC_MAX) never used */
 
 	bool stopping;
 	uint64_t stop_deadline_us;
+	bool stop_walked, stop_late_walked; /* stop_step walked the slab (at the deadline) */
+	bool stop_flushing;      /* a peer was left open to flush its output */
 	bool done;
 	struct __kernel_timespec connect_ts;
 	uint8_t rnd[512];        /* getrandom() output not yet used (wiped as used) */
@@ -442,6 +452,7 @@ int cr__workers_setup(struct cr_engine *e);
 int cr__workers_run(struct cr_engine *e);
 void cr__workers_stop(struct cr_engine *e);
 void cr__buf_return(struct cr_worker *w, unsigned bid);
+void cr__bufs_grow(struct cr_worker *w);
 void cr__worker_mail(struct cr_worker *w, struct cr_mail *c);
 void cr__worker_drain_dead(struct cr_worker *w);
 

@@ -20,7 +20,11 @@ struct cr_peer *cr__peer_alloc(struct cr_worker *w)
 {
 	if (!w->nfree)
 		return NULL;
-	uint32_t slot = w->free_slots[--w->nfree];
+	/* a freed slot first (its pages are resident), else a fresh one */
+	uint32_t slot = w->nstack ? w->free_slots[--w->nstack] : w->fresh++;
+	w->nfree--;
+	if (w->stopping)
+		w->stop_walked = false; /* a connect that raced the stop: walk again */
 	struct cr_peer *p = &w->peers[slot];
 	uint32_t gen = p->gen + 1;
 	if (gen == 0)
@@ -61,7 +65,7 @@ void cr__peer_publish(struct cr_worker *w, struct cr_peer *p)
 
 struct cr_peer *cr__peer_get(struct cr_worker *w, uint32_t slot, uint32_t gen)
 {
-	if (slot >= w->cap)
+	if (slot >= w->fresh)
 		return NULL;
 	struct cr_peer *p = &w->peers[slot];
 	if (p->gen != gen || p->state == PS_FREE)
@@ -118,6 +122,7 @@ void cr__peer_close(struct cr_worker *w, struct cr_peer *p, enum cr_close_reason
 	if (p->state == PS_CLOSING || p->state == PS_FREE)
 		return;
 	bool was_ready = p->state == PS_READY;
+	bool was_open = p->state == PS_OPEN || p->state == PS_READY;
 	uint64_t id = cr__peer_id(w, p);
 	p->state = PS_CLOSING;
 	cr__peer_publish(w, p);
@@ -153,14 +158,43 @@ void cr__peer_close(struct cr_worker *w, struct cr_peer *p, enum cr_close_reason
 		 * runs shutdown on a helper thread, resolving the index only
 		 * then: the slot (and so the index) must not be reused before
 		 * both completed, or they would hit the next peer's socket. */
-		struct io_uring_sqe *sqe = cr__sqe(&w->ring);
-		io_uring_prep_shutdown(sqe, p->fd, SHUT_RDWR);
-		sqe->flags |= IOSQE_FIXED_FILE;
-		io_uring_sqe_set_data64(sqe, cr__ud(OP_ABORT, p->slot, p->gen));
-		sqe = cr__sqe(&w->ring);
-		io_uring_prep_cancel_fd(sqe, p->fd, IORING_ASYNC_CANCEL_ALL | IORING_ASYNC_CANCEL_FD_FIXED);
-		io_uring_sqe_set_data64(sqe, cr__ud(OP_ABORT, p->slot, p->gen));
-		p->ops += 2;
+		/* An open peer's recv and send are cancelled by their
+		 * user_data: the kernel finds a poll-armed request by it in a
+		 * hash and ends it inline, and the slot's close (free_slot)
+		 * then sends the FIN. A cancel by descriptor walks every
+		 * pending request of the ring (at stop, 20,000 armed recvs per
+		 * worker made that quadratic: 71 s to stop 100,000 peers), and
+		 * a shutdown runs on an io-wq thread (16 s for them). Other
+		 * operations (connect, SOCKS5, peer name, direct receive) still
+		 * get the shutdown and the cancel by descriptor; few peers are
+		 * in those at once. */
+		bool other = !was_open || p->ops || (p->flags & PF_DIRECT_ARMED);
+		struct io_uring_sqe *sqe;
+		if (other) {
+			sqe = cr__sqe(&w->ring);
+			io_uring_prep_shutdown(sqe, p->fd, SHUT_RDWR);
+			sqe->flags |= IOSQE_FIXED_FILE;
+			io_uring_sqe_set_data64(sqe, cr__ud(OP_ABORT, p->slot, p->gen));
+			p->ops++;
+		}
+		uint64_t uds[2];
+		unsigned n = 0;
+		if (p->flags & PF_RECV_ARMED)
+			uds[n++] = cr__ud(OP_RECV, p->slot, p->gen);
+		if (p->flags & PF_SEND_INFLIGHT)
+			uds[n++] = cr__ud(OP_SEND, p->slot, p->gen);
+		for (unsigned i = 0; i < n; i++) {
+			sqe = cr__sqe(&w->ring);
+			io_uring_prep_cancel64(sqe, uds[i], 0);
+			io_uring_sqe_set_data64(sqe, cr__ud(OP_ABORT, p->slot, p->gen));
+			p->ops++;
+		}
+		if (other) {
+			sqe = cr__sqe(&w->ring);
+			io_uring_prep_cancel_fd(sqe, p->fd, IORING_ASYNC_CANCEL_ALL | IORING_ASYNC_CANCEL_FD_FIXED);
+			io_uring_sqe_set_data64(sqe, cr__ud(OP_ABORT, p->slot, p->gen));
+			p->ops++;
+		}
 	}
 	char addr[64];
 	cr__sockaddr_str(&p->addr, addr, sizeof addr);
@@ -205,7 +239,8 @@ static void free_slot(struct cr_worker *w, struct cr_peer *p)
 	p->state = PS_FREE;
 	p->t = NULL;
 	atomic_store_explicit(&w->pub[p->slot], 0, memory_order_release);
-	w->free_slots[w->nfree++] = p->slot;
+	w->free_slots[w->nstack++] = p->slot;
+	w->nfree++;
 	atomic_fetch_sub_explicit(&w->npeers, 1, memory_order_relaxed);
 	CR_STAT_ADD(w, peers, (uint64_t)-1);
 	cr__accept_resume(w);

@@ -183,8 +183,10 @@ void cr__recv_complete(struct cr_worker *w, struct cr_peer *p, int res, uint32_t
 			cr__recv_feed(w, p, data, (size_t)res);
 		cr__buf_return(w, bid);
 	} else if (res == -ENOBUFS) {
-		/* the ring ran dry: not the peer's fault, try again shortly */
+		/* the ring ran dry: not the peer's fault; give the kernel more
+		 * buffers (up to recv_buf_count) and re-arm after the batch */
 		CR_STAT_ADD(w, recv_enobufs, 1);
+		cr__bufs_grow(w);
 	} else if (res == 0) {
 		if (p->state == PS_CLOSING)
 			return;

@@ -274,11 +274,15 @@ void cr__sendq_pump_transport(struct cr_worker *w, struct cr_peer *p)
 
 static bool zc_take(struct cr_worker *w, struct cr_peer *p, struct cr_sbuf *b, uint32_t *idx)
 {
-	if (w->zc_free >= CR_ZC_MAX)
+	if (w->zc_free < CR_ZC_MAX) {
+		*idx = w->zc_free;
+		w->zc_free = w->zc[*idx].next_free;
+	} else if (w->zc_fresh < CR_ZC_MAX) {
+		*idx = w->zc_fresh++; /* entries are used (touched) only on demand */
+	} else {
 		return false;
-	*idx = w->zc_free;
+	}
 	struct cr_zc *z = &w->zc[*idx];
-	w->zc_free = z->next_free;
 	cr__sendq_buf_ref(b);
 	z->buf = b;
 	z->slot = p->slot;
@@ -454,7 +458,7 @@ void cr__sendq_pools_free(struct cr_worker *w)
 		free(s);
 	}
 	if (w->zc) {
-		for (uint32_t i = 0; i < CR_ZC_MAX; i++)
+		for (uint32_t i = 0; i < w->zc_fresh; i++)
 			if (w->zc[i].buf) {
 				cr__sendq_buf_unref(NULL, w->zc[i].buf);
 				w->zc[i].buf = NULL;

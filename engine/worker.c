@@ -41,6 +41,10 @@ static unsigned file_table_cap(struct cr_engine *e)
 	return cap;
 }
 
+/* Buffers handed to the kernel at start: 64 of 16 KiB is 1 MiB per worker,
+ * enough for hundreds of quiet peers; a busy worker grows to recv_buf_count. */
+#define BUFS_INITIAL 64
+
 static int setup_bufs(struct cr_worker *w)
 {
 	struct cr_engine *e = w->e;
@@ -64,11 +68,30 @@ static int setup_bufs(struct cr_worker *w)
 		cr__log(e, CR_LOG_ERROR, CR_LOG_GENERAL, "io_uring_register_buf_ring: %s", strerror(-ret));
 		return ret;
 	}
-	for (unsigned i = 0; i < w->nbufs; i++)
+	w->nbufs_given = w->nbufs < BUFS_INITIAL ? w->nbufs : BUFS_INITIAL;
+	for (unsigned i = 0; i < w->nbufs_given; i++)
 		io_uring_buf_ring_add(w->br, w->bufs + (size_t)i * w->buf_size, w->buf_size,
 				      (unsigned short)i, (int)w->buf_mask, (int)i);
-	io_uring_buf_ring_advance(w->br, (int)w->nbufs);
+	io_uring_buf_ring_advance(w->br, (int)w->nbufs_given);
 	return 0;
+}
+
+/* A recv found the ring empty: hand the kernel as many buffers again as it
+ * has (up to recv_buf_count), published with this batch's returns. The
+ * memory was reserved at set-up; only buffers the kernel writes become
+ * resident, so a quiet worker stays small. */
+void cr__bufs_grow(struct cr_worker *w)
+{
+	unsigned add = w->nbufs_given;
+	if (add > w->nbufs - w->nbufs_given)
+		add = w->nbufs - w->nbufs_given;
+	for (unsigned i = 0; i < add; i++) {
+		unsigned bid = w->nbufs_given + i;
+		io_uring_buf_ring_add(w->br, w->bufs + (size_t)bid * w->buf_size, w->buf_size,
+				      (unsigned short)bid, (int)w->buf_mask, (int)w->br_added);
+		w->br_added++;
+	}
+	w->nbufs_given += add;
 }
 
 /* Hands a provided buffer back to the kernel. The ring's tail moves once
@@ -90,17 +113,13 @@ static int setup_slab(struct cr_worker *w)
 	w->zc = calloc(CR_ZC_MAX, sizeof *w->zc);
 	if (!w->peers || !w->tmem || !w->pub || !w->free_slots || !w->zc)
 		return -ENOMEM;
-	/* Hand out low slots first: fewer pages of the slab get touched. */
-	for (uint32_t i = 0; i < w->cap; i++) {
-		w->free_slots[i] = w->cap - 1 - i;
-		w->peers[i].slot = i;
-		w->peers[i].fd = -1;
-		w->peers[i].gen = 0;
-	}
+	/* Nothing is written here: a slot is initialised when first handed
+	 * out (cr__peer_alloc), so the slab costs memory only as peers come. */
+	w->nstack = 0;
+	w->fresh = 0;
 	w->nfree = w->cap;
-	for (uint32_t i = 0; i < CR_ZC_MAX; i++)
-		w->zc[i].next_free = i + 1;
-	w->zc_free = 0;
+	w->zc_free = CR_ZC_MAX;
+	w->zc_fresh = 0;
 	return 0;
 }
 
@@ -138,7 +157,7 @@ static int setup_one(struct cr_worker *w)
 static void teardown_one(struct cr_worker *w)
 {
 	if (w->peers) {
-		for (uint32_t i = 0; i < w->cap; i++)
+		for (uint32_t i = 0; i < w->fresh; i++)
 			if (w->peers[i].t && (w->peers[i].flags & PF_T_INIT))
 				cr_transport_clear(w->peers[i].t);
 	}
@@ -182,7 +201,7 @@ static void waiter_done(struct cr_waiter *wt, int ret)
 static void bcast(struct cr_worker *w, struct cr_mail *c)
 {
 	if (c->nids == 0) {
-		for (uint32_t i = 0; i < w->cap; i++) {
+		for (uint32_t i = 0; i < w->fresh; i++) {
 			struct cr_peer *p = &w->peers[i];
 			if (p->state == PS_READY)
 				cr__sendq_shared(w, p, c->command, c->buf, true);
@@ -324,13 +343,24 @@ static void handle_cqe(struct cr_worker *w, struct io_uring_cqe *cqe)
 static void stop_step(struct cr_worker *w)
 {
 	bool late = cr__now_us() >= w->stop_deadline_us;
-	for (uint32_t i = 0; i < w->cap; i++) {
+	/* The slab is walked again only while some peer still flushes (or
+	 * once at the deadline): walking 20,000 slots after every batch of
+	 * close completions made stopping 100,000 peers take 17 s. */
+	if (w->stop_walked && !w->stop_flushing && !(late && !w->stop_late_walked))
+		goto check;
+	w->stop_walked = true;
+	w->stop_late_walked = late;
+	w->stop_flushing = false;
+	for (uint32_t i = 0; i < w->fresh; i++) {
 		struct cr_peer *p = &w->peers[i];
 		if (p->state == PS_FREE || p->state == PS_CLOSING)
 			continue;
 		if (late || (!p->sq_head && !(p->flags & PF_SEND_INFLIGHT)) || p->state != PS_READY)
 			cr__peer_close(w, p, CR_CLOSE_STOP, NULL);
+		else
+			w->stop_flushing = true;
 	}
+check:
 	cr__wheel_wake_soon(w); /* check the deadline even with no peer timers */
 	if (atomic_load(&w->npeers) == 0 && !w->closing)
 		w->done = true;
@@ -417,12 +447,70 @@ void cr__worker_drain_dead(struct cr_worker *w)
 	pthread_mutex_unlock(&w->e->bell_lock);
 }
 
-int cr__workers_setup(struct cr_engine *e)
+/* What the planner assumes a connected peer costs: its slot, transport
+ * and queues in our memory, and its socket in the kernel's (measured on
+ * loopback: ~4.7 KB per socket end). Only for the start-up warning. */
+#define PLAN_USER_BYTES 3072
+#define PLAN_KERNEL_BYTES 5120
+
+static long mem_available_kib(void)
+{
+	char line[128];
+	long kib = -1;
+	FILE *f = fopen("/proc/meminfo", "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof line, f))
+		if (sscanf(line, "MemAvailable: %ld kB", &kib) == 1)
+			break;
+	fclose(f);
+	return kib;
+}
+
+/* How many workers: -workers when given; else one per core, more when
+ * -maxconnections needs them (each ring holds at most cap peers, the
+ * fixed-file table's cap, which is RLIMIT_NOFILE: 20,000 in some
+ * sandboxes, 1,048,576 (fs.nr_open) where the hard limit may be raised).
+ * SO_REUSEPORT spreads inbound peers by hash, not evenly: 10% room. A
+ * -maxconnections the process cannot reach (too few slots, too little
+ * memory) is said at start, with the reason. */
+static unsigned plan_workers(struct cr_engine *e, unsigned cap)
 {
 	long cores = sysconf(_SC_NPROCESSORS_ONLN);
-	e->nworkers = e->cfg.workers ? e->cfg.workers : (unsigned)(cores > 0 ? cores : 1);
-	if (e->nworkers > CR_MAX_WORKERS)
-		e->nworkers = CR_MAX_WORKERS;
+	unsigned ncores = cores > 0 ? (unsigned)cores : 1;
+	unsigned want = e->cfg.max_connections;
+	uint64_t need64 = ((uint64_t)want * 11 / 10 + cap - 1) / cap;
+	unsigned need = need64 > UINT32_MAX ? UINT32_MAX : (unsigned)need64;
+	unsigned n = e->cfg.workers;
+	if (!n) {
+		n = need > ncores ? need : ncores;
+		if (n > CR_MAX_WORKERS)
+			n = CR_MAX_WORKERS;
+		cr__log(e, CR_LOG_INFO, CR_LOG_GENERAL,
+			"workers: %u (%u cores; -maxconnections=%u with up to %u peers per worker, "
+			"the fixed-file cap set by RLIMIT_NOFILE, needs %u with 10%% room)",
+			n, ncores, want, cap, need);
+	}
+	uint64_t capacity = (uint64_t)n * cap;
+	if (capacity < want)
+		cr__log(e, CR_LOG_WARN, CR_LOG_GENERAL,
+			"capacity %llu peers is below -maxconnections=%u: %u workers x %u peers "
+			"(a ring's fixed-file table is capped by RLIMIT_NOFILE; raise the hard limit "
+			"or run %s workers)", (unsigned long long)capacity, want, n, cap,
+			need <= CR_MAX_WORKERS ? "more" : "fewer peers per process: at most 64");
+	long avail = mem_available_kib();
+	uint64_t mem_kib = (uint64_t)want * (PLAN_USER_BYTES + PLAN_KERNEL_BYTES) / 1024;
+	if (avail >= 0 && mem_kib > (uint64_t)avail)
+		cr__log(e, CR_LOG_WARN, CR_LOG_GENERAL,
+			"-maxconnections=%u may need ~%llu MiB (about %u B of our memory and %u B of the "
+			"kernel's per peer); %ld MiB are available", want,
+			(unsigned long long)(mem_kib / 1024), PLAN_USER_BYTES, PLAN_KERNEL_BYTES, avail / 1024);
+	return n;
+}
+
+int cr__workers_setup(struct cr_engine *e)
+{
+	e->nworkers = plan_workers(e, file_table_cap(e));
 	e->w = calloc(e->nworkers, sizeof *e->w);
 	if (!e->w)
 		return -ENOMEM;

@@ -362,7 +362,7 @@ def run_responder(build, rng):
     lsock.listen(1)
     lsock.settimeout(10)
     port = lsock.getsockname()[1]
-    d = Daemon(build, "bip324-resp", ["-v2transport=1", "-connect=127.0.0.1:%d" % port])
+    d = Daemon(build, "bip324-resp", ["-v2transport=1", "-debug=net", "-connect=127.0.0.1:%d" % port])
     try:
         sock, _ = lsock.accept()
         sock.settimeout(10)
@@ -393,7 +393,7 @@ def run_responder(build, rng):
 
 
 def run(build, rng):
-    d = Daemon(build, "bip324-peer", ["-v2transport=1"])
+    d = Daemon(build, "bip324-peer", ["-v2transport=1", "-debug=net"])  # per-peer lines
     try:
         sock = socket.create_connection(("127.0.0.1", d.port), timeout=10)
         peer = Peer(sock, time.time() + 15)

@@ -40,7 +40,7 @@ def read_until(f, want, deadline, sock):
 
 
 def run(build, v2):
-    d = Daemon(build, "bitcoinlib-v2t%d" % v2, ["-v2transport=%d" % v2])
+    d = Daemon(build, "bitcoinlib-v2t%d" % v2, ["-v2transport=%d" % v2, "-debug=net"])  # per-peer lines
     try:
         sock = socket.create_connection(("127.0.0.1", d.port), timeout=10)
         f = sock.makefile("rb")

@@ -55,7 +55,7 @@ def main():
             relayed = f.read().count("pass(1): tcp/connect")
         check(relayed >= 2, "danted relayed %d connections, expected 2" % relayed)
         closed = free_port()
-        a = Daemon(build, "a-refused", ["-listen=0", proxy, "-connect=127.0.0.1:%d" % closed])
+        a = Daemon(build, "a-refused", ["-listen=0", "-debug=net", proxy, "-connect=127.0.0.1:%d" % closed])
         try:
             a.wait_log("disconnect: peer=", 15)
             text = a.text()

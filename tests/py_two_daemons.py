@@ -44,7 +44,7 @@ def run(build, v2, a_args=(), a_extra=(0, 0)):
     """a -connects to b; a_args go to a (e.g. -proxy), a_extra as in
     mismatches()."""
     flag = "-v2transport=%d" % v2
-    b = Daemon(build, "b-v%d" % (v2 + 1), [flag, "-pinginterval=1"])
+    b = Daemon(build, "b-v%d" % (v2 + 1), [flag, "-pinginterval=1", "-debug=net"])
     a = None
     try:
         a = Daemon(build, "a-v%d" % (v2 + 1),

@@ -122,10 +122,13 @@ static void kill_peer(struct lthread *t, uint32_t idx, int err)
 	INC(t->dead);
 	if (is_error)
 		INC(t->errors);
-	/* Shutdown ends the multishot recv; close frees the table slot. */
+	/* Cancelling the multishot recv (found by its user_data in the
+	 * kernel's hash: no io-wq thread, unlike a shutdown) drops its hold on
+	 * the socket; the close then frees the table slot and the socket goes
+	 * (FIN) at once. A slot is never reused, so a late completion of this
+	 * peer cannot land on another. */
 	struct io_uring_sqe *sqe = sqe_get(t);
-	io_uring_prep_shutdown(sqe, (int)idx, SHUT_RDWR);
-	sqe->flags |= IOSQE_FIXED_FILE;
+	io_uring_prep_cancel64(sqe, UD(OP_RECV, idx), 0);
 	io_uring_sqe_set_data64(sqe, 0);
 	sqe = sqe_get(t);
 	io_uring_prep_close_direct(sqe, idx);
