@@ -7,6 +7,10 @@
  *
  * What differs from Core: I2P entries are left out of the fixed seeds,
  * because connring cannot reach I2P (no SAM session); Core ships them.
+ * testnet3 has no fixed seeds here: the only copy of Core's
+ * nodes_test.txt we could read was an old, empty one (its DNS seeds are
+ * carried). Lists are from the commits named in each file; a later Core
+ * release has newer ones (rerun the converter on its files).
  * Pure data and pure functions; any thread. */
 #ifndef CR_ADDR_SEEDS_H
 #define CR_ADDR_SEEDS_H

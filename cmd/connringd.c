@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/random.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -24,6 +25,7 @@
 
 #include <connring/connring.h>
 
+#include "cmd/announce.h"
 #include "cmd/conf.h"
 #include "cmd/datadir.h"
 #include "cmd/import.h"
@@ -47,6 +49,7 @@ struct daemon {
 	atomic_bool stop_requested; /* RPC "stop" */
 	int wake_fd;           /* eventfd: the first buffered line or a stop wakes it */
 	struct cr_engine *e;
+	struct cr_announce *ann; /* chain signals from announcements (announce.h) */
 	char datadir[CR_CONF_PATH_MAX]; /* the base directory (default ~/.connring) */
 	char netdir[CR_CONF_PATH_MAX + 16]; /* with the chain's subfolder, as bitcoind */
 	struct cr_rpc_node node;
@@ -158,9 +161,15 @@ static size_t on_message(void *user, uint64_t peer, const char *command, const u
 			 size_t len)
 {
 	struct daemon *d = user;
-	(void)payload;
 	if (debug_on(d, CR_LOG_NET))
 		log_bulk(d, "debug: peer=%" PRIx64 " received %s (%zu bytes)", peer, command, len);
+	/* no chain here: a block hash first seen from this peer stands for
+	 * its new block and for our tip moving (see -help) */
+	unsigned got = d->ann ? cr_announce_message(d->ann, command, payload, len) : 0;
+	if (got & CR_ANNOUNCE_BLOCK)
+		cr_tip_updated(d->e, 0);
+	if (got)
+		cr_peer_announced(d->e, peer, got);
 	return 0;
 }
 
@@ -313,6 +322,14 @@ static int configure(struct daemon *d, int argc, char **argv)
 		static char help[8192];
 		cr_dopts_help(help, sizeof(help));
 		fputs(help, stdout);
+		fputs("\nChain signals: connringd holds no chain. The scheduler's stale-tip check and\n"
+		      "extra-peer eviction and inbound eviction need to know when the tip moves and\n"
+		      "which peer announced a new block or transaction; connringd takes a block hash\n"
+		      "that no peer had announced before, first seen in an inv, headers or\n"
+		      "cmpctblock from a peer, as both that peer's new block and a tip update, and a\n"
+		      "transaction hash first seen in an inv as that peer's new transaction. Peers\n"
+		      "can make hashes up: unlike Core, nothing is validated.\n",
+		      stdout);
 		return 1;
 	}
 	if (base_datadir(d) < 0)
@@ -347,6 +364,14 @@ static int configure(struct daemon *d, int argc, char **argv)
 	}
 	if (cr_dopts_apply(&d->o, d->cfg, err, sizeof(err)) < 0) {
 		fprintf(stderr, "connringd: error: %s\n", err);
+		return -1;
+	}
+	uint32_t tweak = 0; /* secret, so peers cannot craft colliding hashes */
+	if (getrandom(&tweak, sizeof tweak, 0) != sizeof tweak)
+		tweak = (uint32_t)time(NULL) ^ (uint32_t)getpid();
+	d->ann = cr_announce_new(tweak);
+	if (!d->ann) {
+		fprintf(stderr, "connringd: error: out of memory\n");
 		return -1;
 	}
 	cr_config_set_user(d->cfg, d);
@@ -517,6 +542,7 @@ static int run(struct daemon *d, int sfd)
 	cr_engine_stop(d->e);
 	stats_line(d, "final");
 	cr_engine_free(d->e);
+	cr_announce_free(d->ann);
 	log_line(d, "connringd stopped");
 	return 0;
 }

@@ -67,8 +67,11 @@ const char *cr_conn_type_str(enum cr_conn_type t)
 {
 	switch (t) {
 	case CR_CONN_INBOUND: return "inbound";
-	case CR_CONN_OUTBOUND: return "outbound";
+	case CR_CONN_OUTBOUND_FULL_RELAY: return "outbound-full-relay";
 	case CR_CONN_MANUAL: return "manual";
+	case CR_CONN_FEELER: return "feeler";
+	case CR_CONN_BLOCK_RELAY: return "block-relay-only";
+	case CR_CONN_ADDR_FETCH: return "addr-fetch";
 	}
 	return "unknown";
 }

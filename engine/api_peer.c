@@ -15,7 +15,7 @@
 #include "proto/v1.h"
 
 /* The worker of a live peer id, or NULL (-ESTALE). Any thread. */
-static struct cr_worker *worker_of(const struct cr_engine *e, uint64_t id)
+struct cr_worker *cr__worker_of(const struct cr_engine *e, uint64_t id)
 {
 	unsigned wi = cr__id_worker(id);
 	if (!e->w || wi >= e->nworkers || e->stopped)
@@ -36,7 +36,7 @@ static struct cr_worker *worker_of(const struct cr_engine *e, uint64_t id)
  * it is called; the worker checks again when the mail arrives. */
 static int ready_worker(const struct cr_engine *e, uint64_t id, struct cr_worker **out)
 {
-	struct cr_worker *w = worker_of(e, id);
+	struct cr_worker *w = cr__worker_of(e, id);
 	*out = w;
 	if (!w)
 		return -ESTALE;
@@ -251,7 +251,7 @@ static int simple(struct cr_engine *e, uint64_t peer, enum cr_mail_kind kind, si
 	int ret = check_live(e);
 	if (ret)
 		return ret;
-	struct cr_worker *w = worker_of(e, peer);
+	struct cr_worker *w = cr__worker_of(e, peer);
 	if (!w)
 		return -ESTALE;
 	struct cr_mail *c = cr__mail_new(kind, 0);
@@ -278,7 +278,7 @@ int cr_recv_done(struct cr_engine *e, uint64_t peer, size_t n)
 
 int cr_peer_writable(const struct cr_engine *e, uint64_t peer)
 {
-	struct cr_worker *w = worker_of(e, peer);
+	struct cr_worker *w = cr__worker_of(e, peer);
 	if (!w)
 		return -ESTALE;
 	uint64_t pub = atomic_load_explicit(&w->pub[cr__id_slot(peer)], memory_order_acquire);
@@ -315,7 +315,7 @@ static int peer_info(struct cr_engine *e, uint64_t peer, struct cr_peer_info *ou
 	int ret = check_live(e);
 	if (ret)
 		return ret;
-	struct cr_worker *w = worker_of(e, peer);
+	struct cr_worker *w = cr__worker_of(e, peer);
 	if (!w)
 		return -ESTALE;
 	if (on_worker(w)) {

@@ -28,8 +28,8 @@ void cr__connect_start(struct cr_worker *w, struct cr_mail *c)
 	struct cr_peer *p = w->stopping ? NULL : cr__peer_alloc(w);
 	if (!p) {
 		cr__log(e, CR_LOG_WARN, CR_LOG_NET, "outbound to %s: no free peer slot", c->host);
-		if (c->manual != UINT32_MAX)
-			cr__coord_event(e, MAIL_EV_DOWN, c->manual, false);
+		if (c->manual != UINT32_MAX || c->ev.token)
+			cr__coord_connect_failed(e, c);
 		return;
 	}
 	atomic_fetch_add(&e->outbound_now, 1);
@@ -38,8 +38,10 @@ void cr__connect_start(struct cr_worker *w, struct cr_mail *c)
 	p->flags &= ~PF_INBOUND;
 	p->manual = c->manual;
 	p->connect_flags = c->flags;
+	p->token = c->ev.token;
+	/* the coordinator names the type of every connection it places */
 	p->type = (c->flags & CR_CONNECT_PERSISTENT) || c->manual != UINT32_MAX ? CR_CONN_MANUAL
-										 : CR_CONN_OUTBOUND;
+		  : c->ev.type ? c->ev.type : CR_CONN_MANUAL;
 	p->addr = c->addr;
 	snprintf(p->host, sizeof p->host, "%s", e->has_proxy ? c->host : "");
 	cr__peer_flag(p, PF_TRY_V2, e->cfg.v2transport && !(c->flags & CR_CONNECT_V1));
@@ -215,6 +217,8 @@ void cr__connect_retry_v1(struct cr_worker *w, struct cr_peer *old)
 	c->addr = old->addr;
 	c->flags = old->connect_flags | CR_CONNECT_V1;
 	c->manual = old->manual;
+	c->ev.token = old->token;
+	c->ev.type = old->type;
 	snprintf(c->host, sizeof c->host, "%s", old->host);
 	if (!c->host[0])
 		cr__sockaddr_str(&old->addr, c->host, sizeof c->host);

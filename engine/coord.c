@@ -1,31 +1,68 @@
-/* The coordinator thread: it owns the connection counts and the
- * manual connections. It sets the inbound budget (max_connections minus the
- * outbound slots) that workers take from when they accept; places each
- * outbound connection on the least-loaded worker; and keeps every connect=
- * and addnode= entry (and cr_connect with CR_CONNECT_PERSISTENT) connected,
- * retrying with btcd's connmgr backoff: the n-th consecutive failure waits
- * n x manual_retry_ms, capped at manual_retry_max_ms. It sees peers only
- * through events the workers post (up, down), never their memory. It has
- * its own ring and sleeps in it; a timeout is armed only while a retry
- * waits. cr__coord_event may be called by any engine thread; the rest runs
- * on the coordinator thread or the thread starting/stopping the engine. */
+/* The coordinator thread: it owns the connection counts, the table of peer
+ * summaries (summary.h) and the manual connections. It sets the inbound
+ * budget (max_connections minus the outbound slots) that workers take from
+ * when they accept; places each outbound connection on the least-loaded
+ * worker; and keeps every connect= and addnode= entry (and cr_connect with
+ * CR_CONNECT_PERSISTENT) connected, retrying with btcd's connmgr backoff:
+ * the n-th consecutive failure waits n x manual_retry_ms, capped at
+ * manual_retry_max_ms. It sees peers only through events the workers post
+ * (ready, update, closed), never their memory. It has its own ring and
+ * sleeps in it; a timeout is armed only while something waits.
+ * cr__coord_peer_event and cr__coord_connect_failed may be called by any
+ * engine thread; the rest runs on the coordinator thread or the thread
+ * starting/stopping the engine. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "engine/internal.h"
+#include "engine/summary.h"
 
 #define COORD_TICK_MS 100
 #define COORD_RING_ENTRIES 256 /* doorbells, MSG_RING posts to workers, one timeout */
 
-void cr__coord_event(struct cr_engine *e, enum cr_mail_kind kind, uint32_t manual, bool was_ready)
+void cr__coord_peer_event(struct cr_worker *w, struct cr_peer *p, enum cr_mail_kind kind,
+			  bool ready, enum cr_close_reason why)
 {
+	struct cr_engine *e = w->e;
 	struct cr_mail *c = cr__mail_new(kind, 0);
+	if (!c) {
+		cr__log(e, CR_LOG_WARN, CR_LOG_NET, "peer=%llx: event for the coordinator lost (out of memory)",
+			(unsigned long long)cr__peer_id(w, p));
+		return;
+	}
+	c->peer = cr__peer_id(w, p);
+	c->manual = p->manual;
+	c->addr = p->addr;
+	struct cr__peer_ev *ev = &c->ev;
+	ev->token = p->token;
+	ev->type = p->type;
+	ev->ready = ready;
+	ev->transport = p->t && (p->flags & PF_T_INIT) && cr_transport_kind(p->t) == CR_TRANSPORT_V2 ? 2 : 1;
+	ev->relay = p->relay;
+	ev->version = p->version;
+	ev->services = p->services;
+	ev->connected_us = p->connected_wall_us;
+	ev->min_ping_us = p->ping_min_us;
+	ev->last_block_us = p->last_block_us;
+	ev->last_tx_us = p->last_tx_us;
+	ev->close_reason = why;
+	p->ev_sent_us = cr__now_us();
+	cr__mailbox_post(e, &e->co.mb, c);
+}
+
+void cr__coord_connect_failed(struct cr_engine *e, const struct cr_mail *connect)
+{
+	struct cr_mail *c = cr__mail_new(MAIL_EV_CLOSED, 0);
 	if (!c)
-		return; /* the entry then waits for the next event; logged below */
-	c->manual = manual;
-	c->reason = was_ready;
+		return;
+	c->peer = CR_PEER_NONE;
+	c->manual = connect->manual;
+	c->addr = connect->addr;
+	c->ev = connect->ev;
+	c->ev.ready = false;
+	c->ev.close_reason = CR_CLOSE_RESOURCES;
 	cr__mailbox_post(e, &e->co.mb, c);
 }
 
@@ -46,8 +83,8 @@ static struct cr_worker *least_loaded(struct cr_engine *e)
 	return best;
 }
 
-static void place(struct cr_engine *e, const struct sockaddr_storage *addr, const char *host,
-		  unsigned flags, uint32_t manual)
+void cr__coord_place(struct cr_engine *e, const struct sockaddr_storage *addr, const char *host,
+		     unsigned flags, uint32_t manual, enum cr_conn_type type, uint64_t token)
 {
 	struct cr_mail *c = cr__mail_new(MAIL_CONNECT, 0);
 	if (!c)
@@ -55,6 +92,8 @@ static void place(struct cr_engine *e, const struct sockaddr_storage *addr, cons
 	c->addr = *addr;
 	c->flags = flags | CR_CONNECT_PLACED;
 	c->manual = manual;
+	c->ev.type = (uint8_t)type;
+	c->ev.token = token;
 	snprintf(c->host, sizeof c->host, "%s", host);
 	struct cr_worker *w = least_loaded(e);
 	/* counted until the worker takes it, so a burst spreads out */
@@ -82,30 +121,19 @@ static int add_manual(struct cr_engine *e, const char *hostport, const struct so
 	return 0;
 }
 
-static void on_event(struct cr_engine *e, struct cr_mail *c)
+static void manual_event(struct cr_engine *e, struct cr_mail *c)
 {
 	struct cr_coord *co = &e->co;
-	if (c->kind == MAIL_CO_CONNECT) {
-		if (c->flags & CR_CONNECT_PERSISTENT) {
-			if (add_manual(e, c->host, &c->addr, c->flags) < 0)
-				cr__log(e, CR_LOG_WARN, CR_LOG_NET, "addnode %s: out of memory", c->host);
-		} else {
-			place(e, &c->addr, c->host, c->flags, UINT32_MAX);
-		}
-		return;
-	}
-	if (c->kind == MAIL_STOP) {
-		co->stop = true;
-		return;
-	}
 	if (c->manual >= co->nmanual)
 		return;
 	struct cr_manual *m = &co->manual[c->manual];
-	if (c->kind == MAIL_EV_UP) {
+	if (c->kind == MAIL_EV_READY) {
 		m->connected = true;
 		m->pending = false;
 		m->retries = 0;
-	} else if (c->kind == MAIL_EV_DOWN) {
+	} else if (c->kind == MAIL_EV_CLOSED) {
+		if (c->ev.close_reason == CR_CLOSE_STOP)
+			return;
 		m->connected = false;
 		m->pending = false;
 		m->retries++;
@@ -114,8 +142,49 @@ static void on_event(struct cr_engine *e, struct cr_mail *c)
 			delay = e->cfg.manual_retry_max_ms;
 		m->next_us = cr__now_us() + delay * 1000u;
 		cr__log(e, CR_LOG_INFO, CR_LOG_NET, "manual peer %s down; retry %u in %llu ms", m->hostport,
-		       m->retries, (unsigned long long)delay);
+			m->retries, (unsigned long long)delay);
 	}
+}
+
+static void on_event(struct cr_engine *e, struct cr_mail *c)
+{
+	struct cr_coord *co = &e->co;
+	switch (c->kind) {
+	case MAIL_CO_CONNECT:
+		if (c->flags & CR_CONNECT_PERSISTENT) {
+			if (add_manual(e, c->host, &c->addr, c->flags) < 0)
+				cr__log(e, CR_LOG_WARN, CR_LOG_NET, "addnode %s: out of memory", c->host);
+		} else {
+			/* Core's "addnode onetry": a manual connection */
+			cr__coord_place(e, &c->addr, c->host, c->flags, UINT32_MAX, CR_CONN_MANUAL, 0);
+		}
+		return;
+	case MAIL_STOP:
+		co->stop = true;
+		return;
+	case MAIL_CO_SNAPSHOT:
+		cr__summary_answer(e, c->waiter, 0);
+		return;
+	case MAIL_CO_TIP:
+		co->last_tip_us = (int64_t)cr__now_us();
+		co->tip_block_us = c->ev.last_block_us;
+		return;
+	case MAIL_EV_READY:
+		if (c->peer && !cr__summary_add(&co->sum, c->peer, &c->ev, &c->addr))
+			cr__log(e, CR_LOG_WARN, CR_LOG_NET, "peer summary table: out of memory");
+		break;
+	case MAIL_EV_UPDATE:
+		cr__summary_update(&co->sum, c->peer, &c->ev);
+		return;
+	case MAIL_EV_CLOSED:
+		if (c->peer)
+			cr__summary_remove(&co->sum, c->peer, NULL);
+		break;
+	default:
+		return;
+	}
+	if (c->manual != UINT32_MAX)
+		manual_event(e, c);
 }
 
 /* Starts due manual connections; returns true while some retry waits. */
@@ -133,7 +202,7 @@ static bool run_manual(struct cr_engine *e)
 			continue;
 		}
 		m->pending = true;
-		place(e, &m->addr, m->hostport, m->flags, i);
+		cr__coord_place(e, &m->addr, m->hostport, m->flags, i, CR_CONN_MANUAL, 0);
 	}
 	return waiting;
 }
@@ -200,7 +269,13 @@ int cr__coord_start(struct cr_engine *e)
 		if (ret)
 			return ret;
 	}
-	int ret = cr__ring_setup(e, &co->ring, COORD_RING_ENTRIES, true);
+	uint64_t keys[3];
+	cr__random(keys, sizeof keys);
+	int ret = cr__summaries_init(&co->sum, keys[0], keys[1], keys[2], NULL, 0);
+	if (ret)
+		return ret;
+	co->sum_ok = true;
+	ret = cr__ring_setup(e, &co->ring, COORD_RING_ENTRIES, true);
 	if (ret)
 		return ret;
 	co->ring_ok = true;
@@ -231,10 +306,17 @@ void cr__coord_stop(struct cr_engine *e)
 	}
 	if (co->ring_ok) {
 		struct cr_mail *c;
-		while ((c = cr__mailbox_pop(&co->mb)))
+		while ((c = cr__mailbox_pop(&co->mb))) {
+			if (c->kind == MAIL_CO_SNAPSHOT)
+				cr__summary_answer(e, c->waiter, -ESHUTDOWN);
 			cr__mail_free(c);
+		}
 		io_uring_queue_exit(&co->ring);
 		co->ring_ok = false;
+	}
+	if (co->sum_ok) {
+		cr__summaries_clear(&co->sum);
+		co->sum_ok = false;
 	}
 	free(co->manual);
 	co->manual = NULL;

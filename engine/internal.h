@@ -15,6 +15,8 @@
 
 #include "engine/compat.h"
 #include "engine/config.h"
+#include "engine/summary.h"
+#include "proto/netaddr.h"
 #include "proto/transport.h"
 
 /* ---- ids and user_data ------------------------------------------------ */
@@ -116,15 +118,36 @@ enum cr_mail_kind {
 	MAIL_CONNECT,     /* worker: open addr; flags, manual index */
 	MAIL_STOP,
 	/* to the coordinator */
-	MAIL_EV_UP,       /* outbound ready: manual index */
-	MAIL_EV_DOWN,     /* outbound gone: manual index, ever_ready */
+	MAIL_EV_READY,    /* a peer finished its handshake: ev, addr */
+	MAIL_EV_UPDATE,   /* min ping, last block/tx changed: ev */
+	MAIL_EV_CLOSED,   /* a ready peer, or one the coordinator opened, is gone: ev */
 	MAIL_CO_CONNECT,  /* cr_connect: place and open */
+	MAIL_CO_TIP,      /* cr_tip_updated: ev.last_block_us = tip time */
+	MAIL_CO_SNAPSHOT, /* copy the peer summaries: reply through waiter */
 };
 
+/* A peer event for the coordinator's summary table (engine/summary.h). */
+struct cr__peer_ev {
+	uint64_t token;          /* the coordinator's connect token, 0 = none */
+	uint8_t type;            /* enum cr_conn_type */
+	uint8_t transport;       /* 1 = V1, 2 = V2 */
+	bool ready;              /* CLOSED: it had finished its handshake */
+	bool relay;              /* fRelay of its version */
+	int32_t version;
+	uint64_t services;
+	uint64_t connected_us;   /* wall clock */
+	int64_t min_ping_us;     /* -1 = none */
+	int64_t last_block_us;   /* wall clock, 0 = never */
+	int64_t last_tx_us;
+	unsigned close_reason;   /* enum cr_close_reason */
+};
+
+struct cr__summary_snap;
 struct cr_waiter {
 	_Atomic int done;
 	int ret;
 	struct cr_peer_info *info;
+	struct cr__summary_snap *snap; /* MAIL_CO_SNAPSHOT */
 };
 
 /* Mail between threads: a request to a worker (send, disconnect, info,
@@ -141,6 +164,7 @@ struct cr_mail {
 	uint32_t manual;            /* coordinator's manual index, or UINT32_MAX */
 	int reason;
 	struct cr_waiter *waiter;
+	struct cr__peer_ev ev;      /* MAIL_EV_*, MAIL_CONNECT (token, type) */
 	struct sockaddr_storage addr;
 	char host[CR_HOSTPORT_MAX]; /* for the proxy: "host:port" as given */
 	size_t nids;
@@ -187,6 +211,7 @@ enum cr_peer_flag {
 	PF_DIRECT_ARMED = 1u << 13,   /* an OP_DIRECT_RECV is in flight */
 	PF_NO_ZC = 1u << 14,          /* the kernel copied our zero-copy sends: stop trying */
 	PF_REARM_QUEUED = 1u << 15,   /* on the worker's re-arm list */
+	PF_WANTS_ADDRV2 = 1u << 16,   /* sent sendaddrv2 before verack (BIP155) */
 };
 
 #define CR_IOV_BATCH 16
@@ -204,11 +229,15 @@ struct cr_peer {
 	int fd;                  /* fixed-file index, -1 when none */
 	uint8_t state;
 	uint8_t type;            /* enum cr_conn_type */
-	uint16_t flags;          /* PF_* */
+	uint32_t flags;          /* PF_* */
 	uint32_t direct_got;     /* bytes of the current payload received directly */
 	uint16_t ops;            /* operations in flight (final CQE pending) */
 	uint32_t manual;         /* coordinator's manual index or UINT32_MAX */
 	unsigned connect_flags;
+	uint64_t token;          /* the coordinator's connect token, 0 = none */
+	int64_t last_block_us;   /* wall clock: last new block it announced (embedder) */
+	int64_t last_tx_us;      /* ... last new transaction */
+	uint64_t ev_sent_us;     /* monotonic: last MAIL_EV_UPDATE posted */
 	struct cr_peer *next_dirty;
 	struct cr_peer *next_close;
 	struct cr_peer *next_rearm;
@@ -253,7 +282,7 @@ struct cr_peer {
 /* Sets or clears one PF_* flag of a peer. */
 static inline void cr__peer_flag(struct cr_peer *p, unsigned flag, bool on)
 {
-	p->flags = (uint16_t)(on ? p->flags | flag : p->flags & ~flag);
+	p->flags = on ? p->flags | flag : p->flags & ~flag;
 }
 
 /* A peer slot's public word, readable by any thread: generation in the low
@@ -287,6 +316,11 @@ struct cr_wstats {
 	_Atomic uint64_t v[sizeof(struct cr_totals) / sizeof(uint64_t)];
 };
 #define CR_STAT_IDX(field) (offsetof(struct cr_totals, field) / sizeof(uint64_t))
+#define CR_STAT_ADD_AT(w, idx, n)                                                       \
+	atomic_store_explicit(&(w)->stats.v[(idx)],                                       \
+			      atomic_load_explicit(&(w)->stats.v[(idx)], memory_order_relaxed) + \
+				      (uint64_t)(n),                                            \
+			      memory_order_relaxed)
 #define CR_STAT_ADD(w, field, n)                                                        \
 	atomic_store_explicit(&(w)->stats.v[CR_STAT_IDX(field)],                          \
 			      atomic_load_explicit(&(w)->stats.v[CR_STAT_IDX(field)],     \
@@ -375,6 +409,10 @@ struct cr_coord {
 	struct io_uring ring;
 	bool ring_ok;
 	struct cr_mailbox mb;
+	struct cr__summaries sum;     /* peer summaries (summary.h) */
+	bool sum_ok;
+	int64_t last_tip_us;          /* monotonic: last cr_tip_updated (0 = never) */
+	int64_t tip_block_us;         /* wall: that tip's block time */
 	struct cr_manual *manual;
 	unsigned nmanual, cap_manual;
 	bool tick_pending;
@@ -439,6 +477,9 @@ void cr__sockaddr_str(const struct sockaddr_storage *ss, char *out, size_t cap);
 uint16_t cr__sockaddr_port(const struct sockaddr_storage *ss);
 void cr__sockaddr_set_port(struct sockaddr_storage *ss, uint16_t port);
 socklen_t cr__sockaddr_len(const struct sockaddr_storage *ss);
+bool cr__sockaddr_to_netaddr(const struct sockaddr_storage *ss, struct cr_netaddr *out,
+			     uint16_t *port);
+bool cr__netaddr_to_sockaddr(const struct cr_netaddr *a, uint16_t port, struct sockaddr_storage *out);
 
 /* ring.c */
 int cr__ring_setup(struct cr_engine *e, struct io_uring *ring, unsigned entries, bool single_issuer);
@@ -446,6 +487,10 @@ void cr__ring_probe(struct cr_engine *e, struct io_uring *ring);
 int cr__ring_wait(struct cr_engine *e, struct io_uring *ring, const char *who);
 struct io_uring_sqe *cr__sqe(struct io_uring *ring);
 unsigned cr__sqe_spilled(void); /* SQEs of this thread waiting for room (tests) */
+
+/* api_peer.c: the worker of a live peer id (its public word says so), or
+ * NULL. Any thread. */
+struct cr_worker *cr__worker_of(const struct cr_engine *e, uint64_t id);
 
 /* worker.c */
 int cr__workers_setup(struct cr_engine *e);
@@ -539,6 +584,16 @@ void cr__node_timer(struct cr_worker *w, struct cr_peer *p);
 /* coord.c */
 int cr__coord_start(struct cr_engine *e);
 void cr__coord_stop(struct cr_engine *e);
-void cr__coord_event(struct cr_engine *e, enum cr_mail_kind kind, uint32_t manual, bool was_ready);
+/* Posts a peer event (MAIL_EV_*) for p to the coordinator; the worker's
+ * thread. Lost only when out of memory (logged). */
+void cr__coord_peer_event(struct cr_worker *w, struct cr_peer *p, enum cr_mail_kind kind,
+			  bool ready, enum cr_close_reason why);
+/* A connect that never got a peer slot: the coordinator hears it closed. */
+void cr__coord_connect_failed(struct cr_engine *e, const struct cr_mail *connect);
+/* Places an outbound connection on the least-loaded worker (coordinator). */
+void cr__coord_place(struct cr_engine *e, const struct sockaddr_storage *addr, const char *host,
+		     unsigned flags, uint32_t manual, enum cr_conn_type type, uint64_t token);
+/* summary.c: the coordinator's answer to MAIL_CO_SNAPSHOT. */
+void cr__summary_answer(struct cr_engine *e, struct cr_waiter *wt, int ret);
 
 #endif

@@ -78,3 +78,60 @@ socklen_t cr__sockaddr_len(const struct sockaddr_storage *ss)
 {
 	return ss->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
 }
+
+/* The BIP155 address of a socket address (IPv4-mapped IPv6 as IPv4, as
+ * Core stores it) and its port. Returns false (out zeroed) for a family
+ * other than IPv4/IPv6, e.g. a proxy target known only by name. */
+bool cr__sockaddr_to_netaddr(const struct sockaddr_storage *ss, struct cr_netaddr *out,
+			     uint16_t *port)
+{
+	static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+	memset(out, 0, sizeof *out);
+	*port = 0;
+	if (ss->ss_family == AF_INET) {
+		const struct sockaddr_in *a = (const struct sockaddr_in *)ss;
+		out->net = CR_NET_IPV4;
+		out->len = 4;
+		memcpy(out->addr, &a->sin_addr, 4);
+		*port = ntohs(a->sin_port);
+		return true;
+	}
+	if (ss->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)ss;
+		const uint8_t *b = (const uint8_t *)&a->sin6_addr;
+		*port = ntohs(a->sin6_port);
+		if (memcmp(b, mapped, 12) == 0) {
+			out->net = CR_NET_IPV4;
+			out->len = 4;
+			memcpy(out->addr, b + 12, 4);
+		} else {
+			out->net = CR_NET_IPV6;
+			out->len = 16;
+			memcpy(out->addr, b, 16);
+		}
+		return true;
+	}
+	return false;
+}
+
+/* The socket address of an IPv4/IPv6 BIP155 address. Returns false for
+ * other networks (out zeroed). */
+bool cr__netaddr_to_sockaddr(const struct cr_netaddr *a, uint16_t port, struct sockaddr_storage *out)
+{
+	memset(out, 0, sizeof *out);
+	if (a->net == CR_NET_IPV4) {
+		struct sockaddr_in *s4 = (struct sockaddr_in *)out;
+		s4->sin_family = AF_INET;
+		memcpy(&s4->sin_addr, a->addr, 4);
+		s4->sin_port = htons(port);
+		return true;
+	}
+	if (a->net == CR_NET_IPV6) {
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)out;
+		s6->sin6_family = AF_INET6;
+		memcpy(&s6->sin6_addr, a->addr, 16);
+		s6->sin6_port = htons(port);
+		return true;
+	}
+	return false;
+}

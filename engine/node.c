@@ -71,7 +71,9 @@ static int send_version(struct cr_worker *w, struct cr_peer *p)
 	v.user_agent_len = (uint16_t)strlen(e->user_agent);
 	memcpy(v.user_agent, e->user_agent, v.user_agent_len);
 	v.start_height = e->cfg.start_height;
-	v.relay = e->cfg.relay;
+	/* Core: relay=0 to block-relay-only peers, so they send us no
+	 * transactions (and we learn nothing that would tell them apart) */
+	v.relay = e->cfg.relay && p->type != CR_CONN_BLOCK_RELAY;
 	uint8_t buf[CR_MSG_VERSION_SIZE_MAX];
 	int n = cr_msg_version_encode(buf, sizeof buf, &v);
 	if (n < 0)
@@ -146,8 +148,9 @@ static void become_ready(struct cr_worker *w, struct cr_peer *p)
 	send_ping(w, p, now); /* Core pings a new peer at once */
 	p->next_ping_us = now + (uint64_t)e->cfg.ping_interval_ms * 1000u;
 	schedule(w, p);
-	if (p->manual != UINT32_MAX)
-		cr__coord_event(e, MAIL_EV_UP, p->manual, true);
+	if (p->type < CR_CONN_TYPES)
+		CR_STAT_ADD_AT(w, CR_STAT_IDX(ready_by_type) + p->type, 1);
+	cr__coord_peer_event(w, p, MAIL_EV_READY, true, 0);
 	if (e->cfg.on_peer_ready) {
 		struct cr_peer_info info;
 		cr__peer_fill_info(w, p, &info);
@@ -212,8 +215,12 @@ static int on_pong(struct cr_worker *w, struct cr_peer *p, const struct cr_msg *
 	uint64_t now = cr__now_us();
 	int64_t rtt = (int64_t)(now - p->ping_sent_us);
 	p->ping_last_us = rtt;
-	if (p->ping_min_us < 0 || rtt < p->ping_min_us)
+	if (p->ping_min_us < 0 || rtt < p->ping_min_us) {
 		p->ping_min_us = rtt;
+		/* eviction protects low minimum pings: the coordinator's copy
+		 * follows (a pong per ping interval bounds the rate) */
+		cr__coord_peer_event(w, p, MAIL_EV_UPDATE, true, 0);
+	}
 	p->ping_nonce = 0;
 	p->next_ping_us = p->ping_sent_us + (uint64_t)w->e->cfg.ping_interval_ms * 1000u;
 	schedule(w, p);
@@ -231,6 +238,8 @@ int cr__node_message(struct cr_worker *w, struct cr_peer *p, const struct cr_msg
 	if (!(p->flags & PF_GOT_VERSION))
 		return 0; /* Core ignores everything before version */
 	if (p->state != PS_READY) {
+		if (type == CR_MSG_SENDADDRV2)
+			p->flags |= PF_WANTS_ADDRV2;
 		if (type == CR_MSG_VERACK && !(p->flags & PF_GOT_VERACK)) {
 			p->flags |= PF_GOT_VERACK;
 			if (p->flags & PF_SENT_VERACK)
@@ -258,6 +267,14 @@ int cr__node_message(struct cr_worker *w, struct cr_peer *p, const struct cr_msg
 	}
 	case CR_MSG_PONG:
 		return on_pong(w, p, m);
+	case CR_MSG_ADDR:
+	case CR_MSG_ADDRV2:
+	case CR_MSG_GETADDR:
+		/* Core: a block-relay-only peer takes no part in address relay;
+		 * what it sends about addresses is ignored */
+		if (p->type == CR_CONN_BLOCK_RELAY)
+			return 0;
+		break;
 	default:
 		break;
 	}

@@ -208,8 +208,13 @@ void cr__peer_close(struct cr_worker *w, struct cr_peer *p, enum cr_close_reason
 		if (e->cfg.on_peer_closed)
 			e->cfg.on_peer_closed(e->cfg.user, id, was_ready, r, text ? text : cr_close_reason_str(r));
 	}
-	if (p->manual != UINT32_MAX && r != CR_CLOSE_V1_RETRY && r != CR_CLOSE_STOP)
-		cr__coord_event(e, MAIL_EV_DOWN, p->manual, was_ready);
+	if (was_ready && p->type < CR_CONN_TYPES)
+		CR_STAT_ADD_AT(w, CR_STAT_IDX(ready_by_type) + p->type, (uint64_t)-1);
+	/* the coordinator hears of every peer it knows (ready ones) and of
+	 * every connection it opened; a V1 retry continues the same attempt */
+	if (r != CR_CLOSE_V1_RETRY && r != CR_CLOSE_STOP &&
+	    (was_ready || p->manual != UINT32_MAX || p->token))
+		cr__coord_peer_event(w, p, MAIL_EV_CLOSED, was_ready, r);
 	p->next_close = w->closing;
 	w->closing = p;
 }

@@ -76,6 +76,7 @@ class Dnsmasq:
         argv = [exe, "--keep-in-foreground", "--conf-file=/dev/null", "--no-resolv",
                 "--no-hosts", "--addn-hosts=" + hosts, "--listen-address=127.0.0.1",
                 "--bind-interfaces", "--port=%d" % self.port, "--cache-size=0",
+                "--local=/test/",
                 "--pid-file=" + os.path.join(self.dir, "pid"), "--log-facility=-"]
         if os.geteuid() == 0:
             argv.append("--user=root")  # its default, nobody, cannot read our temp dir

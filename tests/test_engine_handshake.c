@@ -78,7 +78,7 @@ static void check_stats_match(struct pair *pr, bool v1)
 	}
 	CHECK(ia.inbound && !ib.inbound);
 	CHECK_EQ(ia.conn_type, CR_CONN_INBOUND);
-	CHECK_EQ(ib.conn_type, CR_CONN_OUTBOUND);
+	CHECK_EQ(ib.conn_type, CR_CONN_MANUAL); /* cr_connect: Core's "onetry" */
 	CHECK_EQ(ia.version, 70016);
 	CHECK(strcmp(ia.user_agent, "/connring:" CR_VERSION "/") == 0);
 	CHECK(strcmp(ib.user_agent, "/connring:" CR_VERSION "/") == 0);

@@ -518,6 +518,20 @@ static void test_fixed_seeds(void)
 	CHECK_EQ(n, cr_seeds_fixed_count(CR_CHAIN_TESTNET4));
 	CHECK(onion > 50);
 	CHECK_EQ(cr_seeds_fixed_count(CR_CHAIN_REGTEST), 0);
+	/* main and signet: every entry valid, on the chain's port */
+	const uint16_t ports[2] = {8333, 38333};
+	const enum cr_chain_id chains[2] = {CR_CHAIN_MAIN, CR_CHAIN_SIGNET};
+	for (int c = 0; c < 2; c++) {
+		size_t valid = 0, total = 0;
+		cr_seeds_iter_init(&it, chains[c]);
+		while (cr_seeds_next(&it, &pa)) {
+			total++;
+			valid += cr_addr_is_valid(&pa.na) && pa.port == ports[c];
+		}
+		CHECK_EQ(total, cr_seeds_fixed_count(chains[c]));
+		CHECK_EQ(valid, total);
+		CHECK(total > 100);
+	}
 	const char *const *names;
 	CHECK_EQ(cr_seeds_dns(CR_CHAIN_REGTEST, &names), 0);
 	CHECK_EQ(cr_seeds_dns(CR_CHAIN_SIGNET, &names), 2);

@@ -122,12 +122,21 @@ enum cr_log_category {
 CR_API const char *cr_log_category_str(enum cr_log_category cat);
 CR_API unsigned cr_log_category_by_name(const char *name);
 
-/* How a peer came to be. */
+/* How a peer came to be: Bitcoin Core's connection types, with Core's
+ * names (cr_conn_type_str). The scheduler opens full-relay,
+ * block-relay-only, feeler and addr-fetch connections by itself; manual
+ * ones come from -connect/-addnode and cr_connect. */
 enum cr_conn_type {
-	CR_CONN_INBOUND = 0,
-	CR_CONN_OUTBOUND = 1,   /* cr_connect without CR_CONNECT_PERSISTENT */
-	CR_CONN_MANUAL = 2,     /* connect=/addnode= or CR_CONNECT_PERSISTENT */
+	CR_CONN_INBOUND = 0,             /* "inbound" */
+	CR_CONN_OUTBOUND_FULL_RELAY = 1, /* "outbound-full-relay": blocks, transactions, addresses */
+	CR_CONN_MANUAL = 2,              /* "manual": connect=, addnode=, cr_connect */
+	CR_CONN_FEELER = 3,              /* "feeler": tests an address, closed after the handshake */
+	CR_CONN_BLOCK_RELAY = 4,         /* "block-relay-only": relay=0, no addresses */
+	CR_CONN_ADDR_FETCH = 5,          /* "addr-fetch": getaddr, then closed */
 };
+#define CR_CONN_TYPES 6
+/* Before connection types had Core's names: the full-relay value. */
+#define CR_CONN_OUTBOUND CR_CONN_OUTBOUND_FULL_RELAY
 
 /* Why a peer closed: the code passed to on_peer_closed, with a text. */
 enum cr_close_reason {
@@ -202,6 +211,8 @@ struct cr_totals {
 	uint64_t mailbox_msgs, doorbells;
 	uint64_t accept_backoffs;     /* accept failed (e.g. full table): re-armed after a delay */
 	uint64_t pool_allocs;         /* worker buffer/segment pools grown with malloc (warm: flat) */
+	/* ready peers now, by connection type (index: enum cr_conn_type) */
+	uint64_t ready_by_type[CR_CONN_TYPES];
 };
 
 /* Callbacks; each may be left unset. See the file comment for threads. */
@@ -503,6 +514,35 @@ CR_API int cr_peer_info(struct cr_engine *e, uint64_t peer, struct cr_peer_info 
  *  Args:    e: an engine.
  *  Threads: any. */
 CR_API size_t cr_engine_peers(const struct cr_engine *e, uint64_t *ids, size_t cap);
+
+/* ---- chain signals from the embedder -----------------------------------------
+ *
+ * The engine holds no chain, yet the scheduler needs what only a chain
+ * knows (Core's m_last_tip_update, a peer's last new block and last new
+ * transaction): to notice a stale tip, to keep the block-relay-only peers
+ * that bring blocks, and for inbound eviction. The embedder reports them.
+ * On the peer's own worker (in a callback) the engine coalesces a peer's
+ * reports to at most one per second for the coordinator. */
+
+/* Our tip moved to a new block (Core's m_last_tip_update); a tip within 20
+ * block intervals of now starts the extra block-relay-only peers.
+ *  Returns: 0, -ENOMEM or -ESHUTDOWN.
+ *  Args:    e: a started engine.
+ *  In:      block_time_s: the new tip's header time (0 if unknown: now).
+ *  Threads: any. */
+CR_API int cr_tip_updated(struct cr_engine *e, int64_t block_time_s);
+
+/* The peer announced a block we did not have (CR_ANNOUNCE_BLOCK: Core's
+ * m_last_block_time and m_last_block_announcement) or gave us a
+ * transaction we did not have (CR_ANNOUNCE_TX: m_last_tx_time).
+ *  Returns: 0, -ESTALE, -EINVAL (what not one of the two), -ENOMEM or
+ *           -ESHUTDOWN.
+ *  Args:    e: a started engine.
+ *  In:      peer: a peer id. what: CR_ANNOUNCE_BLOCK or CR_ANNOUNCE_TX.
+ *  Threads: any. */
+#define CR_ANNOUNCE_BLOCK 1u
+#define CR_ANNOUNCE_TX 2u
+CR_API int cr_peer_announced(struct cr_engine *e, uint64_t peer, unsigned what);
 
 /* Short names for the enums, for logs.
  *  Returns: a static string ("unknown" for a value out of the enum).
