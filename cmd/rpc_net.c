@@ -56,24 +56,19 @@ json_t *cr_rpc_services_names(uint64_t services)
 int cr_rpc_collect_peers(struct cr_engine *e, struct cr_peer_info **out, size_t *n)
 {
 	struct cr_totals t;
-	cr_engine_totals(e, &t, sizeof t);
-	size_t cap = t.peers + 1024;
-	uint64_t *ids = malloc(cap * sizeof(*ids));
-	if (!ids)
+	cr_engine_totals(e, &t, sizeof(t));
+	/* room for peers that arrive while the workers answer */
+	size_t cap = t.peers + t.peers / 8 + 256;
+	struct cr_peer_info *pi = malloc(cap * sizeof(*pi));
+	if (!pi)
 		return -1;
-	size_t got = cr_engine_peers(e, ids, cap);
-	struct cr_peer_info *pi = malloc((got ? got : 1) * sizeof(*pi));
-	if (!pi) {
-		free(ids);
+	long got = cr_engine_peer_infos(e, pi, cap, sizeof(*pi));
+	if (got < 0) {
+		free(pi);
 		return -1;
 	}
-	size_t k = 0;
-	for (size_t i = 0; i < got; i++)
-		if (cr_peer_info(e, ids[i], &pi[k], sizeof pi[k]) == 0) /* else closed meanwhile */
-			k++;
-	free(ids);
 	*out = pi;
-	*n = k;
+	*n = (size_t)got;
 	return 0;
 }
 

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <linux/futex.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -309,6 +310,33 @@ int cr_peer_info(struct cr_engine *e, uint64_t peer, struct cr_peer_info *out, s
 	return copy_info(&full, out, out_size);
 }
 
+/* Waits for a worker's answer. A worker answers within microseconds; one
+ * that has not after a second gets its doorbell rung again (and the event
+ * logged), so a lost wake-up cannot hang the caller. Once cr_engine_stop
+ * has begun (checked every 50 ms then), the worker may be gone before it
+ * read our mail, and the stop's own drain may have run before we posted:
+ * then we drain the closed mailbox ourselves, which answers us with
+ * -ESHUTDOWN (a neighbour still linking its mail in may need a retry). */
+static void wait_worker(struct cr_engine *e, struct cr_worker *w, struct cr_waiter *wt)
+{
+	while (!atomic_load_explicit(&wt->done, memory_order_acquire)) {
+		bool stopping = atomic_load(&e->stop_flag);
+		struct timespec ts = { stopping ? 0 : 1, stopping ? 50000000 : 0 };
+		long r = syscall(SYS_futex, &wt->done, FUTEX_WAIT_PRIVATE, 0, &ts, NULL, 0);
+		if (atomic_load_explicit(&wt->done, memory_order_acquire))
+			break;
+		if (atomic_load(&w->mb.closed)) {
+			cr__worker_drain_dead(w);
+			continue;
+		}
+		if (r < 0 && errno == ETIMEDOUT && !stopping) {
+			cr__log(e, CR_LOG_WARN, CR_LOG_GENERAL, "worker %u did not answer a snapshot in 1 s: "
+			       "ringing its doorbell again", w->idx);
+			cr__mailbox_kick(e, &w->mb);
+		}
+	}
+}
+
 static int peer_info(struct cr_engine *e, uint64_t peer, struct cr_peer_info *out)
 {
 	memset(out, 0, sizeof *out);
@@ -335,32 +363,56 @@ static int peer_info(struct cr_engine *e, uint64_t peer, struct cr_peer_info *ou
 	c->peer = peer;
 	c->waiter = &wt;
 	cr__mailbox_post(e, &w->mb, c);
-	/* A worker answers within microseconds; one that has not after a
-	 * second gets its doorbell rung again (and the event logged), so a
-	 * lost wake-up cannot hang the caller. Once cr_engine_stop has begun
-	 * (checked every 50 ms then), the worker may be gone before it read
-	 * our mail, and the stop's own drain may have run before we posted:
-	 * then we drain the closed mailbox ourselves, which answers us with
-	 * -ESHUTDOWN (a neighbour still linking its mail in may need a retry). */
-	while (!atomic_load_explicit(&wt.done, memory_order_acquire)) {
-		bool stopping = atomic_load(&e->stop_flag);
-		struct timespec ts = { stopping ? 0 : 1, stopping ? 50000000 : 0 };
-		long r = syscall(SYS_futex, &wt.done, FUTEX_WAIT_PRIVATE, 0, &ts, NULL, 0);
-		if (atomic_load_explicit(&wt.done, memory_order_acquire))
-			break;
-		if (atomic_load(&w->mb.closed)) {
-			cr__worker_drain_dead(w);
-			continue;
-		}
-		if (r < 0 && errno == ETIMEDOUT && !stopping) {
-			cr__log(e, CR_LOG_WARN, CR_LOG_GENERAL, "worker %u did not answer cr_peer_info in 1 s: "
-			       "ringing its doorbell again", w->idx);
-			cr__mailbox_kick(e, &w->mb);
-		}
-	}
+	wait_worker(e, w, &wt);
 	if (wt.ret)
 		memset(out, 0, sizeof *out);
 	return wt.ret;
+}
+
+/* Peers per bulk mail: bounds how long one answer keeps a worker from
+ * its ring (~1 µs a peer). */
+#define BULK_CHUNK 2048
+
+long cr_engine_peer_infos(struct cr_engine *e, struct cr_peer_info *out, size_t cap, size_t out_size)
+{
+	int ret = check_live(e);
+	if (ret)
+		return ret;
+	if (cr__cur_worker || cr__cur_coord)
+		return -EDEADLK;
+	bool direct = out_size == sizeof(struct cr_peer_info);
+	struct cr_peer_info *chunk = direct ? NULL : malloc(BULK_CHUNK * sizeof(*chunk));
+	if (!direct && !chunk)
+		return -ENOMEM;
+	size_t n = 0;
+	for (unsigned wi = 0; wi < e->nworkers && n < cap; wi++) {
+		struct cr_worker *w = &e->w[wi];
+		uint32_t slot = 0;
+		while (slot < w->cap && n < cap) {
+			size_t want = cap - n < BULK_CHUNK ? cap - n : BULK_CHUNK;
+			struct cr_waiter wt = { .info = direct ? out + n : chunk, .cap = want, .slot = slot };
+			atomic_init(&wt.done, 0);
+			struct cr_mail *c = cr__mail_new(MAIL_INFO_BULK, 0);
+			if (!c) {
+				free(chunk);
+				return -ENOMEM;
+			}
+			c->waiter = &wt;
+			cr__mailbox_post(e, &w->mb, c);
+			wait_worker(e, w, &wt);
+			if (wt.ret < 0) { /* the engine is stopping */
+				free(chunk);
+				return wt.ret;
+			}
+			for (int i = 0; !direct && i < wt.ret; i++)
+				copy_info(&chunk[i], (struct cr_peer_info *)((uint8_t *)out + (n + (size_t)i) * out_size),
+					  out_size);
+			n += (size_t)wt.ret;
+			slot = wt.slot;
+		}
+	}
+	free(chunk);
+	return (long)n;
 }
 
 size_t cr_engine_peers(const struct cr_engine *e, uint64_t *ids, size_t cap)

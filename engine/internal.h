@@ -115,6 +115,7 @@ enum cr_mail_kind {
 	MAIL_DISCONNECT,
 	MAIL_RECV_DONE,   /* n */
 	MAIL_INFO,        /* reply through waiter */
+	MAIL_INFO_BULK,   /* waiter: up to cap peers from slot on */
 	MAIL_CONNECT,     /* worker: open addr; flags, manual index */
 	MAIL_STOP,
 	/* to the coordinator */
@@ -147,6 +148,8 @@ struct cr_waiter {
 	_Atomic int done;
 	int ret;
 	struct cr_peer_info *info;
+	size_t cap;                 /* MAIL_INFO_BULK: entries of info */
+	uint32_t slot;              /* MAIL_INFO_BULK: first slot; past the last read on return */
 	struct cr__summary_snap *snap; /* MAIL_CO_SNAPSHOT */
 };
 
@@ -583,7 +586,11 @@ void cr__node_timer(struct cr_worker *w, struct cr_peer *p);
 
 /* coord.c */
 int cr__coord_start(struct cr_engine *e);
+/* Stops the coordinator thread; cr__coord_finish (after the workers
+ * stopped) drains its mailbox and frees the rest. */
 void cr__coord_stop(struct cr_engine *e);
+void cr__coord_drain(struct cr_engine *e);
+void cr__coord_finish(struct cr_engine *e);
 /* Posts a peer event (MAIL_EV_*) for p to the coordinator; the worker's
  * thread. Lost only when out of memory (logged). */
 void cr__coord_peer_event(struct cr_worker *w, struct cr_peer *p, enum cr_mail_kind kind,

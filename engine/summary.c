@@ -235,7 +235,7 @@ int cr__summary_snapshot(struct cr_engine *e, struct cr__peer_summary **rows, si
 	c->waiter = &wt;
 	cr__mailbox_post(e, &e->co.mb, c);
 	/* the coordinator answers every such mail, at the latest when it stops
-	 * (cr__coord_stop answers what is left with -ESHUTDOWN); a second
+	 * (cr__coord_finish answers what is left with -ESHUTDOWN); a second
 	 * without an answer rings its doorbell again, so a lost wake-up
 	 * cannot hang the caller */
 	struct timespec ts = {1, 0};

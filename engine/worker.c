@@ -198,6 +198,23 @@ static void waiter_done(struct cr_waiter *wt, int ret)
 	syscall(SYS_futex, &wt->done, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
 }
 
+/* Snapshots of up to wt->cap live peers from slot wt->slot on, in one
+ * go: a bulk reader costs each worker one mail per chunk, not one per
+ * peer. A slot is live when its public word has a generation. */
+static void info_bulk(struct cr_worker *w, struct cr_waiter *wt)
+{
+	size_t n = 0;
+	uint32_t s = wt->slot;
+	for (; s < w->cap && n < wt->cap; s++) {
+		uint64_t pub = atomic_load_explicit(&w->pub[s], memory_order_relaxed);
+		if ((uint32_t)pub == 0)
+			continue;
+		cr__peer_fill_info(w, &w->peers[s], &wt->info[n++]);
+	}
+	wt->slot = s;
+	waiter_done(wt, (int)n);
+}
+
 static void bcast(struct cr_worker *w, struct cr_mail *c)
 {
 	if (c->nids == 0) {
@@ -260,6 +277,9 @@ void cr__worker_mail(struct cr_worker *w, struct cr_mail *c)
 		if (p)
 			cr__peer_fill_info(w, p, c->waiter->info);
 		waiter_done(c->waiter, p ? 0 : -ESTALE);
+		break;
+	case MAIL_INFO_BULK:
+		info_bulk(w, c->waiter);
 		break;
 	case MAIL_CONNECT:
 		cr__connect_start(w, c); /* counts the peer before uncounting the placement */

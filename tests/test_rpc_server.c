@@ -8,6 +8,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <stddef.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <curl/curl.h>
@@ -261,6 +262,30 @@ static void test_keepalive(void)
 	cr_client_clear(&c);
 }
 
+/* The engine's bulk snapshot: the same peers as their ids, in full or
+ * into a caller's shorter struct (the ABI rule). */
+static void test_bulk_snapshot(void)
+{
+	uint64_t ids[8];
+	size_t nid = cr_engine_peers(eng, ids, 8);
+	struct cr_peer_info pi[8];
+	long n = cr_engine_peer_infos(eng, pi, 8, sizeof(pi[0]));
+	CHECK_EQ(n, (long)nid);
+	for (long i = 0; i < n; i++) {
+		bool found = false;
+		for (size_t k = 0; k < nid; k++)
+			found |= ids[k] == pi[i].id;
+		CHECK(found && pi[i].handshaked);
+	}
+	CHECK_EQ(cr_engine_peer_infos(eng, pi, 1, sizeof(pi[0])), 1);
+	size_t shorter = offsetof(struct cr_peer_info, user_agent);
+	uint8_t raw[8 * sizeof(struct cr_peer_info)];
+	CHECK_EQ(cr_engine_peer_infos(eng, (struct cr_peer_info *)raw, 8, shorter), (long)nid);
+	struct cr_peer_info second;
+	memcpy(&second, raw + shorter, shorter);
+	CHECK(second.id == pi[1].id || second.id == pi[0].id);
+}
+
 static void test_methods(void)
 {
 	struct cr_client c;
@@ -435,6 +460,7 @@ int main(void)
 	RUN(test_stalled);
 	RUN(test_keepalive);
 	RUN(test_metrics);
+	RUN(test_bulk_snapshot);
 	RUN(test_methods);
 	cr_rpc_server_stop(srv);
 	cr_rpc_cookie_remove(&auth, cookie);

@@ -544,6 +544,20 @@ CR_API int cr_tip_updated(struct cr_engine *e, int64_t block_time_s);
 #define CR_ANNOUNCE_TX 2u
 CR_API int cr_peer_announced(struct cr_engine *e, uint64_t peer, unsigned what);
 
+/* Snapshots of up to cap live peers (ready or not). Each worker answers
+ * for a chunk of its peers per request, not one request per peer, so
+ * 50,000 peers cost a few dozen mailbox round trips. Blocks; peers may
+ * close right after.
+ *  Returns: how many were written, or -ESHUTDOWN, -EDEADLK (called from an
+ *           engine thread), -ENOMEM.
+ *  Out:     out: an array of cap entries of out_size bytes each.
+ *  In:      cap: entries. out_size: the caller's sizeof(struct
+ *           cr_peer_info) (see the ABI note).
+ *  Args:    e: a started engine.
+ *  Threads: any that is not an engine thread. */
+CR_API long cr_engine_peer_infos(struct cr_engine *e, struct cr_peer_info *out, size_t cap,
+				 size_t out_size);
+
 /* Short names for the enums, for logs.
  *  Returns: a static string ("unknown" for a value out of the enum).
  *  Threads: any. */
