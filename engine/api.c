@@ -156,7 +156,6 @@ void cr_engine_stop(struct cr_engine *e)
 	atomic_store(&e->stop_flag, 1);
 	cr__coord_stop(e);
 	cr__workers_stop(e);
-	cr__coord_drain(e); /* events the workers posted after the coordinator ended */
 	cr__coord_finish(e);
 	/* under the lock: a cr_peer_info caller racing the stop may be about
 	 * to ring through the bell */

@@ -19,7 +19,7 @@
 struct cr_worker *cr__worker_of(const struct cr_engine *e, uint64_t id)
 {
 	unsigned wi = cr__id_worker(id);
-	if (!e->w || wi >= e->nworkers || e->stopped)
+	if (!e->w || wi >= e->nworkers || atomic_load(&e->stop_flag))
 		return NULL;
 	struct cr_worker *w = &e->w[wi];
 	uint32_t slot = cr__id_slot(id);
@@ -418,7 +418,7 @@ long cr_engine_peer_infos(struct cr_engine *e, struct cr_peer_info *out, size_t 
 size_t cr_engine_peers(const struct cr_engine *e, uint64_t *ids, size_t cap)
 {
 	size_t n = 0;
-	if (!e->started || e->stopped)
+	if (!e->started || atomic_load(&e->stop_flag))
 		return 0;
 	for (unsigned wi = 0; wi < e->nworkers && n < cap; wi++) {
 		const struct cr_worker *w = &e->w[wi];

@@ -290,19 +290,6 @@ int cr__coord_start(struct cr_engine *e)
 	return 0;
 }
 
-/* Frees the mail left in the coordinator's mailbox (answering waiters with
- * -ESHUTDOWN). Called by cr__coord_stop after the thread ended and again by
- * cr_engine_stop once the workers ended too, so nothing posts any more. */
-void cr__coord_drain(struct cr_engine *e)
-{
-	struct cr_mail *c;
-	while ((c = cr__mailbox_pop(&e->co.mb))) {
-		if (c->kind == MAIL_CO_SNAPSHOT)
-			cr__summary_answer(e, c->waiter, -ESHUTDOWN);
-		cr__mail_free(c);
-	}
-}
-
 void cr__coord_stop(struct cr_engine *e)
 {
 	struct cr_coord *co = &e->co;
@@ -327,11 +314,12 @@ void cr__coord_finish(struct cr_engine *e)
 	struct cr_coord *co = &e->co;
 	cr__coord_stop(e);
 	if (co->ring_ok) {
-		/* Workers still run and may post events: from now on a post
-		 * queues without ringing (the ring's descriptor is about to
-		 * close), and cr__coord_drain frees what came once they ended. */
-		atomic_store(&co->mb.closed, 1);
-		cr__coord_drain(e);
+		struct cr_mail *c;
+		while ((c = cr__mailbox_pop(&co->mb))) {
+			if (c->kind == MAIL_CO_SNAPSHOT)
+				cr__summary_answer(e, c->waiter, -ESHUTDOWN);
+			cr__mail_free(c);
+		}
 		io_uring_queue_exit(&co->ring);
 		co->ring_ok = false;
 	}

@@ -589,7 +589,6 @@ int cr__coord_start(struct cr_engine *e);
 /* Stops the coordinator thread; cr__coord_finish (after the workers
  * stopped) drains its mailbox and frees the rest. */
 void cr__coord_stop(struct cr_engine *e);
-void cr__coord_drain(struct cr_engine *e);
 void cr__coord_finish(struct cr_engine *e);
 /* Posts a peer event (MAIL_EV_*) for p to the coordinator; the worker's
  * thread. Lost only when out of memory (logged). */
