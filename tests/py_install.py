@@ -110,6 +110,28 @@ def echo_once(exe, env):
     check("ready: " in out and "/py_install:1/" in out, "no ready line for our peer:\n%s" % out)
 
 
+def man_names(man3):
+    """The function names the man pages in man3 document: each page's file
+    name and the names of its NAME line (a trailing * matches a prefix)."""
+    exact, prefixes = set(), []
+    for page in os.listdir(man3):
+        exact.add(page[:-2] if page.endswith(".3") else page)
+        lines = open(os.path.join(man3, page)).read().splitlines()
+        for i, line in enumerate(lines[:-1]):
+            if line.strip() == ".SH NAME":
+                names = lines[i + 1].split("\\-")[0]
+                for n in re.split(r"[,\s]+", names):
+                    if n.endswith("*"):
+                        prefixes.append(n[:-1])
+                    elif n:
+                        exact.add(n)
+
+    class Names:
+        def __contains__(self, f):
+            return f in exact or any(f.startswith(p) for p in prefixes)
+    return Names()
+
+
 def main():
     build = os.path.abspath(sys.argv[1])
     cache = open(os.path.join(build, "CMakeCache.txt")).read()
@@ -139,6 +161,12 @@ def main():
               [s for s in got if not s.startswith("cr_")])
         check(got == want, "exports differ from the header: extra %s, missing %s" %
               (sorted(set(got) - set(want)), sorted(set(want) - set(got))))
+        # every exported function has an installed man page: a page of its
+        # own name (an .so alias counts) or a NAME line listing it, where
+        # "cr_config_set_*" stands for all the setters
+        man3 = os.path.join(prefix, "share", "man", "man3")
+        undocumented = [f for f in want if f not in man_names(man3)]
+        check(not undocumented, "no man page for: %s" % undocumented)
         env = dict(os.environ, PKG_CONFIG_PATH=os.path.join(libdir, "pkgconfig"))
         flags = run(["pkg-config", "--cflags", "--libs", "connring"], env).split()
         static = run(["pkg-config", "--static", "--cflags", "--libs", "connring"], env).split()
