@@ -42,6 +42,8 @@ static const struct opt table[] = {
 	{"debug", K_STR, 0, 127, "[=<cat>]  debug logging: net, proxy, addrman, rpc or all, comma-separated (bare -debug = all)"},
 	{"logfile", K_STR, 0, CR_CONF_PATH_MAX - 1, "=<file>  also log here (relative to -datadir)"},
 	{"pinginterval", K_UINT, 1, 86400, "=<s>  seconds between pings (default 120; for tests)"},
+	{"maxreceivetotal", K_UINT, 8, 1048576, "=<MiB>  receive memory all peers' large messages may hold (default: memory/16, 64..8192)"},
+	{"maxsendtotal", K_UINT, 8, 1048576, "=<MiB>  send memory above which slow peers are skipped (default: memory/16, 64..8192)"},
 	{"statsinterval", K_UINT, 1, 86400, "=<s>  seconds between stats lines (default 60)"},
 	{"statsfile", K_STR, 0, CR_CONF_PATH_MAX - 1, "=<file>  write JSON stats here on SIGUSR1 and at exit"},
 	{"whitebind", K_LIST, 0, 127, "=<[perms@]addr:port>  listen here; its peers get perms (Core's names: noban, addr, relay, ...; repeatable)"},
@@ -446,6 +448,8 @@ static int apply(struct cr_dopts *o, const struct opt *t, const char *v, char *e
 		else if (strcmp(name, "floodburst") == 0) o->eng.flood_burst = (unsigned)n;
 		else if (strcmp(name, "floodgroupcap") == 0) o->eng.flood_group_cap = (unsigned)n;
 		else if (strcmp(name, "floodhold") == 0) o->eng.flood_hold_s = (unsigned)n;
+		else if (strcmp(name, "maxreceivetotal") == 0) o->eng.recv_budget_mib = (unsigned)n;
+		else if (strcmp(name, "maxsendtotal") == 0) o->eng.send_budget_mib = (unsigned)n;
 		else if (strcmp(name, "rpcport") == 0) o->rpc.port = (unsigned)n;
 		else if (strcmp(name, "rpcservertimeout") == 0) o->rpc.timeout_s = (unsigned)n;
 		else o->stats_interval_s = (unsigned)n;
@@ -611,6 +615,8 @@ int cr_dopts_apply(const struct cr_dopts *o, struct cr_config *cfg, char *err, s
 	APPLY("floodgroupcap", cr_config_set_flood_group_cap(cfg, g->flood_group_cap));
 	APPLY("floodhold", cr_config_set_flood_hold_s(cfg, g->flood_hold_s));
 	APPLY("routable127", cr_config_set_routable127(cfg, g->routable127));
+	APPLY("maxreceivetotal", cr_config_set_recv_budget_bytes(cfg, (size_t)g->recv_budget_mib << 20));
+	APPLY("maxsendtotal", cr_config_set_send_budget_bytes(cfg, (size_t)g->send_budget_mib << 20));
 #undef APPLY
 	if (r < 0)
 		return fail(err, len, "-%s: %s", name, cr_strerror(r));

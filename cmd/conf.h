@@ -64,6 +64,7 @@ struct cr_dopts_engine {
 	bool flood_defence;
 	unsigned flood_rate_per_min, flood_burst, flood_group_cap, flood_hold_s;
 	bool routable127;
+	unsigned recv_budget_mib, send_budget_mib; /* -maxreceivetotal, -maxsendtotal */
 };
 
 #define CR_DOPTS_RPCBIND_MAX 8

@@ -76,6 +76,23 @@ struct cr_rpc_arg {
 
 struct cr_rpc_call;
 
+/* The flags every reply is dumped with (jansson's compact form, in
+ * insertion order, reals with 16 significant digits). */
+#define CR_RPC_DUMP_FLAGS (JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(16))
+
+/* A result written piece by piece while the reply goes out, for results
+ * too large to build as one tree (getpeerinfo with tens of thousands of
+ * peers). next writes up to cap bytes of the result's JSON text into buf
+ * and returns how many (0: the result is complete; -1: failed, the
+ * connection is closed as the reply cannot be finished). free releases
+ * it, finished or not. Both run on the connection's own thread, never
+ * while holding anything of the engine's, so a slow client holds only its
+ * own memory and thread. */
+struct cr_rpc_stream {
+	long (*next)(struct cr_rpc_stream *s, char *buf, size_t cap);
+	void (*free)(struct cr_rpc_stream *s);
+};
+
 struct cr_rpc_method {
 	const char *name;     /* NULL ends a table */
 	const char *category; /* "network", "control", "connring" */
@@ -98,6 +115,11 @@ struct cr_rpc_call {
 	 * get its answer before the server goes away). */
 	void (*after_reply)(void *user);
 	void *after_user;
+	/* The dispatcher sets can_stream for a call whose reply is that call's
+	 * alone (not in a batch, not a notification); the method may then set
+	 * stream and return json_null() instead of building its result. */
+	bool can_stream;
+	struct cr_rpc_stream *stream;
 	int err_code;
 	char err_msg[CR_RPC_ERR_MAX];
 };
@@ -133,11 +155,15 @@ const struct cr_rpc_method *cr_rpc_find(const struct cr_rpc_dispatch *d, const c
 char *cr_rpc_help_text(const struct cr_rpc_method *m);
 
 /* One HTTP request body in, one HTTP reply out. body is malloc'd (NULL
- * with len 0 for 204); status is the HTTP status. */
+ * with len 0 for 204); status is the HTTP status. With stream set, the
+ * reply is body[0, split), then the stream's text, then body[split, len):
+ * the reply object dumped around its result. */
 struct cr_rpc_reply {
 	unsigned status;
 	char *body;
 	size_t len;
+	struct cr_rpc_stream *stream;
+	size_t split;
 	void (*after_reply)(void *user); /* from a call that asked for it, or NULL */
 	void *after_user;
 };

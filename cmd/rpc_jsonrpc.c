@@ -339,7 +339,7 @@ static json_t *reply_obj(json_t *result, json_t *error, json_t *id, enum version
 /* Parses and runs one request object. Returns the reply object, or NULL
  * for a notification; *err_code gets the error code (0 on success). */
 static json_t *exec_one(const struct cr_rpc_dispatch *d, const char *user, json_t *req,
-			struct parsed *p, int *err_code, struct cr_rpc_reply *out)
+			struct parsed *p, int *err_code, struct cr_rpc_reply *out, bool single)
 {
 	json_t *err = NULL;
 	*err_code = 0;
@@ -356,6 +356,7 @@ static json_t *exec_one(const struct cr_rpc_dispatch *d, const char *user, json_
 		c->node = d->node;
 		c->user = user;
 		c->d = d;
+		c->can_stream = single && !notification;
 		c->m = cr_rpc_find(d, p->method);
 		if (!c->m)
 			cr_rpc_fail(c, CR_RPC_METHOD_NOT_FOUND, "Method not found");
@@ -364,6 +365,11 @@ static json_t *exec_one(const struct cr_rpc_dispatch *d, const char *user, json_
 		if (!result)
 			err = error_obj(c->err_code ? c->err_code : CR_RPC_INTERNAL_ERROR,
 					c->err_code ? c->err_msg : "Internal error");
+		if (c->stream && result) {
+			out->stream = c->stream;
+		} else if (c->stream) {
+			c->stream->free(c->stream);
+		}
 		if (c->after_reply) {
 			out->after_reply = c->after_reply;
 			out->after_user = c->after_user;
@@ -389,7 +395,7 @@ static void set_reply(struct cr_rpc_reply *out, unsigned status, json_t *body)
 	if (!body)
 		return;
 	/* Core ends every reply with a newline. */
-	char *s = json_dumps(body, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(16));
+	char *s = json_dumps(body, CR_RPC_DUMP_FLAGS);
 	json_decref(body);
 	if (!s) {
 		out->status = 500;
@@ -418,12 +424,34 @@ static unsigned status_of(int code)
 	return 500;
 }
 
+/* A streamed result: the reply object was dumped with a null result; the
+ * stream's text goes where that null is. The result is the first member
+ * after the fixed "jsonrpc" one (id comes last), so the first
+ * "result":null is it. Returns 0, or -1 with the stream dropped. */
+static int split_for_stream(struct cr_rpc_reply *out)
+{
+	static const char key[] = "\"result\":null";
+	char *at = out->body ? strstr(out->body, key) : NULL;
+	if (!at) {
+		out->stream->free(out->stream);
+		out->stream = NULL;
+		return -1;
+	}
+	size_t pos = (size_t)(at - out->body) + strlen("\"result\":");
+	memmove(out->body + pos, out->body + pos + 4, out->len - pos - 4 + 1);
+	out->len -= 4;
+	out->split = pos;
+	return 0;
+}
+
 void cr_rpc_dispatch(const struct cr_rpc_dispatch *d, const char *user, const char *body,
 		     size_t len, struct cr_rpc_reply *out)
 {
 	json_error_t jerr;
 	out->after_reply = NULL;
 	out->after_user = NULL;
+	out->stream = NULL;
+	out->split = 0;
 	json_t *req = json_loadb(body, len, JSON_DECODE_ANY, &jerr);
 	struct parsed p = {0};
 	int code;
@@ -434,8 +462,15 @@ void cr_rpc_dispatch(const struct cr_rpc_dispatch *d, const char *user, const ch
 		return;
 	}
 	if (json_is_object(req)) {
-		json_t *r = exec_one(d, user, req, &p, &code, out);
-		if (!r)
+		json_t *r = exec_one(d, user, req, &p, &code, out, true);
+		if (r && out->stream) {
+			set_reply(out, 200, r);
+			if (split_for_stream(out) != 0) {
+				free(out->body);
+				set_reply(out, 500, reply_obj(NULL, error_obj(CR_RPC_OUT_OF_MEMORY, "Out of memory"),
+							      p.id, p.ver));
+			}
+		} else if (!r)
 			set_reply(out, 204, NULL);
 		else if (code && p.ver == V1_LEGACY)
 			set_reply(out, status_of(code), r);
@@ -451,7 +486,7 @@ void cr_rpc_dispatch(const struct cr_rpc_dispatch *d, const char *user, const ch
 	size_t i;
 	json_t *one;
 	json_array_foreach(req, i, one) {
-		json_t *r = exec_one(d, user, one, &p, &code, out);
+		json_t *r = exec_one(d, user, one, &p, &code, out, false);
 		if (r)
 			json_array_append_new(replies, r);
 	}

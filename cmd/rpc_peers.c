@@ -107,6 +107,111 @@ json_t *cr_rpc_peer_json(const struct cr_peer_info *pi)
 	return o;
 }
 
+/* getpeerinfo's array written one peer at a time while the reply goes
+ * out: each peer an object built and dumped (json_dumpb) alone, so the
+ * reply never exists as one tree or one string, and the bytes are
+ * identical to dumping the whole array in one go (compact form: "[", the
+ * objects separated by ",", "]"). The snapshot was taken before the first
+ * byte; writing to the client touches only this stream. */
+struct peer_stream {
+	struct cr_rpc_stream base;
+	struct cr_peer_info *pi;
+	size_t np, next;   /* peers in the snapshot; the next one to write */
+	char *buf;         /* the text not yet handed out: buf[off, len) */
+	size_t len, off, cap;
+	bool opened, any, closed;
+};
+
+static void peer_stream_free(struct cr_rpc_stream *base)
+{
+	struct peer_stream *ps = (struct peer_stream *)base;
+	free(ps->pi);
+	free(ps->buf);
+	free(ps);
+}
+
+static int reserve(struct peer_stream *ps, size_t need)
+{
+	if (need <= ps->cap)
+		return 0;
+	size_t cap = ps->cap ? ps->cap : 4096;
+	while (cap < need)
+		cap *= 2;
+	char *b = realloc(ps->buf, cap);
+	if (!b)
+		return -1;
+	ps->buf = b;
+	ps->cap = cap;
+	return 0;
+}
+
+/* Puts the next piece of text into buf[0, len): "[", one peer (after a
+ * "," but for the first), or "]". 0, 1 at the end, -1 out of memory. */
+static int refill(struct peer_stream *ps)
+{
+	ps->off = ps->len = 0;
+	/* room for a typical peer's text, so most are dumped once */
+	if (reserve(ps, 8192) != 0)
+		return -1;
+	if (!ps->opened) {
+		ps->opened = true;
+		ps->buf[ps->len++] = '[';
+		return 0;
+	}
+	/* Core lists peers once their version is processed. */
+	while (ps->next < ps->np && !ps->pi[ps->next].handshaked)
+		ps->next++;
+	if (ps->next == ps->np) {
+		if (ps->closed)
+			return 1;
+		ps->closed = true;
+		ps->buf[ps->len++] = ']';
+		return 0;
+	}
+	json_t *o = cr_rpc_peer_json(&ps->pi[ps->next++]);
+	if (!o)
+		return 0; /* as the array form: a peer that cannot be built is left out */
+	if (ps->any)
+		ps->buf[ps->len++] = ',';
+	ps->any = true;
+	/* One dump into the room there is; only a peer larger than any
+	 * before is dumped a second time (json_dumpb says the size it needs). */
+	size_t need = json_dumpb(o, ps->buf + ps->len, ps->cap - ps->len, CR_RPC_DUMP_FLAGS);
+	if (need > ps->cap - ps->len) {
+		if (reserve(ps, ps->len + need) != 0) {
+			json_decref(o);
+			return -1;
+		}
+		need = json_dumpb(o, ps->buf + ps->len, ps->cap - ps->len, CR_RPC_DUMP_FLAGS);
+	}
+	json_decref(o);
+	if (need == 0)
+		return -1; /* jansson could not dump it */
+	ps->len += need;
+	return 0;
+}
+
+static long peer_stream_next(struct cr_rpc_stream *base, char *buf, size_t cap)
+{
+	struct peer_stream *ps = (struct peer_stream *)base;
+	size_t n = 0;
+	while (n < cap) {
+		if (ps->off == ps->len) {
+			int r = refill(ps);
+			if (r < 0)
+				return -1;
+			if (r > 0)
+				break;
+			continue;
+		}
+		size_t k = ps->len - ps->off < cap - n ? ps->len - ps->off : cap - n;
+		memcpy(buf + n, ps->buf + ps->off, k);
+		ps->off += k;
+		n += k;
+	}
+	return (long)n;
+}
+
 json_t *cr_rpc_m_getpeerinfo(struct cr_rpc_call *c)
 {
 	struct cr_rpc_node *n = c->node;
@@ -114,9 +219,22 @@ json_t *cr_rpc_m_getpeerinfo(struct cr_rpc_call *c)
 	size_t np;
 	if (cr_rpc_collect_peers(n->e, &pi, &np) != 0)
 		return cr_rpc_fail(c, CR_RPC_OUT_OF_MEMORY, "Out of memory");
+	if (c->can_stream) {
+		struct peer_stream *ps = calloc(1, sizeof(*ps));
+		if (!ps) {
+			free(pi);
+			return cr_rpc_fail(c, CR_RPC_OUT_OF_MEMORY, "Out of memory");
+		}
+		ps->base.next = peer_stream_next;
+		ps->base.free = peer_stream_free;
+		ps->pi = pi;
+		ps->np = np;
+		c->stream = &ps->base;
+		return json_null();
+	}
+	/* In a batch the reply is one tree anyway. */
 	json_t *a = json_array();
 	for (size_t i = 0; i < np; i++) {
-		/* Core lists peers once their version is processed. */
 		if (!pi[i].handshaked)
 			continue;
 		json_t *o = cr_rpc_peer_json(&pi[i]);

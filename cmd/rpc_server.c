@@ -189,6 +189,79 @@ static enum MHD_Result send_reply(struct MHD_Connection *c, unsigned status, cha
 	return ret;
 }
 
+/* A streamed reply: the reply object's text before the result, the
+ * stream's pieces, the text after. */
+struct streamed {
+	struct cr_rpc_reply rep;
+	size_t off;     /* into rep.body: before split, then after it */
+	bool in_stream;
+};
+
+#define STREAM_BLOCK (64u << 10) /* libmicrohttpd's buffer for a streamed reply */
+
+static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+	struct streamed *st = cls;
+	(void)pos;
+	size_t n = 0;
+	while (n < max) {
+		if (st->off < st->rep.split) {
+			size_t k = st->rep.split - st->off < max - n ? st->rep.split - st->off : max - n;
+			memcpy(buf + n, st->rep.body + st->off, k);
+			st->off += k;
+			n += k;
+			st->in_stream = st->off == st->rep.split;
+		} else if (st->in_stream) {
+			long k = st->rep.stream->next(st->rep.stream, buf + n, max - n);
+			if (k < 0)
+				return MHD_CONTENT_READER_END_WITH_ERROR;
+			if (k == 0)
+				st->in_stream = false;
+			n += (size_t)k;
+		} else if (st->off < st->rep.len) {
+			size_t k = st->rep.len - st->off < max - n ? st->rep.len - st->off : max - n;
+			memcpy(buf + n, st->rep.body + st->off, k);
+			st->off += k;
+			n += k;
+		} else {
+			break;
+		}
+	}
+	return n ? (ssize_t)n : MHD_CONTENT_READER_END_OF_STREAM;
+}
+
+static void stream_free(void *cls)
+{
+	struct streamed *st = cls;
+	st->rep.stream->free(st->rep.stream);
+	free(st->rep.body);
+	free(st);
+}
+
+/* Queues a streamed reply (status 200, chunked: its length is not known
+ * before it is written). Takes rep's body and stream. */
+static enum MHD_Result send_streamed(struct MHD_Connection *c, const struct cr_rpc_reply *rep)
+{
+	struct streamed *st = calloc(1, sizeof(*st));
+	if (!st) {
+		rep->stream->free(rep->stream);
+		free(rep->body);
+		return MHD_NO;
+	}
+	st->rep = *rep;
+	st->in_stream = rep->split == 0;
+	struct MHD_Response *r =
+		MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, STREAM_BLOCK, stream_read, st, stream_free);
+	if (!r) {
+		stream_free(st);
+		return MHD_NO;
+	}
+	MHD_add_response_header(r, "Content-Type", "application/json");
+	enum MHD_Result ret = MHD_queue_response(c, rep->status, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
 static enum MHD_Result send_text(struct MHD_Connection *c, unsigned status, const char *text)
 {
 	char *b = strdup(text);
@@ -322,6 +395,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	cr_rpc_dispatch(s->d, r->user, r->body ? r->body : "", r->len, &rep);
 	r->after_reply = rep.after_reply;
 	r->after_user = rep.after_user;
+	if (rep.stream)
+		return send_streamed(c, &rep);
 	return send_reply(c, rep.status, rep.body, rep.len, rep.body != NULL, false);
 }
 

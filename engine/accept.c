@@ -197,6 +197,7 @@ void cr__accept_retry(struct cr_worker *w, unsigned li)
 
 static void close_fixed(struct cr_worker *w, int fd)
 {
+	CR_STAT_ADD(w, fixed_files, -1ull);
 	struct io_uring_sqe *sqe = cr__sqe(&w->ring);
 	io_uring_prep_close_direct(sqe, (unsigned)fd);
 	sqe->flags |= IOSQE_CQE_SKIP_SUCCESS;
@@ -393,6 +394,7 @@ void cr__accept_admitted(struct cr_worker *w, struct cr_mail *c)
 /* A newcomer: a slot and its descriptor, nothing else until admitted. */
 static void accepted(struct cr_worker *w, unsigned li, int fd)
 {
+	CR_STAT_ADD(w, fixed_files, 1); /* closed with its peer or by close_fixed */
 	if (w->stopping) {
 		close_fixed(w, fd);
 		return;

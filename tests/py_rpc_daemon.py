@@ -89,7 +89,35 @@ PEER_FIELDS = {
 }
 
 
+def with_key_order(data):
+    """Parses JSON keeping each object's member order under "__keys__"."""
+    return json.loads(data, object_pairs_hook=lambda pairs: dict(pairs, __keys__=[k for k, _ in pairs]))
+
+
+def check_streamed(rpc):
+    """getpeerinfo alone is streamed peer by peer, in a batch it is built
+    as one tree: both must give the same peers with the same members in
+    the same order, in the reply object's exact frame."""
+    req = {"jsonrpc": "1.0", "id": 7, "method": "getpeerinfo"}
+    st1, _, legacy = rpc.raw(json.dumps(req))
+    st2, _, v2 = rpc.raw(json.dumps(dict(req, jsonrpc="2.0")))
+    st3, _, batch = rpc.raw(json.dumps([req]))
+    check(st1 == 200 and st2 == 200 and st3 == 200, "getpeerinfo statuses %s %s %s" % (st1, st2, st3))
+    check(legacy.startswith(b'{"result":[{"id":') and legacy.endswith(b'}],"error":null,"id":7}\n'),
+          "streamed 1.0 frame: %r ... %r" % (legacy[:40], legacy[-40:]))
+    check(v2.startswith(b'{"jsonrpc":"2.0","result":[{"id":') and v2.endswith(b'}],"id":7}\n'),
+          "streamed 2.0 frame: %r ... %r" % (v2[:40], v2[-40:]))
+    one = with_key_order(legacy)["result"]
+    tree = with_key_order(batch)[0]["result"]
+    check([p["id"] for p in one] == [p["id"] for p in tree] and len(one) >= 7,
+          "streamed and tree peers: %s vs %s" % ([p["id"] for p in one], [p["id"] for p in tree]))
+    for s, t in zip(one, tree):
+        check(s["__keys__"] == t["__keys__"] and s["__keys__"][0] == "id",
+              "member order streamed %s vs tree %s" % (s["__keys__"], t["__keys__"]))
+
+
 def check_peers(rpc):
+    check_streamed(rpc)
     peers = rpc.call("getpeerinfo")
     for p in peers:
         types_ok(p, PEER_FIELDS, "getpeerinfo[%s]" % p.get("addr"))

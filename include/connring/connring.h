@@ -26,7 +26,17 @@
  * ABI. struct cr_config and struct cr_engine are opaque: options are set
  * through functions, so new options never change a layout. The structs the
  * engine fills (cr_peer_info, cr_totals) only ever grow at their end, and
- * the calls that fill them take the caller's sizeof. */
+ * the calls that fill them take the caller's sizeof.
+ *
+ * Reference. Each function says what it does, then (after libsecp256k1)
+ *   Returns: what it returns, every error code it can give;
+ *   Args:    handles and arguments that are neither plain input nor output;
+ *   Out:     what it writes, and its state on failure;
+ *   In:      the input values, their ranges;
+ *   Threads: which threads may call it.
+ * Pointer arguments must not be NULL unless the text says otherwise.
+ * Man pages: connring(3), cr_config_new(3), cr_engine_new(3),
+ * cr_connect(3), cr_send(3), cr_peer_info(3), cr_strerror(3). */
 #ifndef CONNRING_CONNRING_H
 #define CONNRING_CONNRING_H
 
@@ -43,12 +53,22 @@
 extern "C" {
 #endif
 
+/* Marks what libconnring.so exports; everything else in it is hidden. */
+#if defined(__GNUC__)
+#define CR_API __attribute__((visibility("default")))
+#else
+#define CR_API
+#endif
+
 /* ---- version and errors --------------------------------------------------- */
 
-/* The version of the library loaded, as CR_VERSION_HEX (0x00MMmmpp) and as
- * text ("0.1.0"). Any thread. */
-unsigned cr_version(void);
-const char *cr_version_string(void);
+/* The version of the library loaded (compare with the CR_VERSION_* macros
+ * of the headers compiled against).
+ *  Returns: cr_version: CR_VERSION_HEX of the library (0x00MMmmpp);
+ *           cr_version_string: its text, e.g. "0.1.0" (static).
+ *  Threads: any. */
+CR_API unsigned cr_version(void);
+CR_API const char *cr_version_string(void);
 
 /* The engine's own error codes. -1000 .. -1599 belong to the protocol and
  * address layers; -1600 .. -1699 to the engine. */
@@ -59,9 +79,13 @@ enum {
 	CR_E_CONFIG_FULL = -1603,   /* a config list already holds its most entries */
 };
 
-/* A readable text for any value a connring function returned: CR_E_*, the
- * protocol and address layers' codes, or -errno. Never NULL. Any thread. */
-const char *cr_strerror(int err);
+/* A readable text for a value a connring function returned.
+ *  Returns: a static string, never NULL ("unknown error" for a value that
+ *           is no code).
+ *  In:      err: a CR_E_* code, a protocol or address layer code
+ *           (-1000 .. -1599), or -errno.
+ *  Threads: any. */
+CR_API const char *cr_strerror(int err);
 
 /* ---- types ---------------------------------------------------------------- */
 
@@ -90,11 +114,14 @@ enum cr_log_category {
 	CR_LOG_ALL = (1u << 4) - 1,
 };
 
-/* The category's -debug= name ("net"; "" for CR_LOG_GENERAL, "?" for an
- * unknown value), and the category of a name (0 if unknown; "all" gives
- * CR_LOG_ALL). Any thread. */
-const char *cr_log_category_str(enum cr_log_category cat);
-unsigned cr_log_category_by_name(const char *name);
+/* Names of log categories, as bitcoind's -debug=<name>.
+ *  Returns: cr_log_category_str: "net", ...; "" for CR_LOG_GENERAL, "?"
+ *           for a value that is no single category (static strings).
+ *           cr_log_category_by_name: the category's bit, CR_LOG_ALL for
+ *           "all" or "1", 0 for an unknown name or NULL.
+ *  Threads: any. */
+CR_API const char *cr_log_category_str(enum cr_log_category cat);
+CR_API unsigned cr_log_category_by_name(const char *name);
 
 /* How a peer came to be: Bitcoin Core's connection types, with Core's
  * names (cr_conn_type_str). The scheduler opens full-relay,
@@ -197,6 +224,20 @@ struct cr_totals {
 	uint64_t pool_allocs;         /* worker buffer/segment pools grown with malloc (warm: flat) */
 	/* ready peers now, by connection type (index: enum cr_conn_type) */
 	uint64_t ready_by_type[CR_CONN_TYPES];
+	/* bounds on what peers make us hold (see the README's Limits) */
+	uint64_t recv_send_pauses;    /* input paused: the peer's send queue was full (fPauseSend) */
+	uint64_t recv_budget_waits;   /* large messages made to wait for the receive budget */
+	uint64_t budget_stall_closes; /* peers closed for stalling while holding budget */
+	uint64_t send_skipped;        /* sends/broadcasts skipped: peer not writable, send budget exceeded */
+	uint64_t send_limit_closes;   /* peers closed: send queue at send_queue_max_bytes */
+	/* gauges: what is held right now */
+	uint64_t recv_held_bytes;     /* receive buffers of all peers (partial messages, paused input) */
+	uint64_t recv_reserved_bytes; /* receive budget reserved by large messages in progress */
+	uint64_t send_queued_bytes;   /* bytes in all send queues (a shared buffer per peer) */
+	uint64_t send_mem_bytes;      /* send buffer memory alive (a shared buffer once) */
+	uint64_t pool_bufs_in_use;    /* small send buffers out of the pools */
+	uint64_t pool_segs_in_use;    /* queue segments out of the pools */
+	uint64_t fixed_files;         /* direct descriptors the engine holds (peers' sockets) */
 	/* since 0.2: inbound defence. A refused newcomer is closed before any
 	 * byte is read; it counts in accept_refused and in one reason here. */
 	uint64_t refused_banned;      /* its address or subnet is banned */
@@ -263,11 +304,16 @@ typedef bool (*cr_on_accept_fn)(void *user, const struct cr_accept_info *info);
  *
  * A struct cr_config holds every option with its default. Create one with
  * cr_config_new, change what you need with the setters below, pass it to
- * cr_engine_new (which copies it) and free it with cr_config_free. Each
- * setter checks its value and returns 0, or CR_E_CONFIG_RANGE (value
- * outside the range given), CR_E_BAD_ADDRESS, CR_E_CONFIG_FULL or -ENOMEM;
- * a failed setter leaves the config as it was. Setters are not
- * thread-safe on one config; distinct configs are independent.
+ * cr_engine_new (which copies it) and free it with cr_config_free. Every
+ * setter and adder below has the same form, so each line only gives its
+ * value's meaning, range and default:
+ *  Returns: 0, or CR_E_CONFIG_RANGE (value outside the range given),
+ *           CR_E_BAD_ADDRESS (address setters), CR_E_CONFIG_FULL (a list
+ *           at its limit) or -ENOMEM (adders); a failed call leaves cfg
+ *           as it was.
+ *  Args:    cfg: a config from cr_config_new.
+ *  In:      the value; strings are copied (NULL only where allowed).
+ *  Threads: any, one at a time per config.
  *
  * Adding an option (for engine developers): one line in CR_CONFIG_SCALARS
  * (engine/config.h: type, name, default, the check its setter applies)
@@ -276,105 +322,127 @@ typedef bool (*cr_on_accept_fn)(void *user, const struct cr_accept_info *info);
  * it as e->cfg.<name>. Lists and strings need a hand-written setter in
  * engine/config.c. */
 
-/* Returns a config with every default, or NULL when out of memory. Any
- * thread. */
-struct cr_config *cr_config_new(void);
-/* Frees cfg (NULL is fine). */
-void cr_config_free(struct cr_config *cfg);
+/* Creates a config holding every option at its default.
+ *  Returns: the config, or NULL when out of memory.
+ *  Threads: any. */
+CR_API struct cr_config *cr_config_new(void);
+/* Frees a config and the lists it holds.
+ *  Args:    cfg: from cr_config_new, or NULL (nothing happens).
+ *  Threads: any, not while another thread uses cfg. */
+CR_API void cr_config_free(struct cr_config *cfg);
 
 /* The network (default CR_CHAIN_MAIN). */
-int cr_config_set_chain(struct cr_config *cfg, enum cr_chain_id chain);
+CR_API int cr_config_set_chain(struct cr_config *cfg, enum cr_chain_id chain);
 /* Worker threads, 0..CR_WORKERS_MAX (default 0: one per online core). */
 #define CR_WORKERS_MAX 64
-int cr_config_set_workers(struct cr_config *cfg, unsigned n);
+CR_API int cr_config_set_workers(struct cr_config *cfg, unsigned n);
 /* Pin worker i to core i % cores (default false). */
-int cr_config_set_pin_workers(struct cr_config *cfg, bool on);
+CR_API int cr_config_set_pin_workers(struct cr_config *cfg, bool on);
 
 /* Accept inbound peers (default true). Each worker binds its own
  * SO_REUSEPORT socket to each bind address. */
-int cr_config_set_listen(struct cr_config *cfg, bool on);
+CR_API int cr_config_set_listen(struct cr_config *cfg, bool on);
 /* The listen port for bind addresses without one (default 0: the chain's
  * default port). */
-int cr_config_set_port(struct cr_config *cfg, uint16_t port);
+CR_API int cr_config_set_port(struct cr_config *cfg, uint16_t port);
 /* Adds a listen address: a numeric "127.0.0.1", "[::1]:18444", ...; port
  * 0 picks a free one (see cr_engine_port). At most 8; with none the engine
  * listens on 0.0.0.0 and [::]. Returns CR_E_BAD_ADDRESS or
  * CR_E_CONFIG_FULL on failure. */
-int cr_config_add_bind(struct cr_config *cfg, const char *addr);
+CR_API int cr_config_add_bind(struct cr_config *cfg, const char *addr);
 
 /* Peers in all, >= 1 (default CR_DEFAULT_MAX_CONNECTIONS, 125). */
-int cr_config_set_max_connections(struct cr_config *cfg, unsigned n);
+CR_API int cr_config_set_max_connections(struct cr_config *cfg, unsigned n);
 /* Slots of max_connections reserved for outbound peers; inbound peers get
  * the rest (default 11: Core's 8 full-relay + 2 block-relay + 1 feeler). */
-int cr_config_set_outbound_slots(struct cr_config *cfg, unsigned n);
+CR_API int cr_config_set_outbound_slots(struct cr_config *cfg, unsigned n);
 /* Adds a peer to keep connected, "host[:port]" (-connect / -addnode; the
  * engine treats both alike). Without a proxy the host must be a numeric
  * address (checked by cr_engine_start); with one, a name is passed to the
  * proxy. Up to 127 characters. Returns CR_E_BAD_ADDRESS for text that is not
  * host[:port] at all, or -ENOMEM. */
-int cr_config_add_connect(struct cr_config *cfg, const char *hostport);
-int cr_config_add_addnode(struct cr_config *cfg, const char *hostport);
+CR_API int cr_config_add_connect(struct cr_config *cfg, const char *hostport);
+CR_API int cr_config_add_addnode(struct cr_config *cfg, const char *hostport);
 /* Manual peers' reconnect delay after the n-th failure in a row: n x
  * retry_ms (default 5,000), capped at retry_max_ms (default 300,000),
  * btcd's connmgr backoff. */
-int cr_config_set_manual_retry_ms(struct cr_config *cfg, unsigned ms);
-int cr_config_set_manual_retry_max_ms(struct cr_config *cfg, unsigned ms);
+CR_API int cr_config_set_manual_retry_ms(struct cr_config *cfg, unsigned ms);
+CR_API int cr_config_set_manual_retry_max_ms(struct cr_config *cfg, unsigned ms);
 
 /* BIP324: try V2 first outbound and accept it inbound (default true). */
-int cr_config_set_v2transport(struct cr_config *cfg, bool on);
+CR_API int cr_config_set_v2transport(struct cr_config *cfg, bool on);
 /* Connect outbound through a SOCKS5 proxy at a numeric "ip:port" (port
  * defaults to 1080); NULL or "" for none (the default). Returns
  * CR_E_BAD_ADDRESS for anything else. */
-int cr_config_set_proxy(struct cr_config *cfg, const char *hostport);
+CR_API int cr_config_set_proxy(struct cr_config *cfg, const char *hostport);
 
 /* Our version message: protocol version, >= 31800 (default 70016); service
  * bits (default 0, NODE_NONE); start height (default 0); fRelay (default
  * true); user agent up to CR_UA_MAX bytes (NULL or "": "/connring:<version>/"). */
-int cr_config_set_protocol_version(struct cr_config *cfg, int32_t version);
-int cr_config_set_services(struct cr_config *cfg, uint64_t services);
-int cr_config_set_start_height(struct cr_config *cfg, int32_t height);
-int cr_config_set_relay(struct cr_config *cfg, bool relay);
-int cr_config_set_user_agent(struct cr_config *cfg, const char *ua);
+CR_API int cr_config_set_protocol_version(struct cr_config *cfg, int32_t version);
+CR_API int cr_config_set_services(struct cr_config *cfg, uint64_t services);
+CR_API int cr_config_set_start_height(struct cr_config *cfg, int32_t height);
+CR_API int cr_config_set_relay(struct cr_config *cfg, bool relay);
+CR_API int cr_config_set_user_agent(struct cr_config *cfg, const char *ua);
 
 /* Timers in milliseconds, each >= 1: connect (default 5,000), handshake
  * (60,000), inactivity (1,200,000), ping interval (120,000) and ping
  * timeout (1,200,000: Core's, as inactivity). stop_flush_ms bounds the
  * flush of queued output at cr_engine_stop (default 2,000; 0 allowed). */
-int cr_config_set_connect_timeout_ms(struct cr_config *cfg, unsigned ms);
-int cr_config_set_handshake_timeout_ms(struct cr_config *cfg, unsigned ms);
-int cr_config_set_inactivity_timeout_ms(struct cr_config *cfg, unsigned ms);
-int cr_config_set_ping_interval_ms(struct cr_config *cfg, unsigned ms);
-int cr_config_set_ping_timeout_ms(struct cr_config *cfg, unsigned ms);
-int cr_config_set_stop_flush_ms(struct cr_config *cfg, unsigned ms);
+CR_API int cr_config_set_connect_timeout_ms(struct cr_config *cfg, unsigned ms);
+CR_API int cr_config_set_handshake_timeout_ms(struct cr_config *cfg, unsigned ms);
+CR_API int cr_config_set_inactivity_timeout_ms(struct cr_config *cfg, unsigned ms);
+CR_API int cr_config_set_ping_interval_ms(struct cr_config *cfg, unsigned ms);
+CR_API int cr_config_set_ping_timeout_ms(struct cr_config *cfg, unsigned ms);
+CR_API int cr_config_set_stop_flush_ms(struct cr_config *cfg, unsigned ms);
 
 /* Receiving pauses while a peer's unprocessed input (bytes on_message
  * kept) is above this (default 5,000,000). */
-int cr_config_set_recv_flood_bytes(struct cr_config *cfg, size_t bytes);
+CR_API int cr_config_set_recv_flood_bytes(struct cr_config *cfg, size_t bytes);
 /* A peer is writable (cr_peer_writable) while its send queue is at most
- * this (default 1,000,000). */
-int cr_config_set_send_buffer_bytes(struct cr_config *cfg, size_t bytes);
+ * this (default 1,000,000). Above it, as Core's fPauseSend, the engine
+ * processes none of the peer's input (no pongs, nothing it asks for) until
+ * the queue drains. */
+CR_API int cr_config_set_send_buffer_bytes(struct cr_config *cfg, size_t bytes);
+/* The hard bound of one peer's send queue: a message that would take it
+ * further closes the peer (CR_CLOSE_RESOURCES). Default 0: send_buffer_bytes
+ * + 4,000,000 + 65,536. */
+CR_API int cr_config_set_send_queue_max_bytes(struct cr_config *cfg, size_t bytes);
+/* What all peers together may make the engine hold (README, Limits).
+ * recv_budget_bytes: receive buffers of messages above 64 KiB, split evenly
+ * over the workers; a message that does not fit waits (its peer's input
+ * paused), a reserved one whose peer is silent for budget_stall_ms while
+ * others wait is disconnected. send_budget_bytes: send buffer memory (a
+ * broadcast's shared buffer counted once); above it sends and broadcasts
+ * skip peers that are not writable (cr_totals.send_skipped; cr_send then
+ * returns -EAGAIN) and a non-writable peer whose queue has not moved for
+ * budget_stall_ms is disconnected. Defaults 0: each a sixteenth of the
+ * machine's memory, between 64 MiB and 8 GiB; budget_stall_ms 10,000. */
+CR_API int cr_config_set_recv_budget_bytes(struct cr_config *cfg, size_t bytes);
+CR_API int cr_config_set_send_budget_bytes(struct cr_config *cfg, size_t bytes);
+CR_API int cr_config_set_budget_stall_ms(struct cr_config *cfg, unsigned ms);
 /* Queued pieces this large go out with zero-copy send (default 65,536; 0 =
  * never); zc_loopback allows it to loopback peers too (default false: the
  * kernel copies those anyway, so it only costs; tests turn it on). */
-int cr_config_set_zc_threshold_bytes(struct cr_config *cfg, size_t bytes);
-int cr_config_set_zc_loopback(struct cr_config *cfg, bool on);
+CR_API int cr_config_set_zc_threshold_bytes(struct cr_config *cfg, size_t bytes);
+CR_API int cr_config_set_zc_loopback(struct cr_config *cfg, bool on);
 
 /* Resources per worker: peers (default 0: the fixed-file table's cap,
  * RLIMIT_NOFILE); provided receive buffers, a power of two up to 32,768
  * (default 1,024), of recv_buf_size >= 512 bytes each (default 16,384);
  * submission queue entries >= 64 (default 4,096; the completion queue is 4x). */
-int cr_config_set_max_peers_per_worker(struct cr_config *cfg, unsigned n);
-int cr_config_set_recv_buf_count(struct cr_config *cfg, unsigned n);
-int cr_config_set_recv_buf_size(struct cr_config *cfg, unsigned bytes);
-int cr_config_set_ring_entries(struct cr_config *cfg, unsigned n);
+CR_API int cr_config_set_max_peers_per_worker(struct cr_config *cfg, unsigned n);
+CR_API int cr_config_set_recv_buf_count(struct cr_config *cfg, unsigned n);
+CR_API int cr_config_set_recv_buf_size(struct cr_config *cfg, unsigned bytes);
+CR_API int cr_config_set_ring_entries(struct cr_config *cfg, unsigned n);
 
 /* The callbacks (each NULL = not called) and the pointer passed to them
  * as user. */
-int cr_config_set_user(struct cr_config *cfg, void *user);
-int cr_config_set_on_peer_ready(struct cr_config *cfg, cr_on_peer_ready_fn fn);
-int cr_config_set_on_message(struct cr_config *cfg, cr_on_message_fn fn);
-int cr_config_set_on_peer_closed(struct cr_config *cfg, cr_on_peer_closed_fn fn);
-int cr_config_set_on_log(struct cr_config *cfg, cr_on_log_fn fn);
+CR_API int cr_config_set_user(struct cr_config *cfg, void *user);
+CR_API int cr_config_set_on_peer_ready(struct cr_config *cfg, cr_on_peer_ready_fn fn);
+CR_API int cr_config_set_on_message(struct cr_config *cfg, cr_on_message_fn fn);
+CR_API int cr_config_set_on_peer_closed(struct cr_config *cfg, cr_on_peer_closed_fn fn);
+CR_API int cr_config_set_on_log(struct cr_config *cfg, cr_on_log_fn fn);
 
 /* Inbound defence (see README "Eviction, bans and permissions").
  *
@@ -387,70 +455,89 @@ int cr_config_set_on_log(struct cr_config *cfg, cr_on_log_fn fn);
  * forcerelay per whitelist_forcerelay). At most 256 whitelists and 8
  * whitebinds; a value Core would refuse returns CR_E_BAD_ADDRESS (addr/
  * netperm.h's parser gives Core's message). */
-int cr_config_add_whitelist(struct cr_config *cfg, const char *value);
-int cr_config_add_whitebind(struct cr_config *cfg, const char *value);
-int cr_config_set_whitelist_relay(struct cr_config *cfg, bool on);      /* default true */
-int cr_config_set_whitelist_forcerelay(struct cr_config *cfg, bool on); /* default false */
+CR_API int cr_config_add_whitelist(struct cr_config *cfg, const char *value);
+CR_API int cr_config_add_whitebind(struct cr_config *cfg, const char *value);
+CR_API int cr_config_set_whitelist_relay(struct cr_config *cfg, bool on);      /* default true */
+CR_API int cr_config_set_whitelist_forcerelay(struct cr_config *cfg, bool on); /* default false */
 /* Where bans persist (a crash-safe store, rewritten after every change and
  * at stop; loaded at start, bans expired by then dropped). NULL or "" (the
  * default): in memory only. At most 4,095 bytes. */
-int cr_config_set_banlist_path(struct cr_config *cfg, const char *path);
+CR_API int cr_config_set_banlist_path(struct cr_config *cfg, const char *path);
 /* Default ban duration, seconds >= 1 (default 86,400: Core's -bantime). */
-int cr_config_set_ban_time_s(struct cr_config *cfg, unsigned s);
+CR_API int cr_config_set_ban_time_s(struct cr_config *cfg, unsigned s);
 /* 0 (default): Core's rule, any misbehaviour discourages. N > 0: btcd's
  * decaying ban score, the address banned for ban_time_s once a peer's
  * score passes N (btcd's default is 100). */
-int cr_config_set_ban_score_threshold(struct cr_config *cfg, unsigned n);
+CR_API int cr_config_set_ban_score_threshold(struct cr_config *cfg, unsigned n);
 /* The handshake-flood defence (default on): a token bucket of new inbound
  * connections per netgroup, rate per second in [0.001, 10^6] (default 1)
  * and burst in [1, 10^6] (default 10); while a flood is detected (some
  * netgroup's bucket ran dry, or 50 connections a second in all, within
  * the last flood_hold_s seconds, 1..86,400, default 60), a netgroup holding
  * flood_group_cap inbound peers (default 8; 0 = no cap) gets no more. */
-int cr_config_set_flood_defence(struct cr_config *cfg, bool on);
-int cr_config_set_flood_rate(struct cr_config *cfg, double per_s);
-int cr_config_set_flood_burst(struct cr_config *cfg, double n);
-int cr_config_set_flood_group_cap(struct cr_config *cfg, unsigned n);
-int cr_config_set_flood_hold_s(struct cr_config *cfg, unsigned s);
+CR_API int cr_config_set_flood_defence(struct cr_config *cfg, bool on);
+CR_API int cr_config_set_flood_rate(struct cr_config *cfg, double per_s);
+CR_API int cr_config_set_flood_burst(struct cr_config *cfg, double n);
+CR_API int cr_config_set_flood_group_cap(struct cr_config *cfg, unsigned n);
+CR_API int cr_config_set_flood_hold_s(struct cr_config *cfg, unsigned s);
 /* Eviction at accept: newcomers waiting for an evicted peer's slot, 1..4,096
  * (default 64), each at most evict_wait_ms, 1..60,000 (default 2,000);
  * beyond either a newcomer is refused. */
-int cr_config_set_evict_wait_max(struct cr_config *cfg, unsigned n);
-int cr_config_set_evict_wait_ms(struct cr_config *cfg, unsigned ms);
+CR_API int cr_config_set_evict_wait_max(struct cr_config *cfg, unsigned n);
+CR_API int cr_config_set_evict_wait_ms(struct cr_config *cfg, unsigned ms);
 /* Test only: treat 127.0.0.0/8 as routable IPv4, so loopback peers from
  * 127.a.x.x fall into distinct /16 netgroups (default false). */
-int cr_config_set_routable127(struct cr_config *cfg, bool on);
-int cr_config_set_on_accept(struct cr_config *cfg, cr_on_accept_fn fn);
+CR_API int cr_config_set_routable127(struct cr_config *cfg, bool on);
+CR_API int cr_config_set_on_accept(struct cr_config *cfg, cr_on_accept_fn fn);
 
 /* ---- engine lifecycle ------------------------------------------------------ */
 
-/* Creates an engine from cfg (copied: cfg may be freed or reused after).
- * Returns 0 and *out, or -EINVAL (cfg NULL), -ENOMEM (*out = NULL).
- * Nothing runs until cr_engine_start. */
-int cr_engine_new(struct cr_engine **out, const struct cr_config *cfg);
-/* Sets up rings and listen sockets and starts the threads. Returns 0 or a
- * negative error (the reason is also logged): -EALREADY when started
- * before, CR_E_BAD_ADDRESS for a manual peer that is no numeric address
- * without a proxy, -errno of a failed system call; the engine is then
- * stopped. */
-int cr_engine_start(struct cr_engine *e);
-/* Stops accepting, flushes what it can within stop_flush_ms, closes every
- * peer (on_peer_closed with CR_CLOSE_STOP) and joins the threads. Blocks;
- * not from an engine thread. Safe to call twice. */
-void cr_engine_stop(struct cr_engine *e);
-/* Stops if needed and frees everything (NULL is fine). */
-void cr_engine_free(struct cr_engine *e);
+/* Creates an engine; nothing runs until cr_engine_start.
+ *  Returns: 0, -EINVAL (cfg NULL), CR_E_BAD_ADDRESS (the proxy), -ENOMEM.
+ *  Out:     out: the engine; NULL on failure.
+ *  In:      cfg: the options, copied (cfg may be freed or changed after).
+ *  Threads: any that is not an engine thread. */
+CR_API int cr_engine_new(struct cr_engine **out, const struct cr_config *cfg);
+/* Sets up the rings, the listen sockets and the manual peers, and starts
+ * the worker and coordinator threads.
+ *  Returns: 0; -EALREADY when started before; CR_E_BAD_ADDRESS for a
+ *           manual peer that is no numeric address while no proxy is set;
+ *           -errno of a failed system call (-EADDRINUSE for a bind address
+ *           in use, -ENOMEM, io_uring setup errors). On failure the reason
+ *           is logged too and the engine is stopped (free it).
+ *  Args:    e: from cr_engine_new.
+ *  Threads: the thread that created e, not an engine thread. */
+CR_API int cr_engine_start(struct cr_engine *e);
+/* Stops accepting, flushes queued output for up to stop_flush_ms, closes
+ * every peer (on_peer_closed with CR_CLOSE_STOP) and joins the threads.
+ * Blocks until done; a second call does nothing.
+ *  Args:    e: an engine, started or not.
+ *  Threads: any that is not an engine thread. */
+CR_API void cr_engine_stop(struct cr_engine *e);
+/* Stops the engine if needed (as cr_engine_stop) and frees it.
+ *  Args:    e: an engine, or NULL (nothing happens).
+ *  Threads: any that is not an engine thread. */
+CR_API void cr_engine_free(struct cr_engine *e);
 
-/* The listening port after start (0 if not listening). Any thread. */
-uint16_t cr_engine_port(const struct cr_engine *e);
-/* Workers, and how many peers the engine can hold in all (sum of the
- * workers' fixed-file tables). Any thread, after start. */
-unsigned cr_engine_workers(const struct cr_engine *e);
-size_t cr_engine_capacity(const struct cr_engine *e);
-/* Sums the workers' counters into out, of out_size bytes (pass sizeof
- * *out: a caller built against an older, shorter struct gets its prefix).
- * Any thread. */
-void cr_engine_totals(const struct cr_engine *e, struct cr_totals *out, size_t out_size);
+/* The port the engine listens on.
+ *  Returns: the port (the one picked for bind port 0), 0 when not listening.
+ *  Args:    e: a started engine.
+ *  Threads: any. */
+CR_API uint16_t cr_engine_port(const struct cr_engine *e);
+/* The engine's size once started.
+ *  Returns: cr_engine_workers: worker threads; cr_engine_capacity: peers
+ *           it can hold in all (the sum of the workers' fixed-file tables).
+ *  Args:    e: a started engine.
+ *  Threads: any. */
+CR_API unsigned cr_engine_workers(const struct cr_engine *e);
+CR_API size_t cr_engine_capacity(const struct cr_engine *e);
+/* Sums the workers' counters (exact when idle, approximate while running).
+ *  Out:     out: the totals; a caller built against an older, shorter
+ *           struct gets its prefix, a longer one zeros beyond ours.
+ *  In:      out_size: sizeof *out.
+ *  Args:    e: an engine.
+ *  Threads: any. */
+CR_API void cr_engine_totals(const struct cr_engine *e, struct cr_totals *out, size_t out_size);
 
 /* ---- peers ---------------------------------------------------------------- */
 
@@ -458,66 +545,111 @@ void cr_engine_totals(const struct cr_engine *e, struct cr_totals *out, size_t o
 #define CR_CONNECT_PERSISTENT 1u /* keep it connected with backoff (addnode) */
 #define CR_CONNECT_V1 2u         /* skip the V2 attempt */
 
-/* Opens an outbound connection to "host:port" ("[v6]:port"; with a proxy a
- * host name is passed to the proxy). The coordinator places it on the
- * least-loaded worker; the outcome comes as on_peer_ready or
- * on_peer_closed. Returns 0, -ESHUTDOWN (engine not running),
- * CR_E_BAD_ADDRESS or -ENOMEM. */
-int cr_connect(struct cr_engine *e, const char *hostport, unsigned flags);
+/* Opens an outbound connection. The coordinator places it on the
+ * least-loaded worker; the outcome comes later as on_peer_ready or
+ * on_peer_closed (CR_CLOSE_CONNECT_FAILED, ...).
+ *  Returns: 0; -ESHUTDOWN (engine not running); CR_E_BAD_ADDRESS (not a
+ *           numeric host[:port] without a proxy, or longer than 127);
+ *           -ENOMEM.
+ *  Args:    e: a started engine.
+ *  In:      hostport: "1.2.3.4:8333", "[v6]:port" (port defaults to the
+ *           chain's); with a proxy also a host name, resolved by the proxy.
+ *           flags: CR_CONNECT_PERSISTENT, CR_CONNECT_V1 or 0.
+ *  Threads: any, engine threads included. */
+CR_API int cr_connect(struct cr_engine *e, const char *hostport, unsigned flags);
 
 /* Queues one message for a ready peer (after on_peer_ready, before
- * on_peer_closed); the payload is copied once. Returns 0, -ESTALE for an id
- * that is not a live peer, CR_E_NOT_READY for a peer still in its
- * handshake, -EINVAL (bad command or len), -ENOMEM or -ESHUTDOWN, the same
- * on every thread. On the peer's own worker the message is queued before
- * the call returns; from another thread it is handed to that worker, and
- * if the peer closes before the worker takes it, it is dropped (counted in
- * cr_totals.stale_ids; the application hears on_peer_closed). A peer that
- * is not writable still accepts the message: back-pressure is the caller's
- * choice (see cr_peer_writable). */
-int cr_send(struct cr_engine *e, uint64_t peer, const char *command,
-	    const uint8_t *payload, size_t len);
+ * on_peer_closed); the payload is copied once. On the peer's own worker
+ * the message is queued before the call returns; from another thread it
+ * is handed to that worker, and if the peer closes before the worker
+ * takes it, it is dropped (counted in cr_totals.stale_ids; the application
+ * hears on_peer_closed). A peer that is not writable still accepts the
+ * message: back-pressure is the caller's choice (see cr_peer_writable),
+ * within two bounds: while the engine's send budget is exceeded such a
+ * peer is refused (-EAGAIN; a message already handed to its worker is
+ * dropped and counted in cr_totals.send_skipped), and a queue that would
+ * pass send_queue_max_bytes closes the peer (CR_CLOSE_RESOURCES).
+ *  Returns: 0; -ESTALE (no live peer of that id); CR_E_NOT_READY (the
+ *           peer is still in its handshake); -EINVAL (command not 1..12
+ *           printable characters, or len above 4,000,000); -EAGAIN (send
+ *           budget exceeded and the peer not writable); -ENOMEM;
+ *           -ESHUTDOWN (engine not running). The same on every thread.
+ *  Args:    e: a started engine.
+ *  In:      peer: a peer id. command: the message type. payload, len:
+ *           the payload (payload may be NULL when len is 0).
+ *  Threads: any; from a callback, for any peer. */
+CR_API int cr_send(struct cr_engine *e, uint64_t peer, const char *command,
+		   const uint8_t *payload, size_t len);
 
 /* A refcounted message buffer the application fills in place, so that
- * sending it copies nothing: cr_msgbuf_new returns room for len payload
- * bytes (NULL on ENOMEM or len above 4,000,000); cr_send_buf and
- * cr_broadcast_buf take over the caller's reference whatever they return
- * (and return as cr_send and cr_broadcast); cr_msgbuf_free drops it unsent.
- * Any thread. */
+ * sending it copies nothing.
+ *  cr_msgbuf_new:   Returns: room for len payload bytes, or NULL (out of
+ *                   memory, or len above 4,000,000).
+ *  cr_msgbuf_data:  Returns: the payload's first byte (len bytes to fill).
+ *  cr_msgbuf_free:  drops the buffer unsent (NULL: nothing happens).
+ *  cr_send_buf, cr_broadcast_buf: as cr_send and cr_broadcast, and they
+ *                   take over the caller's reference whatever they return.
+ *  Threads: any. */
 struct cr_msgbuf;
-struct cr_msgbuf *cr_msgbuf_new(size_t len);
-uint8_t *cr_msgbuf_data(struct cr_msgbuf *b);
-void cr_msgbuf_free(struct cr_msgbuf *b);
-int cr_send_buf(struct cr_engine *e, uint64_t peer, const char *command, struct cr_msgbuf *b);
+CR_API struct cr_msgbuf *cr_msgbuf_new(size_t len);
+CR_API uint8_t *cr_msgbuf_data(struct cr_msgbuf *b);
+CR_API void cr_msgbuf_free(struct cr_msgbuf *b);
+CR_API int cr_send_buf(struct cr_engine *e, uint64_t peer, const char *command, struct cr_msgbuf *b);
 
-/* Sends one message to n peers (ids == NULL: every ready peer). V1 peers
- * share one encoded buffer (header + payload, no per-peer copy); V2 peers
- * encrypt per peer. Ids that are stale or not ready are skipped and counted
- * in stale_ids. Returns 0, -EINVAL, -ENOMEM or -ESHUTDOWN. */
-int cr_broadcast(struct cr_engine *e, const uint64_t *ids, size_t n,
-		 const char *command, const uint8_t *payload, size_t len);
-int cr_broadcast_buf(struct cr_engine *e, const uint64_t *ids, size_t n,
-		     const char *command, struct cr_msgbuf *b);
+/* Sends one message to many peers. V1 peers share one encoded buffer
+ * (header + payload, no per-peer copy); V2 peers encrypt per peer.
+ *  Returns: 0; -EINVAL (command or len as cr_send); -ENOMEM; -ESHUTDOWN.
+ *           Ids that are stale or not ready are skipped and counted in
+ *           cr_totals.stale_ids.
+ *  Args:    e: a started engine.
+ *  In:      ids, n: the peers; ids NULL: every ready peer. command,
+ *           payload, len: as cr_send.
+ *  Threads: any. */
+CR_API int cr_broadcast(struct cr_engine *e, const uint64_t *ids, size_t n,
+			const char *command, const uint8_t *payload, size_t len);
+CR_API int cr_broadcast_buf(struct cr_engine *e, const uint64_t *ids, size_t n,
+			    const char *command, struct cr_msgbuf *b);
 
-/* Closes a peer (on_peer_closed with CR_CLOSE_LOCAL). Returns 0, -ESTALE,
- * -ENOMEM or -ESHUTDOWN. Called from a callback on the peer's own worker,
- * on_peer_closed runs before cr_disconnect returns (nested in that
- * callback). */
-int cr_disconnect(struct cr_engine *e, uint64_t peer);
+/* Closes a peer: on_peer_closed follows with CR_CLOSE_LOCAL (called from a
+ * callback on the peer's own worker, before cr_disconnect returns).
+ *  Returns: 0, -ESTALE, -ENOMEM or -ESHUTDOWN.
+ *  Args:    e: a started engine.
+ *  In:      peer: a peer id, ready or not.
+ *  Threads: any. */
+CR_API int cr_disconnect(struct cr_engine *e, uint64_t peer);
 
-/* Releases n bytes an on_message callback kept (see on_message). Returns 0,
- * -ESTALE, -ENOMEM or -ESHUTDOWN. */
-int cr_recv_done(struct cr_engine *e, uint64_t peer, size_t n);
+/* Releases bytes an on_message callback kept (its return value), so that
+ * a peer paused over recv_flood_bytes is read again.
+ *  Returns: 0, -ESTALE, -ENOMEM or -ESHUTDOWN.
+ *  Args:    e: a started engine.
+ *  In:      peer: a peer id. n: bytes released (more than kept: all).
+ *  Threads: any. */
+CR_API int cr_recv_done(struct cr_engine *e, uint64_t peer, size_t n);
 
-/* 1 when the peer's send queue is under send_buffer_bytes, 0 when not,
- * -ESTALE for a dead id. Any thread (reads an atomic flag). */
-int cr_peer_writable(const struct cr_engine *e, uint64_t peer);
+/* Whether the peer's send queue is at most send_buffer_bytes.
+ *  Returns: 1 (writable), 0 (not), -ESTALE (no live peer of that id).
+ *  Args:    e: an engine.
+ *  In:      peer: a peer id.
+ *  Threads: any (reads an atomic word, never blocks). */
+CR_API int cr_peer_writable(const struct cr_engine *e, uint64_t peer);
 
-/* Fills *out (out_size bytes: pass sizeof *out) with a snapshot of the
- * peer. Blocks until its worker answers (immediate on that worker's own
- * thread). Returns 0, -ESTALE, -ESHUTDOWN, -ENOMEM, or -EDEADLK when called
- * from another worker's callback; out is zeroed on failure. */
-int cr_peer_info(struct cr_engine *e, uint64_t peer, struct cr_peer_info *out, size_t out_size);
+/* Takes a snapshot of one peer. Blocks until its worker answers
+ * (immediately on that worker's own thread).
+ *  Returns: 0, -ESTALE, -ESHUTDOWN, -ENOMEM, or -EDEADLK (called from
+ *           another worker's or the coordinator's thread).
+ *  Out:     out: the snapshot, its first out_size bytes (older, shorter
+ *           struct: its prefix); zeroed on failure.
+ *  In:      peer: a peer id. out_size: sizeof *out.
+ *  Args:    e: a started engine.
+ *  Threads: any; from a callback only for a peer of the same worker. */
+CR_API int cr_peer_info(struct cr_engine *e, uint64_t peer, struct cr_peer_info *out, size_t out_size);
+
+/* Lists live peers (ready or not); peers may close right after.
+ *  Returns: how many ids were written (0 when not running).
+ *  Out:     ids: up to cap peer ids.
+ *  Args:    e: an engine.
+ *  Threads: any. */
+CR_API size_t cr_engine_peers(const struct cr_engine *e, uint64_t *ids, size_t cap);
 
 /* ---- chain signals from the embedder -----------------------------------------
  *
@@ -525,26 +657,42 @@ int cr_peer_info(struct cr_engine *e, uint64_t peer, struct cr_peer_info *out, s
  * knows (Core's m_last_tip_update, a peer's last new block and last new
  * transaction): to notice a stale tip, to keep the block-relay-only peers
  * that bring blocks, and for inbound eviction. The embedder reports them.
- * Any thread; on the peer's own worker (in a callback) the engine
- * coalesces a peer's reports to at most one per second for the coordinator. */
+ * On the peer's own worker (in a callback) the engine coalesces a peer's
+ * reports to at most one per second for the coordinator. */
 
-/* Our tip moved to a new block (Core's m_last_tip_update). block_time_s is
- * the new tip's header time (0 if unknown: now is used); a tip within 20
- * block intervals of now starts the extra block-relay-only peers. Returns 0,
- * -ENOMEM or -ESHUTDOWN. */
-int cr_tip_updated(struct cr_engine *e, int64_t block_time_s);
+/* Our tip moved to a new block (Core's m_last_tip_update); a tip within 20
+ * block intervals of now starts the extra block-relay-only peers.
+ *  Returns: 0, -ENOMEM or -ESHUTDOWN.
+ *  Args:    e: a started engine.
+ *  In:      block_time_s: the new tip's header time (0 if unknown: now).
+ *  Threads: any. */
+CR_API int cr_tip_updated(struct cr_engine *e, int64_t block_time_s);
 
 /* The peer announced a block we did not have (CR_ANNOUNCE_BLOCK: Core's
  * m_last_block_time and m_last_block_announcement) or gave us a
- * transaction we did not have (CR_ANNOUNCE_TX: m_last_tx_time). Returns 0,
- * -ESTALE, -EINVAL, -ENOMEM or -ESHUTDOWN. */
+ * transaction we did not have (CR_ANNOUNCE_TX: m_last_tx_time).
+ *  Returns: 0, -ESTALE, -EINVAL (what not one of the two), -ENOMEM or
+ *           -ESHUTDOWN.
+ *  Args:    e: a started engine.
+ *  In:      peer: a peer id. what: CR_ANNOUNCE_BLOCK or CR_ANNOUNCE_TX.
+ *  Threads: any. */
 #define CR_ANNOUNCE_BLOCK 1u
 #define CR_ANNOUNCE_TX 2u
-int cr_peer_announced(struct cr_engine *e, uint64_t peer, unsigned what);
+CR_API int cr_peer_announced(struct cr_engine *e, uint64_t peer, unsigned what);
 
-/* Ids of up to cap live peers (ready or not) into ids; returns how many
- * were written. A snapshot: peers may close right after. Any thread. */
-size_t cr_engine_peers(const struct cr_engine *e, uint64_t *ids, size_t cap);
+/* Snapshots of up to cap live peers (ready or not). Each worker answers
+ * for a chunk of its peers per request, not one request per peer, so
+ * 50,000 peers cost a few dozen mailbox round trips. Blocks; peers may
+ * close right after.
+ *  Returns: how many were written, or -ESHUTDOWN, -EDEADLK (called from an
+ *           engine thread), -ENOMEM.
+ *  Out:     out: an array of cap entries of out_size bytes each.
+ *  In:      cap: entries. out_size: the caller's sizeof(struct
+ *           cr_peer_info) (see the ABI note).
+ *  Args:    e: a started engine.
+ *  Threads: any that is not an engine thread. */
+CR_API long cr_engine_peer_infos(struct cr_engine *e, struct cr_peer_info *out, size_t cap,
+				 size_t out_size);
 
 /* ---- bans and misbehaviour -------------------------------------------------
  *
@@ -571,18 +719,18 @@ struct cr_ban_info {
  * banned: Core's "IP/Subnet already banned"), CR_E_BAD_ADDRESS, -EINVAL
  * (an absolute time in the past), -ENOSPC (100,000 bans already), -ENOMEM
  * or -ESHUTDOWN. */
-int cr_ban(struct cr_engine *e, const char *subnet, int64_t bantime_s, bool absolute);
+CR_API int cr_ban(struct cr_engine *e, const char *subnet, int64_t bantime_s, bool absolute);
 /* Lifts a ban. Returns 0, -ENOENT (none: Core's "not previously manually
  * banned"), CR_E_BAD_ADDRESS, -ENOMEM or -ESHUTDOWN. */
-int cr_unban(struct cr_engine *e, const char *subnet);
+CR_API int cr_unban(struct cr_engine *e, const char *subnet);
 /* Lifts every ban (discouragement stays, as Core's clearbanned). */
-int cr_clear_banned(struct cr_engine *e);
+CR_API int cr_clear_banned(struct cr_engine *e);
 /* Up to cap live bans into out (expired ones are not listed); returns how
  * many there are in all (which may exceed cap), or a negative error. */
-int cr_list_banned(struct cr_engine *e, struct cr_ban_info *out, size_t cap);
+CR_API int cr_list_banned(struct cr_engine *e, struct cr_ban_info *out, size_t cap);
 /* Discourages an address (not a subnet). Returns 0, CR_E_BAD_ADDRESS,
  * -ENOMEM or -ESHUTDOWN. */
-int cr_discourage(struct cr_engine *e, const char *addr);
+CR_API int cr_discourage(struct cr_engine *e, const char *addr);
 /* The embedder's own rules: the peer misbehaved. With ban_score_threshold
  * 0 (Core's rule) any call discourages and disconnects the peer (noban and
  * manual peers are kept, a local peer only disconnected); otherwise score
@@ -590,21 +738,13 @@ int cr_discourage(struct cr_engine *e, const char *addr);
  * address is banned. reason is logged (up to 127 bytes). Returns 0,
  * -ESTALE, -ENOMEM or -ESHUTDOWN; any thread but another worker's
  * callback (on the peer's own worker it acts at once). */
-int cr_misbehaving(struct cr_engine *e, uint64_t peer, unsigned score, const char *reason);
+CR_API int cr_misbehaving(struct cr_engine *e, uint64_t peer, unsigned score, const char *reason);
 
-/* Snapshots of up to cap live peers (ready or not) into out, an array of
- * cap entries of out_size bytes (the caller's sizeof(struct cr_peer_info);
- * see the ABI note). Each worker answers for a chunk of its peers per
- * request, not one request per peer, so 50,000 peers cost a few dozen
- * mailbox round trips. Returns how many were written, or -ESHUTDOWN,
- * -EDEADLK (called from an engine thread), -ENOMEM. Blocks; peers may
- * close right after. */
-long cr_engine_peer_infos(struct cr_engine *e, struct cr_peer_info *out, size_t cap,
-			  size_t out_size);
-
-/* Short names for the enums, for logs. Any thread. */
-const char *cr_close_reason_str(enum cr_close_reason r);
-const char *cr_conn_type_str(enum cr_conn_type t);
+/* Short names for the enums, for logs.
+ *  Returns: a static string ("unknown" for a value out of the enum).
+ *  Threads: any. */
+CR_API const char *cr_close_reason_str(enum cr_close_reason r);
+CR_API const char *cr_conn_type_str(enum cr_conn_type t);
 
 #ifdef __cplusplus
 }
