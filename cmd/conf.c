@@ -41,6 +41,8 @@ static const struct opt table[] = {
 	{"debug", K_STR, 0, 127, "[=<cat>]  debug logging: net, proxy, addrman, rpc or all, comma-separated (bare -debug = all)"},
 	{"logfile", K_STR, 0, CR_CONF_PATH_MAX - 1, "=<file>  also log here (relative to -datadir)"},
 	{"pinginterval", K_UINT, 1, 86400, "=<s>  seconds between pings (default 120; for tests)"},
+	{"maxreceivetotal", K_UINT, 8, 1048576, "=<MiB>  receive memory all peers' large messages may hold (default: memory/16, 64..8192)"},
+	{"maxsendtotal", K_UINT, 8, 1048576, "=<MiB>  send memory above which slow peers are skipped (default: memory/16, 64..8192)"},
 	{"statsinterval", K_UINT, 1, 86400, "=<s>  seconds between stats lines (default 60)"},
 	{"statsfile", K_STR, 0, CR_CONF_PATH_MAX - 1, "=<file>  write JSON stats here on SIGUSR1 and at exit"},
 	{"server", K_BOOL, 0, 1, "=<0|1>  accept JSON-RPC commands (default 1)"},
@@ -384,6 +386,8 @@ static int apply(struct cr_dopts *o, const struct opt *t, const char *v, char *e
 		else if (strcmp(name, "maxconnections") == 0) o->eng.max_connections = (unsigned)n;
 		else if (strcmp(name, "workers") == 0) o->eng.workers = (unsigned)n;
 		else if (strcmp(name, "pinginterval") == 0) o->eng.ping_interval_ms = (unsigned)n * 1000;
+		else if (strcmp(name, "maxreceivetotal") == 0) o->eng.recv_budget_mib = (unsigned)n;
+		else if (strcmp(name, "maxsendtotal") == 0) o->eng.send_budget_mib = (unsigned)n;
 		else if (strcmp(name, "rpcport") == 0) o->rpc.port = (unsigned)n;
 		else if (strcmp(name, "rpcservertimeout") == 0) o->rpc.timeout_s = (unsigned)n;
 		else o->stats_interval_s = (unsigned)n;
@@ -537,6 +541,8 @@ int cr_dopts_apply(const struct cr_dopts *o, struct cr_config *cfg, char *err, s
 	APPLY("v2transport", cr_config_set_v2transport(cfg, g->v2transport));
 	APPLY("proxy", cr_config_set_proxy(cfg, g->proxy));
 	APPLY("pinginterval", cr_config_set_ping_interval_ms(cfg, g->ping_interval_ms));
+	APPLY("maxreceivetotal", cr_config_set_recv_budget_bytes(cfg, (size_t)g->recv_budget_mib << 20));
+	APPLY("maxsendtotal", cr_config_set_send_budget_bytes(cfg, (size_t)g->send_budget_mib << 20));
 #undef APPLY
 	if (r < 0)
 		return fail(err, len, "-%s: %s", name, cr_strerror(r));

@@ -53,6 +53,7 @@ struct cr_dopts_engine {
 	bool v2transport;
 	char proxy[128];
 	unsigned ping_interval_ms;
+	unsigned recv_budget_mib, send_budget_mib; /* -maxreceivetotal, -maxsendtotal */
 };
 
 #define CR_DOPTS_RPCBIND_MAX 8

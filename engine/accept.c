@@ -153,6 +153,7 @@ void cr__accept_retry(struct cr_worker *w, unsigned li)
 
 static void close_fixed(struct cr_worker *w, int fd)
 {
+	CR_STAT_ADD(w, fixed_files, -1ull);
 	struct io_uring_sqe *sqe = cr__sqe(&w->ring);
 	io_uring_prep_close_direct(sqe, (unsigned)fd);
 	sqe->flags |= IOSQE_CQE_SKIP_SUCCESS;
@@ -234,6 +235,7 @@ static void ask_peername(struct cr_worker *w, struct cr_peer *p, int family)
 static void accepted(struct cr_worker *w, int family, int fd)
 {
 	struct cr_engine *e = w->e;
+	CR_STAT_ADD(w, fixed_files, 1); /* closed with its peer or by close_fixed */
 	if (w->stopping) {
 		close_fixed(w, fd);
 		return;

@@ -130,6 +130,7 @@ int cr_engine_start(struct cr_engine *e)
 	ret = cr__workers_setup(e);
 	if (ret)
 		goto fail;
+	cr__budget_setup(e);
 	if (e->cfg.listen && (ret = cr__listen_open(e)) != 0)
 		goto fail;
 	ret = cr__coord_start(e);
@@ -206,6 +207,7 @@ void cr_engine_totals(const struct cr_engine *e, struct cr_totals *out, size_t o
 		for (size_t k = 0; k < n; k++)
 			o[k] += atomic_load_explicit(&e->w[i].stats.v[k], memory_order_relaxed);
 	t.payload_copy_bytes += atomic_load_explicit(&e->api_copy_bytes, memory_order_relaxed);
+	t.send_mem_bytes = atomic_load_explicit(&e->send_mem, memory_order_relaxed);
 	/* a caller built against a shorter (older) struct gets its prefix; a
 	 * longer one gets zeros beyond ours */
 	size_t n_copy = out_size < sizeof t ? out_size : sizeof t;

@@ -42,7 +42,12 @@ static int ready_worker(const struct cr_engine *e, uint64_t id, struct cr_worker
 	if (!w)
 		return -ESTALE;
 	uint64_t pub = atomic_load_explicit(&w->pub[cr__id_slot(id)], memory_order_acquire);
-	return (pub & CR_PUB_READY) ? 0 : CR_E_NOT_READY;
+	if (!(pub & CR_PUB_READY))
+		return CR_E_NOT_READY;
+	/* over the send budget a peer that is not writable takes nothing more */
+	if (!(pub & CR_PUB_WRITABLE) && cr__send_over_budget(e))
+		return -EAGAIN;
+	return 0;
 }
 
 /* On the peer's own worker: the live, ready peer, or NULL with *ret set. */

@@ -48,6 +48,10 @@ static inline bool cr__pow2(unsigned v)
 	X(unsigned, stop_flush_ms, 2000, true)                                            \
 	X(size_t, recv_flood_bytes, 5000000, true)                                        \
 	X(size_t, send_buffer_bytes, 1000000, true)                                       \
+	X(size_t, send_queue_max_bytes, 0, true)                                          \
+	X(size_t, recv_budget_bytes, 0, true)                                             \
+	X(size_t, send_budget_bytes, 0, true)                                             \
+	X(unsigned, budget_stall_ms, 10000, v >= 1)                                       \
 	X(size_t, zc_threshold_bytes, 65536, true)                                        \
 	X(bool, zc_loopback, false, true)                                                 \
 	X(unsigned, max_peers_per_worker, 0, true)                                        \

@@ -72,8 +72,10 @@ static void set_nodelay(struct cr_worker *w, struct cr_peer *p)
 void cr__socket_complete(struct cr_worker *w, struct cr_peer *p, int res)
 {
 	cr__peer_op_done(w, p);
-	if (res >= 0)
+	if (res >= 0) {
 		p->fd = res; /* closed with the slot if the peer is closing */
+		CR_STAT_ADD(w, fixed_files, 1);
+	}
 	if (p->state == PS_CLOSING)
 		return;
 	if (res < 0) {

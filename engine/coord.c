@@ -290,6 +290,18 @@ int cr__coord_start(struct cr_engine *e)
 	return 0;
 }
 
+/* Frees mail left for a coordinator that no longer runs (from
+ * cr__coord_finish, once the workers that post to it are gone). */
+static void coord_drain(struct cr_engine *e)
+{
+	struct cr_mail *c;
+	while ((c = cr__mailbox_pop(&e->co.mb))) {
+		if (c->kind == MAIL_CO_SNAPSHOT)
+			cr__summary_answer(e, c->waiter, -ESHUTDOWN);
+		cr__mail_free(c);
+	}
+}
+
 void cr__coord_stop(struct cr_engine *e)
 {
 	struct cr_coord *co = &e->co;
@@ -314,12 +326,7 @@ void cr__coord_finish(struct cr_engine *e)
 	struct cr_coord *co = &e->co;
 	cr__coord_stop(e);
 	if (co->ring_ok) {
-		struct cr_mail *c;
-		while ((c = cr__mailbox_pop(&co->mb))) {
-			if (c->kind == MAIL_CO_SNAPSHOT)
-				cr__summary_answer(e, c->waiter, -ESHUTDOWN);
-			cr__mail_free(c);
-		}
+		coord_drain(e);
 		io_uring_queue_exit(&co->ring);
 		co->ring_ok = false;
 	}

@@ -73,6 +73,10 @@ struct cr_sbuf {
 	size_t cap;
 	uint8_t *data;    /* = inline storage, or the payload of a cr_msgbuf */
 	struct cr_sbuf *next_free;
+	/* The engine whose send_mem counts this buffer (set once, by the
+	 * worker that allocates or first queues it; a cr_msgbuf belongs to
+	 * no engine until then). */
+	struct cr_engine *_Atomic acct;
 	uint8_t mem[];
 };
 
@@ -259,6 +263,13 @@ struct cr_peer {
 
 	/* input */
 	size_t held_bytes;       /* kept by the application (on_message) */
+	uint8_t pause;           /* PAUSE_*: why the recv is not re-armed (0 = it runs) */
+	uint8_t budget_list;     /* BL_*: on the worker's reserved or waiting list */
+	uint32_t stash_len, stash_off; /* input received but not processed (PAUSE_SEND) */
+	uint8_t *stash;
+	uint32_t recv_reserved;  /* receive budget reserved for the large message in progress */
+	uint32_t recv_mem;       /* receive memory last counted (transport buffer + stash) */
+	struct cr_peer *bnext, *bprev; /* reserved or waiting list */
 
 	/* timers and handshake */
 	struct cr_timer tm;
@@ -281,6 +292,25 @@ struct cr_peer {
 	unsigned nrows;
 	struct cr_msg_row rows[CR_MSG_ROWS];
 };
+
+/* Why a peer's input is paused (struct cr_peer.pause); any one keeps the
+ * recv from being re-armed. */
+enum {
+	PAUSE_FLOOD = 1u << 0,  /* the application keeps > recv_flood_bytes (Core's fPauseRecv) */
+	PAUSE_SEND = 1u << 1,   /* its send queue is at send_buffer_bytes (Core's fPauseSend) */
+	PAUSE_BUDGET = 1u << 2, /* waits for the worker's receive budget */
+};
+
+/* Which budget list a peer is on (struct cr_peer.budget_list). */
+enum { BL_NONE = 0, BL_RESERVED, BL_WAITING };
+
+/* A message may be this large before its peer needs a reservation from
+ * the receive budget; smaller ones are bounded per peer instead. */
+#define CR_RECV_FREE_BYTES 65536u
+/* Until the handshake is done a peer may send messages of this payload at
+ * most: a version message is under 400 bytes (Core caps its user agent at
+ * 256); the rest leaves room for BIP324 decoys. */
+#define CR_HANDSHAKE_MAX_PAYLOAD 4096u
 
 /* Sets or clears one PF_* flag of a peer. */
 static inline void cr__peer_flag(struct cr_peer *p, unsigned flag, bool on)
@@ -389,6 +419,14 @@ struct cr_worker {
 	uint8_t rnd[512];        /* getrandom() output not yet used (wiped as used) */
 	unsigned rnd_left;
 
+	/* receive budget (budget.c): this worker's share, the part reserved
+	 * by peers receiving large messages, and who waits for it */
+	size_t recv_share, recv_reserved;
+	size_t stash_total;                   /* input paused peers hold (recv.c) */
+	struct cr_peer *res_head;             /* reserved: doubly linked by bnext/bprev */
+	struct cr_peer *wait_head, *wait_tail; /* waiting, oldest first */
+	uint64_t budget_scan_us;              /* next stall scan (0 = none due) */
+
 	struct cr_wstats stats;
 };
 
@@ -456,6 +494,9 @@ struct cr_engine {
 	bool bell_ok;
 	_Atomic int stop_flag;
 	_Atomic uint64_t api_copy_bytes; /* payload copies made by cr_send/cr_broadcast */
+	/* send budget: bytes of every send buffer alive (shared broadcast
+	 * buffers once, pool buffers while pooled), engine-wide */
+	_Atomic uint64_t send_mem;
 };
 
 /* A connect mail placed by the coordinator (counted in w->placing). */
@@ -559,6 +600,18 @@ void cr__recv_direct_complete(struct cr_worker *w, struct cr_peer *p, int res);
 void cr__recv_release(struct cr_worker *w, struct cr_peer *p, size_t n);
 void cr__recv_rearm_all(struct cr_worker *w);
 void cr__recv_feed(struct cr_worker *w, struct cr_peer *p, const uint8_t *in, size_t len);
+void cr__recv_pause(struct cr_worker *w, struct cr_peer *p, unsigned why);
+void cr__recv_unpause(struct cr_worker *w, struct cr_peer *p, unsigned why);
+void cr__recv_send_drained(struct cr_worker *w, struct cr_peer *p);
+
+/* budget.c */
+void cr__budget_setup(struct cr_engine *e);
+void cr__budget_account(struct cr_worker *w, struct cr_peer *p);
+void cr__budget_check(struct cr_worker *w, struct cr_peer *p);
+void cr__budget_release(struct cr_worker *w, struct cr_peer *p);
+void cr__budget_forget(struct cr_worker *w, struct cr_peer *p);
+void cr__budget_scan(struct cr_worker *w);
+bool cr__send_over_budget(const struct cr_engine *e);
 
 /* accept.c */
 int cr__listen_open(struct cr_engine *e);

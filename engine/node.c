@@ -138,10 +138,13 @@ static void become_ready(struct cr_worker *w, struct cr_peer *p)
 	struct cr_engine *e = w->e;
 	p->state = PS_READY;
 	cr__peer_publish(w, p);
+	/* the handshake is through: messages up to the protocol's limit */
+	cr_transport_set_limit(p->t, 0);
 	/* a new peer often goes quiet now: keep no receive buffer for it
 	 * (the current message's view is not used after this) */
 	if (!(p->flags & PF_DIRECT_PENDING))
 		cr_transport_trim(p->t);
+	cr__budget_account(w, p);
 	CR_STAT_ADD(w, handshaked, 1);
 	uint64_t now = cr__now_us();
 	p->last_recv_us = p->last_send_us = now;
@@ -302,8 +305,10 @@ void cr__node_timer(struct cr_worker *w, struct cr_peer *p)
 	}
 	/* an idle peer holds no receive buffer: drop the reassembly buffer
 	 * unless a message is half in it */
-	if (!(p->flags & PF_DIRECT_PENDING))
+	if (!(p->flags & PF_DIRECT_PENDING)) {
 		cr_transport_trim(p->t);
+		cr__budget_account(w, p);
+	}
 	uint64_t inact = (uint64_t)c->inactivity_timeout_ms * 1000u;
 	if (now >= p->last_recv_us + inact || now >= p->last_send_us + inact) {
 		cr__peer_close(w, p, CR_CLOSE_INACTIVITY, NULL);

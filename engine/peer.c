@@ -97,6 +97,8 @@ int cr__peer_transport_start(struct cr_worker *w, struct cr_peer *p, bool initia
 	if (!v2) {
 		int r = cr_transport_init_v1(p->t, e->chain);
 		cr__peer_flag(p, PF_T_INIT, r == 0);
+		if (r == 0) /* until the handshake is done, no large messages */
+			cr_transport_set_limit(p->t, CR_HANDSHAKE_MAX_PAYLOAD);
 		return r;
 	}
 	struct cr_v2_entropy rnd;
@@ -111,6 +113,8 @@ int cr__peer_transport_start(struct cr_worker *w, struct cr_peer *p, bool initia
 	int ret = cr_transport_init_v2(p->t, e->chain, w->secp, initiator, &rnd);
 	explicit_bzero(&rnd, sizeof rnd); /* our ephemeral secret key */
 	cr__peer_flag(p, PF_T_INIT, ret == 0);
+	if (ret == 0)
+		cr_transport_set_limit(p->t, CR_HANDSHAKE_MAX_PAYLOAD);
 	return ret;
 }
 
@@ -127,6 +131,7 @@ void cr__peer_close(struct cr_worker *w, struct cr_peer *p, enum cr_close_reason
 	p->state = PS_CLOSING;
 	cr__peer_publish(w, p);
 	cr__timer_cancel(w, &p->tm);
+	cr__budget_forget(w, p); /* its reservation goes to waiters now */
 	if (p->flags & PF_COUNTED_INBOUND) {
 		atomic_fetch_sub(&e->inbound_now, 1);
 		p->flags &= ~PF_COUNTED_INBOUND;
@@ -234,8 +239,10 @@ static void free_slot(struct cr_worker *w, struct cr_peer *p)
 		sqe->flags |= IOSQE_CQE_SKIP_SUCCESS;
 		io_uring_sqe_set_data64(sqe, cr__ud(OP_CLOSE, 0, 0));
 		p->fd = -1;
+		CR_STAT_ADD(w, fixed_files, -1ull);
 	}
 	cr__sendq_clear(w, p);
+	cr__budget_forget(w, p);
 	if (p->flags & PF_T_INIT)
 		cr_transport_clear(p->t);
 	p->flags &= ~PF_T_INIT;

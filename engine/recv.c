@@ -6,12 +6,22 @@
  * ring ran dry with -ENOBUFS, or the kernel stopped it) is re-armed after
  * the completion batch, once the batch's buffers are back in the ring.
  * A large V1 payload, once its header is parsed, is received straight into
- * its final buffer: the multishot recv is cancelled, plain recvs
- * (MSG_WAITALL) fill the payload, and the multishot recv is re-armed after.
- * Flow control as Core: while the bytes the application keeps unprocessed
- * exceed recv_flood_bytes, the recv is cancelled and not re-armed. Owner
- * worker thread only. */
+ * its buffer: the multishot recv is cancelled, plain recvs fill the room
+ * the transport grows as bytes arrive (no MSG_WAITALL: every arrival
+ * completes, so the inactivity timer sees a slow sender's bytes), and the
+ * multishot recv is re-armed after.
+ *
+ * Input pauses (the recv is cancelled and not re-armed) for any of three
+ * reasons, each cleared on its own: the application keeps more than
+ * recv_flood_bytes (Core's fPauseRecv); the peer's send queue is at
+ * send_buffer_bytes (Core's fPauseSend: a peer that does not read gets no
+ * more of its messages processed, so nothing it asks for is queued); or a
+ * large message waits for the receive budget (budget.c). Bytes already in
+ * hand when the send queue fills wait in a per-peer stash, in order.
+ * Owner worker thread only. */
 #include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "engine/internal.h"
@@ -56,8 +66,8 @@ void cr__recv_rearm_all(struct cr_worker *w)
 	}
 }
 
-/* One message out of the transport: statistics, then the node layer.
- * Returns < 0 when the peer was closed. */
+/* One message out of the transport: statistics, the receive budget it
+ * held, then the node layer. Returns < 0 when the peer was closed. */
 static int deliver(struct cr_worker *w, struct cr_peer *p, const struct cr_msg *m, bool copied)
 {
 	/* exact: a V2 command name may be sent in 1 or 13 bytes */
@@ -70,6 +80,7 @@ static int deliver(struct cr_worker *w, struct cr_peer *p, const struct cr_msg *
 	if (copied)
 		CR_STAT_ADD(w, recv_copied_bytes, m->len - (p->direct_got < m->len ? p->direct_got : m->len));
 	p->direct_got = 0;
+	cr__budget_release(w, p);
 	if (m->reject) {
 		/* Core drops these silently (bad checksum, bad command) */
 		cr__log(w->e, CR_LOG_DEBUG, CR_LOG_NET, "peer=%llx: dropped %s: %s",
@@ -79,11 +90,86 @@ static int deliver(struct cr_worker *w, struct cr_peer *p, const struct cr_msg *
 	return cr__node_message(w, p, m, wl);
 }
 
-/* Hands received bytes to the transport, message by message. */
+/* Core's fPauseSend: a peer whose send queue is at send_buffer_bytes gets
+ * no more input processed until it drains. */
+static bool send_blocked(const struct cr_worker *w, const struct cr_peer *p)
+{
+	return p->sq_bytes > w->e->cfg.send_buffer_bytes;
+}
+
+/* Keeps input that may not be processed yet, behind what is already kept.
+ * Returns false when the peer was closed for sending too much meanwhile. */
+static bool stash_input(struct cr_worker *w, struct cr_peer *p, const uint8_t *in, size_t len)
+{
+	if (!len)
+		return true;
+	size_t keep = p->stash_len - p->stash_off;
+	/* What can be in flight when a recv is cancelled is at most the
+	 * worker's whole buffer ring; and all stashes of a worker together
+	 * stay within its receive share. More is a peer pushing on while it
+	 * does not read, or one that would take others' budget. */
+	size_t ring = (size_t)w->nbufs * w->buf_size;
+	if (keep + len > ring || w->stash_total + len > w->recv_share) {
+		char t[128];
+		snprintf(t, sizeof t, "sent %zu bytes while its input was paused (%s)", keep + len,
+			 keep + len > ring ? "more than could be in flight" : "the receive budget is full");
+		cr__peer_close(w, p, CR_CLOSE_RESOURCES, t);
+		return false;
+	}
+	uint8_t *nb = malloc(keep + len);
+	if (!nb) {
+		cr__peer_close(w, p, CR_CLOSE_RESOURCES, "out of memory keeping paused input");
+		return false;
+	}
+	if (keep)
+		memcpy(nb, p->stash + p->stash_off, keep);
+	memcpy(nb + keep, in, len);
+	free(p->stash);
+	w->stash_total += len;
+	p->stash = nb;
+	p->stash_off = 0;
+	p->stash_len = (uint32_t)(keep + len);
+	cr__budget_account(w, p);
+	return true;
+}
+
+static void cancel_recv(struct cr_worker *w, struct cr_peer *p)
+{
+	if (!(p->flags & PF_RECV_ARMED))
+		return;
+	struct io_uring_sqe *sqe = cr__sqe(&w->ring);
+	io_uring_prep_cancel64(sqe, cr__ud(OP_RECV, p->slot, p->gen), 0);
+	sqe->flags |= IOSQE_CQE_SKIP_SUCCESS;
+	io_uring_sqe_set_data64(sqe, cr__ud(OP_CANCEL, 0, 0));
+}
+
+void cr__recv_pause(struct cr_worker *w, struct cr_peer *p, unsigned why)
+{
+	if (p->pause & why)
+		return;
+	bool was = p->pause != 0;
+	p->pause |= (uint8_t)why;
+	p->flags |= PF_RECV_PAUSED;
+	if (why == PAUSE_FLOOD)
+		CR_STAT_ADD(w, recv_pauses, 1);
+	else if (why == PAUSE_SEND)
+		CR_STAT_ADD(w, recv_send_pauses, 1);
+	if (!was)
+		cancel_recv(w, p);
+}
+
+/* Hands received bytes to the transport, message by message; stops (and
+ * stashes the rest) when the peer's send queue is full. */
 void cr__recv_feed(struct cr_worker *w, struct cr_peer *p, const uint8_t *in, size_t len)
 {
 	const uint8_t *start = in, *end = in + len;
 	while (len > 0 && (p->state == PS_OPEN || p->state == PS_READY)) {
+		if (p->pause & PAUSE_SEND || (p->state == PS_READY && send_blocked(w, p))) {
+			cr__recv_pause(w, p, PAUSE_SEND);
+			if (!stash_input(w, p, in, len))
+				return;
+			break;
+		}
 		struct cr_msg m;
 		int n = cr_transport_recv(p->t, &m, in, len);
 		if (n < 0) {
@@ -102,6 +188,7 @@ void cr__recv_feed(struct cr_worker *w, struct cr_peer *p, const uint8_t *in, si
 		}
 	}
 	if (p->state == PS_OPEN || p->state == PS_READY) {
+		cr__budget_check(w, p);
 		cr__sendq_pump_transport(w, p);
 		cr__node_progress(w, p);
 	}
@@ -114,17 +201,22 @@ static size_t direct_min(const struct cr_worker *w)
 	return m < DIRECT_MIN_BYTES ? DIRECT_MIN_BYTES : m;
 }
 
+/* The next direct recv into the room the transport has now (it grows the
+ * room as bytes arrive); back to multishot when the message is done. */
 static void start_direct(struct cr_worker *w, struct cr_peer *p)
 {
 	size_t want;
-	uint8_t *dst = cr_transport_recv_direct(p->t, &want);
+	uint8_t *dst = p->pause ? NULL : cr_transport_recv_direct(p->t, &want);
+	cr__budget_account(w, p);
+	if (p->pause)
+		return; /* resumed by whatever paused it */
 	if (!dst || !want) {
 		p->flags &= ~PF_DIRECT_PENDING;
 		queue_rearm(w, p);
 		return;
 	}
 	struct io_uring_sqe *sqe = cr__sqe(&w->ring);
-	io_uring_prep_recv(sqe, p->fd, dst, want, MSG_WAITALL);
+	io_uring_prep_recv(sqe, p->fd, dst, want, 0);
 	sqe->flags |= IOSQE_FIXED_FILE;
 	io_uring_sqe_set_data64(sqe, cr__ud(OP_DIRECT_RECV, p->slot, p->gen));
 	p->flags |= PF_DIRECT_ARMED;
@@ -135,35 +227,54 @@ static void start_direct(struct cr_worker *w, struct cr_peer *p)
  * direct receive once its multishot recv has stopped. */
 static void maybe_direct(struct cr_worker *w, struct cr_peer *p)
 {
-	if ((p->flags & (PF_DIRECT_PENDING | PF_RECV_PAUSED)) || p->state == PS_CLOSING ||
+	if ((p->flags & PF_DIRECT_PENDING) || p->pause || p->state == PS_CLOSING ||
 	    cr_transport_kind(p->t) != CR_TRANSPORT_V1)
 		return;
-	size_t want;
-	if (!cr_transport_recv_direct(p->t, &want) || want < direct_min(w))
+	if (cr_transport_partial_bytes(p->t) < direct_min(w))
 		return;
 	p->flags |= PF_DIRECT_PENDING;
-	if (p->flags & PF_RECV_ARMED) {
-		struct io_uring_sqe *sqe = cr__sqe(&w->ring);
-		io_uring_prep_cancel64(sqe, cr__ud(OP_RECV, p->slot, p->gen), 0);
-		sqe->flags |= IOSQE_CQE_SKIP_SUCCESS;
-		io_uring_sqe_set_data64(sqe, cr__ud(OP_CANCEL, 0, 0));
-	} else {
+	if (p->flags & PF_RECV_ARMED)
+		cancel_recv(w, p);
+	else
 		start_direct(w, p);
-	}
 }
 
-static void pause_recv(struct cr_worker *w, struct cr_peer *p)
+/* Clears one pause reason; with none left, the stash is processed first
+ * (it may pause the peer again), then receiving goes on where it stopped. */
+void cr__recv_unpause(struct cr_worker *w, struct cr_peer *p, unsigned why)
 {
-	if (p->flags & PF_RECV_PAUSED)
+	if (!(p->pause & why) || p->state == PS_CLOSING)
 		return;
-	p->flags |= PF_RECV_PAUSED;
-	CR_STAT_ADD(w, recv_pauses, 1);
-	if (p->flags & PF_RECV_ARMED) {
-		struct io_uring_sqe *sqe = cr__sqe(&w->ring);
-		io_uring_prep_cancel64(sqe, cr__ud(OP_RECV, p->slot, p->gen), 0);
-		sqe->flags |= IOSQE_CQE_SKIP_SUCCESS;
-		io_uring_sqe_set_data64(sqe, cr__ud(OP_CANCEL, 0, 0));
+	p->pause &= (uint8_t)~why;
+	if (p->pause)
+		return;
+	p->flags &= ~PF_RECV_PAUSED;
+	while (p->stash && !p->pause && p->state != PS_CLOSING) {
+		/* feed from a copy: the feed may stash again (into a new buffer) */
+		uint8_t *buf = p->stash;
+		size_t off = p->stash_off, len = p->stash_len - p->stash_off;
+		w->stash_total -= len;
+		p->stash = NULL;
+		p->stash_len = p->stash_off = 0;
+		cr__recv_feed(w, p, buf + off, len);
+		free(buf);
+		cr__budget_account(w, p);
 	}
+	if (p->pause || p->state == PS_CLOSING)
+		return;
+	if (p->state == PS_OPEN || p->state == PS_READY)
+		maybe_direct(w, p);
+	if ((p->flags & PF_DIRECT_PENDING) && !(p->flags & (PF_DIRECT_ARMED | PF_RECV_ARMED)))
+		start_direct(w, p);
+	else if (!(p->flags & (PF_RECV_ARMED | PF_DIRECT_PENDING)))
+		queue_rearm(w, p);
+}
+
+/* The send queue drained below send_buffer_bytes (sendq.c). */
+void cr__recv_send_drained(struct cr_worker *w, struct cr_peer *p)
+{
+	if (p->pause & PAUSE_SEND)
+		cr__recv_unpause(w, p, PAUSE_SEND);
 }
 
 void cr__recv_complete(struct cr_worker *w, struct cr_peer *p, int res, uint32_t flags)
@@ -179,6 +290,8 @@ void cr__recv_complete(struct cr_worker *w, struct cr_peer *p, int res, uint32_t
 		CR_STAT_ADD(w, bytes_recv, (uint64_t)res);
 		if (p->state == PS_PROXY)
 			cr__proxy_recv(w, p, data, (size_t)res);
+		else if ((p->pause & (PAUSE_SEND | PAUSE_BUDGET)) || p->stash)
+			stash_input(w, p, data, (size_t)res); /* in flight when it paused */
 		else
 			cr__recv_feed(w, p, data, (size_t)res);
 		cr__buf_return(w, bid);
@@ -210,12 +323,12 @@ void cr__recv_complete(struct cr_worker *w, struct cr_peer *p, int res, uint32_t
 	if (p->state == PS_CLOSING)
 		return;
 	if (p->held_bytes > w->e->cfg.recv_flood_bytes)
-		pause_recv(w, p);
+		cr__recv_pause(w, p, PAUSE_FLOOD);
 	if (p->state == PS_OPEN || p->state == PS_READY)
 		maybe_direct(w, p);
 	if (!more && (p->flags & PF_DIRECT_PENDING) && !(p->flags & PF_DIRECT_ARMED))
 		start_direct(w, p);
-	else if (!more && !(p->flags & PF_RECV_PAUSED) && !(p->flags & PF_DIRECT_PENDING))
+	else if (!more && !p->pause && !(p->flags & PF_DIRECT_PENDING))
 		queue_rearm(w, p);
 }
 
@@ -223,11 +336,8 @@ void cr__recv_complete(struct cr_worker *w, struct cr_peer *p, int res, uint32_t
 void cr__recv_release(struct cr_worker *w, struct cr_peer *p, size_t n)
 {
 	p->held_bytes = n > p->held_bytes ? 0 : p->held_bytes - n;
-	if ((p->flags & PF_RECV_PAUSED) && p->held_bytes <= w->e->cfg.recv_flood_bytes) {
-		p->flags &= ~PF_RECV_PAUSED;
-		if (!(p->flags & PF_RECV_ARMED))
-			queue_rearm(w, p);
-	}
+	if (p->held_bytes <= w->e->cfg.recv_flood_bytes)
+		cr__recv_unpause(w, p, PAUSE_FLOOD);
 }
 
 void cr__recv_direct_complete(struct cr_worker *w, struct cr_peer *p, int res)
@@ -244,7 +354,7 @@ void cr__recv_direct_complete(struct cr_worker *w, struct cr_peer *p, int res)
 		return;
 	}
 	p->bytes_recv += (uint64_t)res;
-	p->last_recv_us = cr__now_us();
+	p->last_recv_us = cr__now_us(); /* each arrival: a slow sender is not idle */
 	p->direct_got += (uint32_t)res;
 	CR_STAT_ADD(w, bytes_recv, (uint64_t)res);
 	CR_STAT_ADD(w, recv_direct_bytes, (uint64_t)res);
@@ -259,9 +369,15 @@ void cr__recv_direct_complete(struct cr_worker *w, struct cr_peer *p, int res)
 	cr__sendq_pump_transport(w, p);
 	if (p->state == PS_CLOSING)
 		return;
-	if (p->held_bytes > w->e->cfg.recv_flood_bytes) {
-		p->flags &= ~PF_DIRECT_PENDING;
-		pause_recv(w, p);
+	if (p->held_bytes > w->e->cfg.recv_flood_bytes)
+		cr__recv_pause(w, p, PAUSE_FLOOD);
+	if (m.command[0] && p->state == PS_READY && send_blocked(w, p))
+		cr__recv_pause(w, p, PAUSE_SEND);
+	if (p->pause) {
+		/* a completed message ends the direct receive; mid-message it
+		 * goes on from where it stopped once unpaused */
+		if (m.command[0])
+			p->flags &= ~PF_DIRECT_PENDING;
 		return;
 	}
 	start_direct(w, p); /* the rest of this payload, or back to multishot */

@@ -10,11 +10,28 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "engine/internal.h"
 #include "proto/err.h"
+
+/* Counts b in e's send memory, once (the first worker to see it wins). */
+static void acct_add(struct cr_engine *e, struct cr_sbuf *b)
+{
+	struct cr_engine *none = NULL;
+	if (atomic_load_explicit(&b->acct, memory_order_relaxed) == NULL &&
+	    atomic_compare_exchange_strong(&b->acct, &none, e))
+		atomic_fetch_add_explicit(&e->send_mem, sizeof *b + b->cap, memory_order_relaxed);
+}
+
+static void acct_sub(struct cr_sbuf *b)
+{
+	struct cr_engine *e = atomic_load_explicit(&b->acct, memory_order_relaxed);
+	if (e)
+		atomic_fetch_sub_explicit(&e->send_mem, sizeof *b + b->cap, memory_order_relaxed);
+}
 
 struct cr_sbuf *cr__sendq_buf_new(struct cr_worker *w, size_t cap)
 {
@@ -28,15 +45,20 @@ struct cr_sbuf *cr__sendq_buf_new(struct cr_worker *w, size_t cap)
 			if (!b)
 				return NULL;
 			CR_STAT_ADD(w, pool_allocs, 1);
+			b->cap = CR_SMALL_BUF;
+			atomic_init(&b->acct, NULL);
+			acct_add(w->e, b); /* counted while it lives, pooled or not */
 		}
 		b->pool = 1;
-		b->cap = CR_SMALL_BUF;
+		CR_STAT_ADD(w, pool_bufs_in_use, 1);
 	} else {
 		b = malloc(sizeof *b + cap);
 		if (!b)
 			return NULL;
 		b->pool = 0;
 		b->cap = cap;
+		atomic_init(&b->acct, NULL);
+		acct_add(w->e, b);
 	}
 	atomic_init(&b->ref, 1);
 	b->len = 0;
@@ -53,6 +75,7 @@ struct cr_sbuf *cr__sendq_buf_shared(size_t cap, size_t headroom)
 	if (!b)
 		return NULL;
 	atomic_init(&b->ref, 1);
+	atomic_init(&b->acct, NULL);
 	b->pool = 0;
 	b->cap = headroom + cap;
 	b->len = headroom + cap;
@@ -74,7 +97,9 @@ void cr__sendq_buf_unref(struct cr_worker *w, struct cr_sbuf *b)
 	if (b->pool && w) {
 		b->next_free = w->free_small;
 		w->free_small = b;
+		CR_STAT_ADD(w, pool_bufs_in_use, -1ull);
 	} else {
+		acct_sub(b);
 		free(b);
 	}
 }
@@ -84,10 +109,15 @@ static struct cr_seg *seg_new(struct cr_worker *w)
 	struct cr_seg *s = w->free_segs;
 	if (s) {
 		w->free_segs = s->next;
-		return s;
+	} else {
+		CR_STAT_ADD(w, pool_allocs, 1);
+		s = malloc(sizeof *s);
+		if (!s)
+			return NULL;
+		atomic_fetch_add_explicit(&w->e->send_mem, sizeof *s, memory_order_relaxed);
 	}
-	CR_STAT_ADD(w, pool_allocs, 1);
-	return malloc(sizeof *s);
+	CR_STAT_ADD(w, pool_segs_in_use, 1);
+	return s;
 }
 
 static void seg_free(struct cr_worker *w, struct cr_seg *s)
@@ -95,6 +125,20 @@ static void seg_free(struct cr_worker *w, struct cr_seg *s)
 	cr__sendq_buf_unref(w, s->buf);
 	s->next = w->free_segs;
 	w->free_segs = s;
+	CR_STAT_ADD(w, pool_segs_in_use, -1ull);
+}
+
+/* The queue's byte count and the worker's gauge of all queues, together. */
+static void sq_add(struct cr_worker *w, struct cr_peer *p, size_t n)
+{
+	p->sq_bytes += n;
+	CR_STAT_ADD(w, send_queued_bytes, n);
+}
+
+static void sq_sub(struct cr_worker *w, struct cr_peer *p, size_t n)
+{
+	p->sq_bytes -= n;
+	CR_STAT_ADD(w, send_queued_bytes, -(uint64_t)n);
 }
 
 static void mark_dirty(struct cr_worker *w, struct cr_peer *p)
@@ -118,13 +162,24 @@ static void update_writable(struct cr_worker *w, struct cr_peer *p)
 /* Queues len bytes of b from off; takes its own reference. */
 void cr__sendq_push(struct cr_worker *w, struct cr_peer *p, struct cr_sbuf *b, size_t off, size_t len)
 {
-	if (!len)
+	if (!len || p->state == PS_CLOSING)
 		return;
+	if (p->sq_bytes + len > w->e->cfg.send_queue_max_bytes) {
+		/* The hard bound, whatever queued it (the engine's own replies
+		 * stop earlier: input pauses at send_buffer_bytes). */
+		char t[128];
+		snprintf(t, sizeof t, "send queue would reach %zu bytes, above %zu: it does not read",
+			 p->sq_bytes + len, w->e->cfg.send_queue_max_bytes);
+		CR_STAT_ADD(w, send_limit_closes, 1);
+		cr__peer_close(w, p, CR_CLOSE_RESOURCES, t);
+		return;
+	}
 	struct cr_seg *s = seg_new(w);
 	if (!s) {
 		cr__peer_close(w, p, CR_CLOSE_RESOURCES, "out of memory queueing output");
 		return;
 	}
+	acct_add(w->e, b); /* a cr_msgbuf counts from its first queueing */
 	cr__sendq_buf_ref(b);
 	s->buf = b;
 	s->off = (uint32_t)off;
@@ -132,7 +187,7 @@ void cr__sendq_push(struct cr_worker *w, struct cr_peer *p, struct cr_sbuf *b, s
 	s->next = NULL;
 	*p->sq_tail = s;
 	p->sq_tail = &s->next;
-	p->sq_bytes += len;
+	sq_add(w, p, len);
 	update_writable(w, p);
 	mark_dirty(w, p);
 }
@@ -172,7 +227,7 @@ static int append_tail(struct cr_worker *w, struct cr_peer *p, const char *cmd,
 	}
 	b->len += add;
 	tail->len += (uint32_t)add;
-	p->sq_bytes += add;
+	sq_add(w, p, add);
 	update_writable(w, p);
 	mark_dirty(w, p);
 	count_sent(w, p, cmd, add);
@@ -330,7 +385,7 @@ void cr__sendq_flush(struct cr_worker *w, struct cr_peer *p)
 
 static void advance(struct cr_worker *w, struct cr_peer *p, size_t n)
 {
-	p->sq_bytes -= n;
+	sq_sub(w, p, n);
 	p->bytes_sent += n;
 	CR_STAT_ADD(w, bytes_sent, n);
 	while (n && p->sq_head) {
@@ -347,6 +402,8 @@ static void advance(struct cr_worker *w, struct cr_peer *p, size_t n)
 		seg_free(w, s);
 	}
 	update_writable(w, p);
+	if ((p->pause & PAUSE_SEND) && p->sq_bytes <= w->e->cfg.send_buffer_bytes)
+		cr__recv_send_drained(w, p); /* its input is processed again */
 }
 
 /* A send's completion (sendmsg or zero-copy; for the latter the buffer
@@ -442,7 +499,7 @@ void cr__sendq_clear(struct cr_worker *w, struct cr_peer *p)
 		seg_free(w, s);
 	}
 	p->sq_tail = &p->sq_head;
-	p->sq_bytes = 0;
+	sq_sub(w, p, p->sq_bytes);
 }
 
 void cr__sendq_pools_free(struct cr_worker *w)
@@ -450,11 +507,13 @@ void cr__sendq_pools_free(struct cr_worker *w)
 	while (w->free_small) {
 		struct cr_sbuf *b = w->free_small;
 		w->free_small = b->next_free;
+		acct_sub(b);
 		free(b);
 	}
 	while (w->free_segs) {
 		struct cr_seg *s = w->free_segs;
 		w->free_segs = s->next;
+		atomic_fetch_sub_explicit(&w->e->send_mem, sizeof *s, memory_order_relaxed);
 		free(s);
 	}
 	if (w->zc) {

@@ -198,6 +198,17 @@ static void waiter_done(struct cr_waiter *wt, int ret)
 	syscall(SYS_futex, &wt->done, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
 }
 
+/* An application message for p, unless the send budget is exceeded and
+ * p is not writable: then it is skipped and counted (budget.c). */
+static void app_send(struct cr_worker *w, struct cr_peer *p, struct cr_mail *c, bool over)
+{
+	if (over && p->sq_bytes > w->e->cfg.send_buffer_bytes) {
+		CR_STAT_ADD(w, send_skipped, 1);
+		return;
+	}
+	cr__sendq_shared(w, p, c->command, c->buf, true);
+}
+
 /* Snapshots of up to wt->cap live peers from slot wt->slot on, in one
  * go: a bulk reader costs each worker one mail per chunk, not one per
  * peer. A slot is live when its public word has a generation. */
@@ -217,11 +228,12 @@ static void info_bulk(struct cr_worker *w, struct cr_waiter *wt)
 
 static void bcast(struct cr_worker *w, struct cr_mail *c)
 {
+	bool over = cr__send_over_budget(w->e);
 	if (c->nids == 0) {
 		for (uint32_t i = 0; i < w->fresh; i++) {
 			struct cr_peer *p = &w->peers[i];
 			if (p->state == PS_READY)
-				cr__sendq_shared(w, p, c->command, c->buf, true);
+				app_send(w, p, c, over);
 		}
 		return;
 	}
@@ -231,7 +243,7 @@ static void bcast(struct cr_worker *w, struct cr_mail *c)
 			CR_STAT_ADD(w, stale_ids, 1);
 			continue;
 		}
-		cr__sendq_shared(w, p, c->command, c->buf, true);
+		app_send(w, p, c, over);
 	}
 }
 
@@ -253,7 +265,7 @@ void cr__worker_mail(struct cr_worker *w, struct cr_mail *c)
 	case MAIL_SEND:
 		p = cr__peer_by_id(w, c->peer);
 		if (p)
-			cr__sendq_shared(w, p, c->command, c->buf, true);
+			app_send(w, p, c, cr__send_over_budget(w->e));
 		else
 			CR_STAT_ADD(w, stale_ids, 1);
 		break;
@@ -400,6 +412,7 @@ static void after_batch(struct cr_worker *w)
 		cr__sendq_flush(w, p);
 	}
 	cr__reap_closing(w);
+	cr__budget_scan(w);
 	if (w->stopping)
 		stop_step(w);
 }

@@ -12,9 +12,10 @@
 
 struct cr_transport {
 	enum cr_transport_kind kind;
+	uint32_t limit;  /* largest message payload accepted (cr_transport_set_limit) */
 	const struct cr_chain *chain;
-	bool v2_started; /* began as V2 (a responder may have become V1) */
 	size_t last_wire_len; /* on-the-wire bytes of the last yielded message */
+	bool v2_started; /* began as V2 (a responder may have become V1) */
 	union {
 		struct cr_v1_decoder v1;
 		struct cr_v2 v2;
@@ -33,6 +34,7 @@ int cr_transport_init_v1(struct cr_transport *t, const struct cr_chain *chain)
 		return CR_E_INVAL;
 	t->kind = CR_TRANSPORT_V1;
 	t->chain = chain;
+	t->limit = CR_V1_MAX_PAYLOAD;
 	cr_v1_decoder_init(&t->u.v1, chain->magic, CR_V1_MAX_PAYLOAD);
 	return 0;
 }
@@ -47,6 +49,7 @@ int cr_transport_init_v2(struct cr_transport *t, const struct cr_chain *chain,
 	t->chain = chain;
 	t->v2_started = true;
 	t->kind = initiator ? CR_TRANSPORT_V2 : CR_TRANSPORT_DETECTING;
+	t->limit = CR_V1_MAX_PAYLOAD;
 	err = cr_v2_init(&t->u.v2, chain, secp, initiator, rnd);
 	if (err)
 		memset(t, 0, sizeof(*t));
@@ -68,6 +71,31 @@ void cr_transport_trim(struct cr_transport *t)
 		cr_v1_decoder_trim(&t->u.v1);
 	else if (t->kind)
 		cr_v2_trim(&t->u.v2);
+}
+
+void cr_transport_set_limit(struct cr_transport *t, uint32_t max_payload)
+{
+	if (max_payload == 0 || max_payload > CR_V1_MAX_PAYLOAD)
+		max_payload = CR_V1_MAX_PAYLOAD;
+	t->limit = max_payload;
+	if (t->kind == CR_TRANSPORT_V1)
+		cr_v1_decoder_set_limit(&t->u.v1, max_payload);
+	else if (t->kind)
+		cr_v2_set_limit(&t->u.v2, max_payload);
+}
+
+size_t cr_transport_buffer_bytes(const struct cr_transport *t)
+{
+	if (t->kind == CR_TRANSPORT_V1)
+		return cr_v1_decoder_buffer_bytes(&t->u.v1);
+	return t->kind ? cr_v2_buffer_bytes(&t->u.v2) : 0;
+}
+
+size_t cr_transport_partial_bytes(const struct cr_transport *t)
+{
+	if (t->kind == CR_TRANSPORT_V1)
+		return cr_v1_decoder_declared(&t->u.v1);
+	return t->kind == CR_TRANSPORT_V2 ? cr_v2_declared(&t->u.v2) : 0;
 }
 
 enum cr_transport_kind cr_transport_kind(const struct cr_transport *t)
@@ -113,7 +141,7 @@ static int become_v1(struct cr_transport *t, const uint8_t *prefix)
 	memcpy(copy, prefix, sizeof(copy));
 	cr_v2_clear(&t->u.v2);
 	t->kind = CR_TRANSPORT_V1;
-	cr_v1_decoder_init(&t->u.v1, t->chain->magic, CR_V1_MAX_PAYLOAD);
+	cr_v1_decoder_init(&t->u.v1, t->chain->magic, t->limit);
 	n = cr_v1_decode(&t->u.v1, &none, copy, sizeof(copy));
 	return n < 0 ? n : 0;
 }

@@ -64,17 +64,32 @@ int cr_transport_recv(struct cr_transport *t, struct cr_msg *msg,
 		      const uint8_t *in, size_t in_len);
 
 /* Direct receive, V1 and V2. Mid-message (V1: header parsed; V2: packet
- * length decrypted): returns where the rest of the current message's bytes
- * go and sets *want to the bytes still needed (V1: payload, its buffer
- * allocated whole; V2: ciphertext and tag, into the session's packet
- * buffer; both bounded by the 4,000,000-byte limit), so the engine can
- * receive a large message straight into place instead of copying it out of
- * shared receive buffers. NULL with *want = 0 when not mid-message (or when
- * the V1 buffer could not be allocated). Valid until the next call on t. */
+ * length decrypted): returns where the next bytes of the current message
+ * go and sets *want to how many fit there now (V1: payload; V2: ciphertext
+ * and tag, into the session's packet buffer), so the engine can receive a
+ * large message straight into place instead of copying it out of shared
+ * receive buffers. The buffer grows by doubling as the bytes arrive, never
+ * to the declared length at once: a peer that declares 4 MB and sends 100
+ * bytes costs about 4 KiB, not 4 MB. NULL with *want = 0 when not
+ * mid-message (or when growing failed). Valid until the next call on t. */
 uint8_t *cr_transport_recv_direct(struct cr_transport *t, size_t *want);
 /* After the caller wrote n (<= want) bytes at that pointer. Returns n or a
  * negative CR_E_*, and fills *msg as cr_transport_recv() does. */
 int cr_transport_recv_commit(struct cr_transport *t, struct cr_msg *msg, size_t n);
+
+/* Limits the payload of any message the peer may send from now on (0 or
+ * above 4,000,000: the protocol's 4,000,000), e.g. to what a version
+ * exchange needs until the handshake is done; a larger declared length is
+ * a fatal CR_E_V1_LENGTH / CR_E_V2_LENGTH. A V2 responder that turns V1
+ * keeps it. Default: 4,000,000. */
+void cr_transport_set_limit(struct cr_transport *t, uint32_t max_payload);
+/* Receive buffer bytes the transport holds allocated now (reassembly or
+ * packet buffer; not the V2 handshake's, which is bounded by BIP324's
+ * garbage limit). */
+size_t cr_transport_buffer_bytes(const struct cr_transport *t);
+/* The wire size of the message being received once its length is known
+ * (V1 header + payload, V2 whole packet), else 0. */
+size_t cr_transport_partial_bytes(const struct cr_transport *t);
 
 /* Tells the transport the peer closed the connection. Returns
  * CR_E_V2_V1FALLBACK when an initiator never got the peer's key (the caller

@@ -62,6 +62,25 @@ void cr_v1_decoder_init(struct cr_v1_decoder *d, const uint8_t magic[4], uint32_
 	d->max_payload = max_payload;
 }
 
+void cr_v1_decoder_set_limit(struct cr_v1_decoder *d, uint32_t max_payload)
+{
+	if (max_payload == 0 || max_payload > CR_V1_MAX_PAYLOAD)
+		max_payload = CR_V1_MAX_PAYLOAD;
+	d->max_payload = max_payload;
+}
+
+size_t cr_v1_decoder_buffer_bytes(const struct cr_v1_decoder *d)
+{
+	return d->buf_cap;
+}
+
+size_t cr_v1_decoder_declared(const struct cr_v1_decoder *d)
+{
+	if (d->err || d->hdr_have < CR_V1_HEADER_SIZE)
+		return 0;
+	return CR_V1_HEADER_SIZE + (size_t)d->len;
+}
+
 void cr_v1_decoder_clear(struct cr_v1_decoder *d)
 {
 	free(d->buf);
@@ -249,10 +268,11 @@ uint8_t *cr_v1_decode_direct(struct cr_v1_decoder *d, size_t *want)
 	*want = 0;
 	if (d->err || d->hdr_have < CR_V1_HEADER_SIZE || d->have >= d->len)
 		return NULL;
-	/* The caller is about to receive into it: allocate it whole. */
-	if (grow(d, d->len) < 0)
+	/* Room for what has arrived plus as much again: the buffer grows with
+	 * the bytes, never all at once on a header's word. */
+	if (d->have == d->buf_cap && grow(d, d->have + 1) < 0)
 		return NULL;
-	*want = d->len - d->have;
+	*want = (d->buf_cap < d->len ? d->buf_cap : d->len) - d->have; /* a kept buffer may be larger */
 	return d->buf + d->have;
 }
 

@@ -79,10 +79,23 @@ size_t cr_v1_decoder_pending(const struct cr_v1_decoder *d);
  * is the header's with each non-printable byte shown as '?' (never "").
  * After a negative return every later call returns the same error. */
 int cr_v1_decode(struct cr_v1_decoder *d, struct cr_msg *msg, const uint8_t *in, size_t in_len);
-/* Mid-payload: where the rest of the current payload goes and how many bytes it still needs, so the
- * engine can receive a large payload straight into its final buffer; NULL when not mid-payload.
- * May allocate the whole declared length (bounded by max_payload); NULL with
- * *want = 0 also when that allocation fails. */
+/* Lowers or restores the declared-length limit (0 or above
+ * CR_V1_MAX_PAYLOAD: CR_V1_MAX_PAYLOAD), e.g. to what a version message
+ * needs until a peer's handshake is done. Applies to headers not yet
+ * complete. */
+void cr_v1_decoder_set_limit(struct cr_v1_decoder *d, uint32_t max_payload);
+/* Bytes the reassembly buffer holds allocated (its capacity). */
+size_t cr_v1_decoder_buffer_bytes(const struct cr_v1_decoder *d);
+/* The whole size (header + declared payload) of the message being
+ * received once its header is in, else 0. */
+size_t cr_v1_decoder_declared(const struct cr_v1_decoder *d);
+
+/* Mid-payload: where the next payload bytes go and how many fit there now, so the engine can
+ * receive a large payload straight into its final buffer; NULL when not mid-payload. The buffer
+ * grows by doubling as bytes arrive (never past the declared length): when the room is used up,
+ * the next call doubles it, so a peer that declares 4 MB and trickles holds about twice what it
+ * sent, on this path as on cr_v1_decode's. *want <= the bytes the payload still needs. NULL with
+ * *want = 0 also when growing fails. */
 uint8_t *cr_v1_decode_direct(struct cr_v1_decoder *d, size_t *want);
 /* After the caller wrote n (<= want) bytes at the cr_v1_decode_direct pointer. Same return/msg as cr_v1_decode. */
 int cr_v1_decode_commit(struct cr_v1_decoder *d, struct cr_msg *msg, size_t n);

@@ -109,6 +109,7 @@ int cr_v2_init(struct cr_v2 *s, const struct cr_chain *chain, const struct cr_se
 	s->hs->garbage_len = rnd->garbage_len;
 	memcpy(s->hs->send + KEY_LEN, rnd->garbage, rnd->garbage_len);
 	s->state = initiator ? ST_KEY : ST_DETECT;
+	s->max_contents = CR_V2_MAX_CONTENTS;
 	if (initiator) {
 		int err = send_key(s);
 		if (err) {
@@ -135,6 +136,25 @@ static void buf_free(struct cr_v2 *s)
 	s->buf = NULL;
 	s->buf_cap = 0;
 	s->release = false;
+}
+
+void cr_v2_set_limit(struct cr_v2 *s, uint32_t max_payload)
+{
+	if (max_payload == 0 || max_payload > CR_V1_MAX_PAYLOAD)
+		max_payload = CR_V1_MAX_PAYLOAD;
+	s->max_contents = 1 + CR_COMMAND_MAX + max_payload;
+}
+
+size_t cr_v2_buffer_bytes(const struct cr_v2 *s)
+{
+	return s->buf_cap;
+}
+
+size_t cr_v2_declared(const struct cr_v2 *s)
+{
+	if (s->err || s->len_have < CR_BIP324_LENGTH_LEN)
+		return 0;
+	return CR_BIP324_LENGTH_LEN + CR_BIP324_HEADER_LEN + (size_t)s->contents_len + CR_BIP324_TAG_LEN;
 }
 
 void cr_v2_trim(struct cr_v2 *s)
@@ -358,7 +378,7 @@ static size_t take_packet(struct cr_v2 *s, struct cr_msg *msg, const uint8_t *in
 		if (s->len_have < CR_BIP324_LENGTH_LEN)
 			return i;
 		s->contents_len = cr_bip324_decrypt_length(&s->cipher, s->len_buf);
-		if (s->contents_len > CR_V2_MAX_CONTENTS) {
+		if (s->contents_len > s->max_contents) {
 			*err = CR_E_V2_LENGTH;
 			return i;
 		}
@@ -437,26 +457,30 @@ uint8_t *cr_v2_recv_direct(struct cr_v2 *s, size_t *want)
 		return NULL;
 	if (s->release && s->buf_have == 0)
 		buf_free(s);
-	/* The caller receives the rest in one go: room for all of it. */
-	if (reserve(s, total, total))
+	/* Room grows with the bytes (reserve doubles a large packet's
+	 * buffer), never all at once on a length's word. */
+	if (s->buf_have == s->buf_cap && reserve(s, s->buf_have + 1, total))
 		return NULL;
-	*want = total - s->buf_have;
+	*want = (s->buf_cap < total ? s->buf_cap : total) - s->buf_have;
 	return s->buf + s->buf_have;
 }
 
 int cr_v2_recv_commit(struct cr_v2 *s, struct cr_msg *msg, size_t n)
 {
-	size_t want;
+	size_t total = CR_BIP324_HEADER_LEN + s->contents_len + CR_BIP324_TAG_LEN;
 	int err = 0;
 
 	memset(msg, 0, sizeof(*msg));
 	if (s->err)
 		return s->err;
-	if (!cr_v2_recv_direct(s, &want) || n > want || n > INT_MAX)
+	/* Only what fit in the room cr_v2_recv_direct handed out (no growing
+	 * here: that could move the bytes just written). */
+	if (s->len_have < CR_BIP324_LENGTH_LEN || !s->buf || n > s->buf_cap - s->buf_have ||
+	    n > total - s->buf_have || n > INT_MAX)
 		return fail(s, CR_E_V2_STATE);
 	s->buf_have += n;
 	s->got_bytes |= n > 0;
-	if (n == want)
+	if (s->buf_have == total)
 		err = open_packet(s, msg, s->buf);
 	if (err) {
 		memset(msg, 0, sizeof(*msg));

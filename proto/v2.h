@@ -68,6 +68,7 @@ struct cr_v2 {
 	bool aad_pending;     /* next packet authenticates the peer's garbage */
 	bool release;         /* buf served the last message and is too big to keep */
 	bool got_bytes;       /* any byte received (for the V1 fallback rule) */
+	uint32_t max_contents; /* packets above this are fatal (cr_v2_set_limit) */
 	/* Packed so that a transport (proto/transport.h) stays within 512
 	 * bytes, one peer slot: the cipher holds four keys inline instead of
 	 * four libcrypto contexts on the heap. */
@@ -94,11 +95,25 @@ void cr_v2_trim(struct cr_v2 *s);
  * drop (unknown short id, malformed command, empty contents) is yielded
  * with msg->reject set and a printable stand-in command. */
 int cr_v2_recv(struct cr_v2 *s, struct cr_msg *msg, const uint8_t *in, size_t in_len);
-/* Mid-packet (its length decrypted): where the rest of its ciphertext
- * goes and how many bytes it still needs, so the caller can receive a large
- * packet straight into the session's buffer; NULL and *want = 0 otherwise.
- * The pointer is valid until the next call on s. */
+/* Mid-packet (its length decrypted): where the next ciphertext bytes go
+ * and how many fit there now (at most what the packet still needs), so the
+ * caller can receive a large packet straight into the session's buffer;
+ * NULL and *want = 0 otherwise. The buffer grows by doubling as bytes
+ * arrive, as on cr_v2_recv's path: once the room is used up the next call
+ * doubles it. The pointer is valid until the next call on s. */
 uint8_t *cr_v2_recv_direct(struct cr_v2 *s, size_t *want);
+/* Packets whose contents carry more than a message of max_payload bytes
+ * (1 + 12 + max_payload: a message with a short id may have up to 12
+ * payload bytes more) are fatal (CR_E_V2_LENGTH); 0 or above
+ * CR_V1_MAX_PAYLOAD restores the protocol's limit. For the handshake, when
+ * a peer may only send what a version exchange needs. Applies from the
+ * next packet length. */
+void cr_v2_set_limit(struct cr_v2 *s, uint32_t max_payload);
+/* Receive buffer bytes allocated (the packet buffer's capacity). */
+size_t cr_v2_buffer_bytes(const struct cr_v2 *s);
+/* The whole size (length, header, contents, tag) of the packet being
+ * received once its length is known, else 0. */
+size_t cr_v2_declared(const struct cr_v2 *s);
 /* The caller wrote n (<= want) bytes there. Same return and *msg as
  * cr_v2_recv (CR_E_V2_STATE when no direct receive was possible). */
 int cr_v2_recv_commit(struct cr_v2 *s, struct cr_msg *msg, size_t n);

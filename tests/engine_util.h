@@ -28,6 +28,7 @@ struct rec {
 	uint64_t closed_ids[REC_MAX];
 	enum cr_close_reason closed_reason[REC_MAX];
 	bool closed_was_ready[REC_MAX];
+	uint64_t closed_us[REC_MAX]; /* CLOCK_MONOTONIC when each close was reported */
 	uint64_t msg_bytes;
 	uint64_t last_msg_peer;
 	char last_cmd[13];
@@ -78,6 +79,9 @@ static void rec_closed(void *u, uint64_t id, bool ready, enum cr_close_reason re
 		r->closed_ids[r->closed] = id;
 		r->closed_reason[r->closed] = reason;
 		r->closed_was_ready[r->closed] = ready;
+		struct timespec ts;
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		r->closed_us[r->closed] = (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 	}
 	r->closed++;
 	if (r->verbose)
@@ -177,5 +181,26 @@ static inline bool sanitize_build(void)
 {
 	return getenv("CR_SANITIZE") != NULL;
 }
+
+#ifdef CHECK
+/* Nothing a closed peer held is left: the gauges of held memory and the
+ * pools are back to zero once every peer is gone. */
+static inline void check_nothing_held(struct cr_engine *e, const char *when)
+{
+	struct cr_totals t;
+	bool ok = WAIT_FOR((cr_engine_totals(e, &t, sizeof t), t.peers == 0 && t.fixed_files == 0 &&
+			    t.recv_held_bytes == 0 && t.recv_reserved_bytes == 0 &&
+			    t.send_queued_bytes == 0 && t.pool_bufs_in_use == 0 &&
+			    t.pool_segs_in_use == 0), 5000);
+	CHECK(ok);
+	if (!ok)
+		fprintf(stderr, "  %s: peers %llu fixed files %llu recv held %llu reserved %llu queued %llu "
+			"bufs %llu segs %llu\n", when, (unsigned long long)t.peers,
+			(unsigned long long)t.fixed_files, (unsigned long long)t.recv_held_bytes,
+			(unsigned long long)t.recv_reserved_bytes, (unsigned long long)t.send_queued_bytes,
+			(unsigned long long)t.pool_bufs_in_use, (unsigned long long)t.pool_segs_in_use);
+}
+
+#endif
 
 #endif

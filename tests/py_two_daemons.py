@@ -52,8 +52,18 @@ def run(build, v2, a_args=(), a_extra=(0, 0)):
         a.wait_log("connect: peer=", 15)
         b.wait_log("connect: peer=", 15)
         check(" outbound " in a.text() and " inbound " in b.text(), "directions in the logs")
-        # Pings every second from both sides: wait for two rounds.
-        time.sleep(2.5)
+        # Pings every second from both sides: wait for two rounds (polled,
+        # not a fixed sleep: a loaded machine or a sanitizer build is slower;
+        # how long it took is printed).
+        t0, rounds = time.time(), 0
+        while time.time() - t0 < 30:
+            pa, pb = peer_of(a.snapshot(), False), peer_of(b.snapshot(), True)
+            rounds = min(p["cmds"].get(c, {}).get(k, 0) for p in (pa, pb)
+                         for c, k in (("ping", "msgs_sent"), ("pong", "msgs_recv")))
+            if rounds >= 2:
+                break
+            time.sleep(0.25)
+        print("v%d: two ping rounds after %.1f s" % (v2 + 1, time.time() - t0))
         last = None
         for attempt in range(6):
             sa, sb = a.snapshot(), b.snapshot()

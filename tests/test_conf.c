@@ -112,6 +112,8 @@ static void test_conf_cmdline_errors(void)
 	expect_bad("-maxconnections=0", "-maxconnections=0: expected a whole number in 1..1000000");
 	expect_bad("-workers=65", "-workers=65: expected a whole number in 0..64");
 	expect_bad("-workers=257", "0..64");
+	expect_bad("-maxreceivetotal=7", "-maxreceivetotal=7: expected a whole number in 8..1048576");
+	expect_bad("-maxsendtotal=lots", "-maxsendtotal=lots: expected a whole number");
 	expect_bad("-pinginterval=0", "1..86400");
 	expect_bad("-debug=NET", "categories");
 	expect_bad("-frobnicate=1", "unknown option -frobnicate");

@@ -9,11 +9,13 @@ struct pair {
 	struct cr_engine *a, *b; /* a listens, b connects */
 };
 
-static bool pair_start(struct pair *pr, bool a_v2, bool b_v2)
+static bool pair_start_w(struct pair *pr, bool a_v2, bool b_v2, unsigned a_workers)
 {
 	struct cr_config *ca, *cb;
 	ca = test_config(&pr->ra, "A", TEST_BIND);
 	cb = test_config(&pr->rb, "B", NULL);
+	if (a_workers)
+		CHECK_EQ(cr_config_set_workers(ca, a_workers), 0);
 	CHECK_EQ(cr_config_set_v2transport(ca, a_v2), 0);
 	CHECK_EQ(cr_config_set_v2transport(cb, b_v2), 0);
 	CHECK_EQ(cr_engine_new(&pr->a, ca), 0);
@@ -33,6 +35,11 @@ static bool pair_start(struct pair *pr, bool a_v2, bool b_v2)
 	bool ok = WAIT_FOR(rec_get(&pr->ra, &pr->ra.ready) == 1 && rec_get(&pr->rb, &pr->rb.ready) == 1, 10000);
 	CHECK(ok);
 	return ok;
+}
+
+static bool pair_start(struct pair *pr, bool a_v2, bool b_v2)
+{
+	return pair_start_w(pr, a_v2, b_v2, 0);
 }
 
 static void pair_free(struct pair *pr)
@@ -147,7 +154,9 @@ static void test_engine_v1_fallback(void)
 static void test_engine_stale_id(void)
 {
 	struct pair pr;
-	if (pair_start(&pr, false, false)) {
+	/* A has one worker, so the next peer lands in the slot just freed
+	 * (not on another worker by chance) and must get a new generation. */
+	if (pair_start_w(&pr, false, false, 1)) {
 		uint64_t ida = pr.ra.ready_ids[0], idb = pr.rb.ready_ids[0];
 		uint8_t x = 1;
 		CHECK_EQ(cr_peer_writable(pr.a, ida), 1);
@@ -169,13 +178,15 @@ static void test_engine_stale_id(void)
 		struct cr_peer_info info;
 		CHECK_EQ(cr_peer_info(pr.b, idb, &info, sizeof info), -ESTALE);
 		CHECK_EQ(info.id, 0);
-		/* a new peer may reuse the slot: the old id still must not reach it */
+		/* a new peer reuses the slot: the old id still must not reach it */
 		char hp[64];
 		snprintf(hp, sizeof hp, "127.0.0.1:%u", cr_engine_port(pr.a));
 		CHECK_EQ(cr_connect(pr.b, hp, CR_CONNECT_V1), 0);
 		CHECK(WAIT_FOR(rec_get(&pr.ra, &pr.ra.ready) == 2, 5000));
 		uint64_t ida2 = pr.ra.ready_ids[1];
 		CHECK(ida2 != ida);
+		CHECK_EQ(ida2 >> 32, ida >> 32);                   /* same worker and slot */
+		CHECK((uint32_t)ida2 != (uint32_t)ida);            /* a new generation */
 		CHECK_EQ(cr_send(pr.a, ida, "hello", &x, 1), -ESTALE);
 		CHECK_EQ(cr_send(pr.a, ida2, "hello", &x, 1), 0);
 		CHECK(WAIT_FOR(rec_get(&pr.rb, &pr.rb.msgs) == 1, 5000));

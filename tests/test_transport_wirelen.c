@@ -134,6 +134,28 @@ static size_t v2_decoy(struct cr_v2 *s, uint8_t *out, size_t cap, size_t len)
 	return n > 0 ? (size_t)n : 0;
 }
 
+/* Receives len bytes through the direct path, room by room as the
+ * transport grows it (never more than about twice what arrived). Returns
+ * true when the message completed with the last byte. */
+static bool direct_all(struct cr_transport *t, struct cr_msg *m, const uint8_t *in, size_t len)
+{
+	size_t got = 0, want;
+	while (got < len) {
+		uint8_t *dst = cr_transport_recv_direct(t, &want);
+		if (!dst || want == 0 || want > len - got)
+			return false;
+		if (cr_transport_buffer_bytes(t) > 2 * (got + 64) + 8192)
+			return false;
+		memcpy(dst, in + got, want);
+		if (cr_transport_recv_commit(t, m, want) != (int)want)
+			return false;
+		got += want;
+		if (got < len && m->command[0])
+			return false;
+	}
+	return m->command[0] != '\0';
+}
+
 static void test_v2_short_and_long(void)
 {
 	static uint8_t out[200000], payload[150000];
@@ -182,15 +204,11 @@ static void test_v2_short_and_long(void)
 	n = v2_frame(&s, out, sizeof(out), "block", payload, sizeof(payload));
 	CHECK_EQ(n, 3 + 1 + 1 + sizeof(payload) + 16);
 	CHECK(feed(t, &m, out, 3, false) == '\0');
-	size_t want;
-	uint8_t *dst = cr_transport_recv_direct(t, &want);
-	CHECK(dst != NULL && want == n - 3);
-	if (dst && want == n - 3) {
-		memcpy(dst, out + 3, want);
-		CHECK_EQ(cr_transport_recv_commit(t, &m, want), (int)want);
-		CHECK(strcmp(m.command, "block") == 0);
-		CHECK_EQ(cr_transport_last_wire_len(t), n);
-	}
+	CHECK_EQ(cr_transport_partial_bytes(t), n);
+	CHECK(direct_all(t, &m, out + 3, n - 3));
+	CHECK(strcmp(m.command, "block") == 0);
+	CHECK_EQ(cr_transport_last_wire_len(t), n);
+	CHECK_EQ(cr_transport_partial_bytes(t), 0);
 out:
 	cr_v2_clear(&s);
 	cr_transport_clear(t);
@@ -225,15 +243,10 @@ static void test_v1(void)
 	/* direct receive of a large payload */
 	n = v1_frame(out, "blob", payload, sizeof(payload));
 	struct cr_msg m;
-	size_t want;
 	CHECK(feed(t, &m, out, CR_V1_HEADER_SIZE, false) == '\0');
-	uint8_t *dst = cr_transport_recv_direct(t, &want);
-	CHECK(dst != NULL && want == sizeof(payload));
-	if (dst && want == sizeof(payload)) {
-		memcpy(dst, payload, want);
-		CHECK_EQ(cr_transport_recv_commit(t, &m, want), (int)want);
-		CHECK_EQ(cr_transport_last_wire_len(t), n);
-	}
+	CHECK_EQ(cr_transport_partial_bytes(t), n);
+	CHECK(direct_all(t, &m, payload, sizeof(payload)));
+	CHECK_EQ(cr_transport_last_wire_len(t), n);
 	cr_transport_clear(t);
 
 	/* a V2 responder that meets a V1 peer counts V1 sizes */
@@ -242,6 +255,61 @@ static void test_v1(void)
 	n = v1_frame(out, "version", payload, 102);
 	expect_msg(t, out, n, "version", 102, false);
 	CHECK_EQ(cr_transport_kind(t), CR_TRANSPORT_V1);
+	cr_transport_clear(t);
+	free(t);
+}
+
+/* cr_transport_set_limit: the handshake's small limit refuses a larger
+ * declared length at once (before any of its payload is held), on V1, on
+ * V2, and on a V2 responder that turned V1; raising it lets the same
+ * message through. */
+static void test_limits(void)
+{
+	static uint8_t out[20000], payload[5000];
+	struct cr_transport *t = malloc(cr_transport_size());
+	struct cr_v2_entropy ea, eb;
+	struct cr_v2 s;
+	struct cr_msg m;
+	size_t n;
+
+	rnd_bytes(payload, sizeof(payload));
+	/* V1: 1,000 allowed, 1,001 refused on the header alone */
+	CHECK_EQ(cr_transport_init_v1(t, mainnet), 0);
+	cr_transport_set_limit(t, 1000);
+	n = v1_frame(out, "version", payload, 1000);
+	expect_msg(t, out, n, "version", 1000, false);
+	n = v1_frame(out, "addr", payload, 1001);
+	CHECK_EQ(cr_transport_recv(t, &m, out, CR_V1_HEADER_SIZE), CR_E_V1_LENGTH);
+	CHECK_EQ(cr_transport_buffer_bytes(t), 0);
+	cr_transport_clear(t);
+	CHECK_EQ(cr_transport_init_v1(t, mainnet), 0);
+	cr_transport_set_limit(t, 1000);
+	cr_transport_set_limit(t, 0); /* back to 4,000,000 */
+	expect_msg(t, out, n, "addr", 1001, false);
+	cr_transport_clear(t);
+	/* a V2 responder that meets V1 keeps the limit */
+	entropy(&eb, 0);
+	CHECK_EQ(cr_transport_init_v2(t, mainnet, secp, false, &eb), 0);
+	cr_transport_set_limit(t, 1000);
+	n = v1_frame(out, "version", payload, 4000);
+	CHECK_EQ(cr_transport_recv(t, &m, out, n), CR_E_V1_LENGTH);
+	cr_transport_clear(t);
+	/* V2: the packet's length is refused before its bytes are held */
+	entropy(&ea, 5);
+	entropy(&eb, 9);
+	CHECK_EQ(cr_v2_init(&s, mainnet, secp, true, &ea), 0);
+	CHECK_EQ(cr_transport_init_v2(t, mainnet, secp, false, &eb), 0);
+	cr_transport_set_limit(t, 1000);
+	if (v2_handshake(&s, t)) {
+		n = v2_frame(&s, out, sizeof(out), "version", payload, 1000);
+		expect_msg(t, out, n, "version", 1000, false);
+		n = v2_frame(&s, out, sizeof(out), "addrv2", payload, 1013); /* contents 1 + 1013 */
+		CHECK_EQ(cr_transport_recv(t, &m, out, 3), CR_E_V2_LENGTH);
+		CHECK_EQ(cr_transport_buffer_bytes(t) <= 2048, 1);
+	} else {
+		CHECK(!"v2 handshake");
+	}
+	cr_v2_clear(&s);
 	cr_transport_clear(t);
 	free(t);
 }
@@ -256,6 +324,7 @@ int main(int argc, char **argv)
 	mainnet = cr_chain_get(CR_CHAIN_MAIN);
 	RUN(test_v1);
 	RUN(test_v2_short_and_long);
+	RUN(test_limits);
 	cr_secp_free(secp);
 	return check_done();
 }

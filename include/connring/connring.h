@@ -213,6 +213,20 @@ struct cr_totals {
 	uint64_t pool_allocs;         /* worker buffer/segment pools grown with malloc (warm: flat) */
 	/* ready peers now, by connection type (index: enum cr_conn_type) */
 	uint64_t ready_by_type[CR_CONN_TYPES];
+	/* bounds on what peers make us hold (see the README's Limits) */
+	uint64_t recv_send_pauses;    /* input paused: the peer's send queue was full (fPauseSend) */
+	uint64_t recv_budget_waits;   /* large messages made to wait for the receive budget */
+	uint64_t budget_stall_closes; /* peers closed for stalling while holding budget */
+	uint64_t send_skipped;        /* sends/broadcasts skipped: peer not writable, send budget exceeded */
+	uint64_t send_limit_closes;   /* peers closed: send queue at send_queue_max_bytes */
+	/* gauges: what is held right now */
+	uint64_t recv_held_bytes;     /* receive buffers of all peers (partial messages, paused input) */
+	uint64_t recv_reserved_bytes; /* receive budget reserved by large messages in progress */
+	uint64_t send_queued_bytes;   /* bytes in all send queues (a shared buffer per peer) */
+	uint64_t send_mem_bytes;      /* send buffer memory alive (a shared buffer once) */
+	uint64_t pool_bufs_in_use;    /* small send buffers out of the pools */
+	uint64_t pool_segs_in_use;    /* queue segments out of the pools */
+	uint64_t fixed_files;         /* direct descriptors the engine holds (peers' sockets) */
 };
 
 /* Callbacks; each may be left unset. See the file comment for threads. */
@@ -334,8 +348,27 @@ CR_API int cr_config_set_stop_flush_ms(struct cr_config *cfg, unsigned ms);
  * kept) is above this (default 5,000,000). */
 CR_API int cr_config_set_recv_flood_bytes(struct cr_config *cfg, size_t bytes);
 /* A peer is writable (cr_peer_writable) while its send queue is at most
- * this (default 1,000,000). */
+ * this (default 1,000,000). Above it, as Core's fPauseSend, the engine
+ * processes none of the peer's input (no pongs, nothing it asks for) until
+ * the queue drains. */
 CR_API int cr_config_set_send_buffer_bytes(struct cr_config *cfg, size_t bytes);
+/* The hard bound of one peer's send queue: a message that would take it
+ * further closes the peer (CR_CLOSE_RESOURCES). Default 0: send_buffer_bytes
+ * + 4,000,000 + 65,536. */
+CR_API int cr_config_set_send_queue_max_bytes(struct cr_config *cfg, size_t bytes);
+/* What all peers together may make the engine hold (README, Limits).
+ * recv_budget_bytes: receive buffers of messages above 64 KiB, split evenly
+ * over the workers; a message that does not fit waits (its peer's input
+ * paused), a reserved one whose peer is silent for budget_stall_ms while
+ * others wait is disconnected. send_budget_bytes: send buffer memory (a
+ * broadcast's shared buffer counted once); above it sends and broadcasts
+ * skip peers that are not writable (cr_totals.send_skipped; cr_send then
+ * returns -EAGAIN) and a non-writable peer whose queue has not moved for
+ * budget_stall_ms is disconnected. Defaults 0: each a sixteenth of the
+ * machine's memory, between 64 MiB and 8 GiB; budget_stall_ms 10,000. */
+CR_API int cr_config_set_recv_budget_bytes(struct cr_config *cfg, size_t bytes);
+CR_API int cr_config_set_send_budget_bytes(struct cr_config *cfg, size_t bytes);
+CR_API int cr_config_set_budget_stall_ms(struct cr_config *cfg, unsigned ms);
 /* Queued pieces this large go out with zero-copy send (default 65,536; 0 =
  * never); zc_loopback allows it to loopback peers too (default false: the
  * kernel copies those anyway, so it only costs; tests turn it on). */
@@ -433,10 +466,15 @@ CR_API int cr_connect(struct cr_engine *e, const char *hostport, unsigned flags)
  * is handed to that worker, and if the peer closes before the worker
  * takes it, it is dropped (counted in cr_totals.stale_ids; the application
  * hears on_peer_closed). A peer that is not writable still accepts the
- * message: back-pressure is the caller's choice (see cr_peer_writable).
+ * message: back-pressure is the caller's choice (see cr_peer_writable),
+ * within two bounds: while the engine's send budget is exceeded such a
+ * peer is refused (-EAGAIN; a message already handed to its worker is
+ * dropped and counted in cr_totals.send_skipped), and a queue that would
+ * pass send_queue_max_bytes closes the peer (CR_CLOSE_RESOURCES).
  *  Returns: 0; -ESTALE (no live peer of that id); CR_E_NOT_READY (the
  *           peer is still in its handshake); -EINVAL (command not 1..12
- *           printable characters, or len above 4,000,000); -ENOMEM;
+ *           printable characters, or len above 4,000,000); -EAGAIN (send
+ *           budget exceeded and the peer not writable); -ENOMEM;
  *           -ESHUTDOWN (engine not running). The same on every thread.
  *  Args:    e: a started engine.
  *  In:      peer: a peer id. command: the message type. payload, len:
