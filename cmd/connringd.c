@@ -32,6 +32,7 @@
 #include "cmd/rpc_daemon.h"
 #include "cmd/rpc_statsfile.h"
 #include "proto/chain.h"
+#include "proto/msg.h"
 
 /* Connect and disconnect lines (several per peer) go into stdio's buffers
  * and reach the file within LOG_FLUSH_MS: a write() per line costs a
@@ -391,7 +392,7 @@ static int start_control(struct daemon *d)
 	n->chain = d->o.eng.chain;
 	n->started = (int64_t)time(NULL);
 	snprintf(n->subversion, sizeof(n->subversion), "/connring:%s/", cr_version_string());
-	n->protocol_version = 70016;
+	n->protocol_version = CR_PROTOCOL_VERSION; /* connringd never changes the engine's default */
 	n->local_services = 0;
 	n->local_relay = true;
 	snprintf(n->proxy, sizeof(n->proxy), "%s", d->o.eng.proxy);
