@@ -8,7 +8,11 @@
  *    after budget_stall_ms, and the waiter then gets through;
  *  - a slow honest sender of a large message (bytes every 100 ms, longer in
  *    all than the inactivity timeout) is not timed out: the direct receive
- *    completes per arrival and the timer sees each.
+ *    completes per arrival and the timer sees each;
+ *  - over the send budget, cr_send refuses a peer that does not read
+ *    (-EAGAIN) while a reading bystander still gets its messages, and the
+ *    non-reader is disconnected after budget_stall_ms, which frees its
+ *    queue.
  * One worker, so the whole budget is one share. */
 #include "check.h"
 #include "engine_util.h"
@@ -177,6 +181,69 @@ static void test_slow_sender_not_idle(void)
 	cr_engine_free(a);
 }
 
+/* The send budget: a peer that never reads (4 KiB receive buffer) is sent
+ * 50,000-byte messages until the engine's send memory passes the budget;
+ * then cr_send refuses it, a bystander that reads is still served, and the
+ * non-reader is disconnected once its queue has not moved for
+ * budget_stall_ms, which gives the memory back. */
+static void test_send_budget(void)
+{
+	struct rec ra;
+	struct cr_config *c = test_config(&ra, "A", TEST_BIND);
+	const size_t budget = 500000;
+	CHECK_EQ(cr_config_set_send_buffer_bytes(c, 100000), 0);
+	CHECK_EQ(cr_config_set_send_budget_bytes(c, budget), 0);
+	CHECK_EQ(cr_config_set_budget_stall_ms(c, 500), 0);
+	struct cr_engine *a = start(c, &ra);
+	int slow = raw_connect_buf(cr_engine_port(a), 4096);
+	raw_handshake(slow);
+	CHECK(WAIT_FOR(rec_get(&ra, &ra.ready) == 1, 5000));
+	int fast = ready_peer(a, &ra, 2);
+	pthread_mutex_lock(&ra.mu);
+	uint64_t slow_id = ra.ready_ids[0], fast_id = ra.ready_ids[1];
+	pthread_mutex_unlock(&ra.mu);
+	static uint8_t blob[50000];
+	/* send to the non-reader until refused: the kernel's send buffer may
+	 * grow and take more (up to tcp_wmem's maximum), so sending goes on,
+	 * each time the engine takes it, until the peer is closed */
+	int ret = 0, sent = 0, refused = 0;
+	for (; sent < 2000 && rec_get(&ra, &ra.closed) == 0; sent++) {
+		ret = cr_send(a, slow_id, "blob", blob, sizeof blob);
+		if (ret == -EAGAIN && refused++ == 0) {
+			printf("  refused after %d sends, send memory %llu bytes (budget %zu)\n", sent,
+			       (unsigned long long)totals(a).send_mem_bytes, budget);
+			/* the bystander is writable, so it is still served */
+			CHECK_EQ(cr_send(a, fast_id, "blob", blob, 1000), 0);
+			size_t got = 0;
+			char sink[4096];
+			for (int k = 0; k < 500 && got < CR_V1_HEADER_SIZE + 1000; k++) {
+				ssize_t n = recv(fast, sink, sizeof sink, MSG_DONTWAIT);
+				if (n > 0)
+					got += (size_t)n;
+				else
+					sleep_ms(10);
+			}
+			CHECK(got >= CR_V1_HEADER_SIZE + 1000);
+		}
+		CHECK(ret == 0 || ret == -EAGAIN || ret == -ESTALE);
+		sleep_ms(ret == 0 ? 1 : 10);
+	}
+	CHECK(refused >= 1);
+	/* the non-reader is disconnected; its queue's memory comes back */
+	CHECK(WAIT_FOR(rec_get(&ra, &ra.closed) == 1, 5000));
+	pthread_mutex_lock(&ra.mu);
+	CHECK_EQ(ra.closed_ids[0], slow_id);
+	CHECK_EQ(ra.closed_reason[0], CR_CLOSE_RESOURCES);
+	pthread_mutex_unlock(&ra.mu);
+	CHECK(WAIT_FOR(totals(a).send_mem_bytes <= budget, 5000));
+	CHECK(totals(a).budget_stall_closes >= 1);
+	CHECK_EQ(cr_send(a, fast_id, "blob", blob, 1000), 0);
+	close(slow);
+	close(fast);
+	check_nothing_held(a, "send budget");
+	cr_engine_free(a);
+}
+
 int main(void)
 {
 	test_watchdog();
@@ -184,5 +251,6 @@ int main(void)
 	RUN(test_wait_then_admit);
 	RUN(test_staller_disconnected);
 	RUN(test_slow_sender_not_idle);
+	RUN(test_send_budget);
 	return check_done();
 }

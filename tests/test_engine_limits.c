@@ -164,6 +164,20 @@ static uint32_t stat_of(const struct cr_peer_info *i, const char *cmd, bool sent
 	return 0;
 }
 
+/* The kernel's largest TCP send buffer (tcp_wmem's third field; 4 MiB
+ * when it cannot be read). */
+static size_t tcp_wmem_max(void)
+{
+	unsigned long lo, def, max = 4u << 20;
+	FILE *f = fopen("/proc/sys/net/ipv4/tcp_wmem", "r");
+	if (f) {
+		if (fscanf(f, "%lu %lu %lu", &lo, &def, &max) != 3)
+			max = 4u << 20;
+		fclose(f);
+	}
+	return max;
+}
+
 /* Core's fPauseSend: once a peer's queue is past send_buffer_bytes the
  * engine processes none of its input (its pings get no pongs, so a peer
  * that never reads cannot grow our queue by asking), and picks up where it
@@ -173,17 +187,20 @@ static void test_engine_pause_send(void)
 	struct rec ra;
 	struct cr_config *ca = test_config(&ra, "A", TEST_BIND);
 	CHECK_EQ(cr_config_set_send_buffer_bytes(ca, 100000), 0);
+	CHECK_EQ(cr_config_set_send_queue_max_bytes(ca, 64u << 20), 0);
 	struct cr_engine *a = start(ca, &ra);
 	int fd = raw_connect_buf(cr_engine_port(a), 4096);
 	raw_handshake(fd);
 	CHECK(WAIT_FOR(rec_get(&ra, &ra.ready) == 1, 5000));
 	uint64_t id = ra.ready_ids[0];
 	static uint8_t blob[50000];
-	/* fill the kernel's buffers, then our queue past send_buffer_bytes */
-	for (int i = 0; i < 200 && cr_peer_writable(a, id) == 1; i++) {
+	/* fill the kernel's buffers, then our queue past send_buffer_bytes:
+	 * the kernel's send buffer may grow to tcp_wmem's maximum, so send
+	 * that and 1 MB more; whatever the kernel took, our queue then stays
+	 * above the 100,000-byte send buffer until the peer reads */
+	size_t total = tcp_wmem_max() + 1000000, sent = 0;
+	for (; sent < total; sent += sizeof blob)
 		CHECK_EQ(cr_send(a, id, "blob", blob, sizeof blob), 0);
-		sleep_ms(2);
-	}
 	CHECK(WAIT_FOR(cr_peer_writable(a, id) == 0, 5000));
 	struct cr_peer_info before, after;
 	CHECK_EQ(cr_peer_info(a, id, &before, sizeof before), 0);
