@@ -208,11 +208,6 @@ static json_t *m_no_connman(struct cr_rpc_call *c)
 	return cr_rpc_fail(c, CR_RPC_CLIENT_P2P_DISABLED, CR_RPC_MSG_P2P_DISABLED);
 }
 
-static json_t *m_no_banman(struct cr_rpc_call *c)
-{
-	return cr_rpc_fail(c, CR_RPC_DATABASE_ERROR, CR_RPC_MSG_NO_BANMAN);
-}
-
 static json_t *m_no_addrman(struct cr_rpc_call *c)
 {
 	return cr_rpc_fail(c, CR_RPC_CLIENT_P2P_DISABLED, CR_RPC_MSG_NO_ADDRMAN);
@@ -220,6 +215,9 @@ static json_t *m_no_addrman(struct cr_rpc_call *c)
 
 extern json_t *cr_rpc_m_getpeerinfo(struct cr_rpc_call *c);
 extern json_t *cr_rpc_m_getpeertable(struct cr_rpc_call *c);
+extern json_t *cr_rpc_m_setban(struct cr_rpc_call *c);
+extern json_t *cr_rpc_m_listbanned(struct cr_rpc_call *c);
+extern json_t *cr_rpc_m_clearbanned(struct cr_rpc_call *c);
 
 #define NOARGS {{0}}
 
@@ -258,10 +256,12 @@ const struct cr_rpc_method cr_rpc_net_methods[] = {
 	  {"command", CR_RPC_T_STR, true, "'add' or 'remove'"},
 	  {"bantime", CR_RPC_T_NUM, false, "seconds (or until when, with absolute); 0 = 24 h"},
 	  {"absolute", CR_RPC_T_BOOL, false, "bantime is an absolute UNIX time (default false)"}},
-	 NULL, m_no_banman},
+	 NULL, cr_rpc_m_setban},
 	{"listbanned", "network", "List all manually banned IPs/Subnets.", NOARGS,
-	 "[{\"address\": \"str\", \"ban_created\": n, \"banned_until\": n, ...}, ...]", m_no_banman},
-	{"clearbanned", "network", "Clear all banned IPs.", NOARGS, NULL, m_no_banman},
+	 "[{\"address\": \"str\", \"ban_created\": n, \"banned_until\": n, \"ban_duration\": n,\n"
+	 "  \"time_remaining\": n}, ...]",
+	 cr_rpc_m_listbanned},
+	{"clearbanned", "network", "Clear all banned IPs.", NOARGS, NULL, cr_rpc_m_clearbanned},
 	{"getnodeaddresses", "network", "Return known addresses, after filtering for quality and recency.",
 	 {{"count", CR_RPC_T_NUM, false, "The maximum number of addresses to return (default 1, 0 = all)"},
 	  {"network", CR_RPC_T_STR, false, "Only addresses of this network (default all)"}},
