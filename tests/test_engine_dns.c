@@ -480,6 +480,22 @@ static void test_dns_bad_args(void)
 	CHECK_EQ(r.calls, 0);
 }
 
+/* The system's resolver config is read (no lookup is made: only
+ * loopback is ever a target here). */
+static void test_dns_system_config(void)
+{
+	int err = 1;
+	struct cr__dns *d = cr__dns_new(NULL, &err);
+	CHECK(d != NULL);
+	CHECK_EQ(err, 0);
+	if (d) {
+		CHECK_EQ(cr__dns_pending(d), 0);
+		CHECK_EQ(cr__dns_timeout_us(d), -1);
+		cr__dns_process(d);
+	}
+	cr__dns_free(d);
+}
+
 int main(void)
 {
 	signal(SIGPIPE, SIG_IGN);
@@ -508,6 +524,7 @@ int main(void)
 	RUN(test_dns_cap_then_room);
 	RUN(test_dns_immediate_deferred);
 	RUN(test_dns_bad_args);
+	RUN(test_dns_system_config);
 	stop_dnsmasq();
 	return check_done();
 }
