@@ -4,7 +4,7 @@ connringd, with raw V1 peers bound to their own loopback addresses
 
 - setban of a connected peer's address closes it at once, and a new
   connection from it is closed before any byte comes back, while another
-  address still gets its version answered;
+  address still gets its version answered; the same for a /24;
 - Core's errors: -23 already banned (the address, or one a banned subnet
   covers), -30 invalid IP/Subnet, -30 unban of what was not banned, -8 an
   absolute time in the past, -1 with the help text for a bad command;
@@ -17,7 +17,7 @@ connringd, with raw V1 peers bound to their own loopback addresses
 - setban remove and clearbanned let the address in again; a ban with
   bantime=2 lets it in again after it expires and is no longer listed.
 
-Bounded: about 15 s. usage: py_rpc_bans.py BUILD_DIR"""
+Bounded: about 5 s. usage: py_rpc_bans.py BUILD_DIR"""
 import json
 import os
 import signal
@@ -97,6 +97,12 @@ def check_live_ban(rpc, d):
     s.close()
     check(not admitted("127.0.0.5", d.port), "a new connection from a banned address got bytes")
     check(admitted("127.0.0.6", d.port), "127.0.0.6 refused without a ban")
+    # a subnet: every address in it is refused at accept, its neighbours not
+    check(rpc.call("setban", "127.0.1.0/24", "add") is None, "setban of a /24")
+    check(not admitted("127.0.1.9", d.port), "a newcomer from a banned /24 got bytes")
+    check(admitted("127.0.2.9", d.port), "127.0.2.9 refused by a ban of 127.0.1.0/24")
+    check("127.0.1.0/24" in bans(rpc), "the /24 listed: %s" % sorted(bans(rpc)))
+    check(rpc.call("setban", "127.0.1.0/24", "remove") is None, "setban remove of the /24")
     b = bans(rpc)["127.0.0.5/32"]
     check_fields(b)
     check(t0 - 1 <= b["ban_created"] <= int(time.time()) and b["ban_duration"] == 86400,
