@@ -36,6 +36,7 @@ import v1peers  # noqa: E402
 
 MAGIC = v1peers.MAGIC["regtest"]
 MAX_PEERS = 500
+MAX_CONNECTIONS = MAX_PEERS + 20  # -maxconnections
 RECV_BUDGET_MIB = 8       # -maxreceivetotal (the smallest the parser takes)
 SEND_BUDGET_MIB = 8       # -maxsendtotal
 RING_BYTES = 1024 * 16384  # engine defaults recv_buf_count x recv_buf_size, one worker
@@ -82,7 +83,7 @@ class Node:
         self.d = Daemon(build, name, ["-workers=1", "-metricsbind=127.0.0.1:%d" % self.mport, "-maxreceivetotal=%d" % RECV_BUDGET_MIB,
                                       "-maxsendtotal=%d" % SEND_BUDGET_MIB,
                                       "-peertimeout=%d" % PEER_TIMEOUT_S, "-floodguard=0",
-                                      "-maxconnections=%d" % (MAX_PEERS + 20),
+                                      "-maxconnections=%d" % MAX_CONNECTIONS,
                                       "-pinginterval=3600"] + list(extra))
         self.name = name
         self.pid = self.d.proc.pid
