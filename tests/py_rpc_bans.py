@@ -36,7 +36,7 @@ def raw_peer(src, port):
     """A V1 peer from src: connects, sends version and verack. Returns
     (socket, first bytes back): b"" when it was closed without a byte."""
     s = socket.socket()
-    s.settimeout(5)
+    s.settimeout(30)  # generous: a ThreadSanitizer build answers slowly
     s.bind((src, 0))
     s.connect(("127.0.0.1", port))
     try:

@@ -55,7 +55,7 @@ def wait_for(what, fn, timeout=10):
 
 def check_ping(rpc, d):
     s = socket.socket()
-    s.settimeout(5)
+    s.settimeout(30)
     s.bind(("127.0.0.5", 0))
     s.connect(("127.0.0.1", d.port))
     s.sendall(frame("version", evil_version(b"/pinger:1/")) + frame("verack", b""))
