@@ -139,6 +139,7 @@ static void build_stream(void)
 	stream_len = at;
 }
 
+#if INJECTING
 /* Checks message m against the expected i-th; returns 1 when it matches. */
 static int same(const struct cr_msg *m, int i)
 {
@@ -188,7 +189,6 @@ static int run_stream(struct cr_v1_decoder *d, size_t chunk, bool direct, int *e
 	return got;
 }
 
-#if INJECTING
 /* The sweep for one feeding mode. */
 static void sweep(size_t chunk, bool direct)
 {
