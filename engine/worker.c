@@ -317,6 +317,9 @@ void cr__worker_mail(struct cr_worker *w, struct cr_mail *c)
 	case MAIL_STOP:
 		begin_stop(w);
 		break;
+	case MAIL_NET_WORKER:
+		cr__worker_net_mail(w, c);
+		break;
 	default:
 		break;
 	}
