@@ -56,6 +56,7 @@ struct daemon {
 	char netdir[CR_CONF_PATH_MAX + 16]; /* with the chain's subfolder, as bitcoind */
 	struct cr_rpc_node node;
 	struct cr_control *ctl;
+	struct cr_peersdat peers; /* -importpeers, read at start, imported once the engine runs */
 };
 
 /* "YYYY-MM-DDTHH:MM:SS" of sec, formatted once per second per thread. */
@@ -469,23 +470,17 @@ static int start_control(struct daemon *d)
 
 /* -importpeers/-importbans: the files are read and checked whole at
  * start; a corrupt or foreign file stops the start with the reason and
- * changes nothing. Bans go into the engine's ban store (banlist.dat)
- * before the engine loads it, so no connection is accepted before they
- * apply. The address manager peers.dat would go into belongs to the
- * coordinator's scheduler: until connringd has it, a good file is refused
- * too, saying so, rather than dropped silently. */
+ * changes nothing. Bans are merged into the engine's ban store
+ * (banlist.dat) before the engine loads it, so no connection is accepted
+ * before they apply; addresses go into the coordinator's address manager
+ * once the engine runs (import_peers). */
 static int check_imports(struct daemon *d)
 {
 	const struct cr_dopts_rpc *r = &d->o.rpc;
 	char why[512];
-	if (r->importpeers[0]) {
-		size_t n, skipped;
-		if (cr_import_peers_file(r->importpeers, d->o.eng.chain, &n, &skipped, why, sizeof(why)) != 0) {
-			log_line(d, "error: -importpeers=%s: %s", r->importpeers, why);
-			return -1;
-		}
-		log_line(d, "error: -importpeers=%s: %zu addresses read (%zu skipped as Core skips them), but this "
-			    "connringd has no address manager to import them into yet", r->importpeers, n, skipped);
+	if (r->importpeers[0] &&
+	    cr_import_peers_read(r->importpeers, d->o.eng.chain, &d->peers, why, sizeof(why)) != 0) {
+		log_line(d, "error: -importpeers=%s: %s", r->importpeers, why);
 		return -1;
 	}
 	if (r->importbans[0]) {
@@ -538,6 +533,23 @@ static void log_start_error(struct daemon *d, const char *what, int r)
 		log_line(d, "error: %s: %s", what, cr_strerror(r));
 }
 
+static void import_peers(struct daemon *d)
+{
+	const char *path = d->o.rpc.importpeers;
+	if (!path[0])
+		return;
+	struct cr_addr_import *in = NULL;
+	size_t n = cr_import_peers_entries(&d->peers, &in), added = 0;
+	int r = n && !in ? -ENOMEM : cr_import_addresses(d->e, in, n, &added);
+	if (r < 0)
+		log_line(d, "error: -importpeers=%s: %s", path, cr_strerror(r));
+	else
+		log_line(d, "import: -importpeers=%s: %zu addresses placed of %zu read (%zu skipped as Core skips "
+			    "them; the rest known already or their slot taken)", path, added, n, d->peers.skipped);
+	free(in);
+	cr_peersdat_clear(&d->peers);
+}
+
 static int run(struct daemon *d, int sfd)
 {
 	const struct cr_chain *chain = cr_chain_get(d->o.eng.chain);
@@ -552,6 +564,7 @@ static int run(struct daemon *d, int sfd)
 		cr_engine_free(d->e);
 		return 1;
 	}
+	import_peers(d);
 	if (start_control(d) < 0) {
 		cr_engine_stop(d->e);
 		cr_engine_free(d->e);

@@ -17,6 +17,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <connring/connring.h>
+
 #include "addr/banlist.h"
 #include "addr/peersdat.h"
 #include "proto/chain.h"
@@ -40,6 +42,11 @@ int cr_import_peers_read(const char *path, enum cr_chain_id chain, struct cr_pee
 /* The same, keeping only the counts. */
 int cr_import_peers_file(const char *path, enum cr_chain_id chain, size_t *n, size_t *skipped,
 			 char *why, size_t why_len);
+
+/* The entries of a decoded peers.dat as the engine imports them
+ * (cr_import_addresses): *out malloc'd (NULL when out of memory); returns
+ * the count. */
+size_t cr_import_peers_entries(const struct cr_peersdat *p, struct cr_addr_import **out);
 
 /* Reads and decodes a whole banlist.json; *out malloc'd. */
 int cr_import_bans_read(const char *path, struct cr_ban **out, size_t *n, size_t *skipped,

@@ -214,3 +214,25 @@ int cr_import_bans_apply(const char *json_path, const char *banlist_path, int64_
 	free(b);
 	return r;
 }
+
+size_t cr_import_peers_entries(const struct cr_peersdat *p, struct cr_addr_import **out)
+{
+	*out = p->n ? calloc(p->n, sizeof **out) : NULL;
+	if (!*out)
+		return p->n;
+	for (size_t i = 0; i < p->n; i++) {
+		const struct cr_peersdat_entry *x = &p->entries[i];
+		struct cr_addr_import *y = &(*out)[i];
+		y->a.net = x->addr.na.net;
+		y->a.len = x->addr.na.len;
+		memcpy(y->a.addr, x->addr.na.addr, x->addr.na.len);
+		y->a.port = x->addr.port;
+		y->a.services = x->addr.services;
+		y->a.time = x->addr.time;
+		y->source.net = x->source.net;
+		y->source.len = x->source.len;
+		memcpy(y->source.addr, x->source.addr, x->source.len);
+		y->tried = x->tried;
+	}
+	return p->n;
+}

@@ -1,8 +1,7 @@
 /* Core's "network" methods that stand on the engine's public API:
  * getconnectioncount, getnettotals, getnetworkinfo, disconnectnode,
- * addnode, getaddednodeinfo, ping, setnetworkactive, and the methods whose
- * owner (the address manager) is not wired yet, which answer Core's error
- * for a missing feature. getpeerinfo lives in rpc_peers.c. Run on RPC connection
+ * addnode, getaddednodeinfo, ping, setnetworkactive (the address-manager
+ * methods are in rpc_addrman.c, the ban methods in rpc_bans.c). getpeerinfo lives in rpc_peers.c. Run on RPC connection
  * threads. */
 #include <errno.h>
 #include <inttypes.h>
@@ -272,14 +271,12 @@ static json_t *m_setnetworkactive(struct cr_rpc_call *c)
 	return r < 0 ? net_error(c, r) : json_boolean(cr_network_active(e));
 }
 
-static json_t *m_no_addrman(struct cr_rpc_call *c)
-{
-	return cr_rpc_fail(c, CR_RPC_CLIENT_P2P_DISABLED, CR_RPC_MSG_NO_ADDRMAN);
-}
-
 extern json_t *cr_rpc_m_getpeerinfo(struct cr_rpc_call *c);
 extern json_t *cr_rpc_m_getpeertable(struct cr_rpc_call *c);
 extern json_t *cr_rpc_m_setban(struct cr_rpc_call *c);
+extern json_t *cr_rpc_m_getnodeaddresses(struct cr_rpc_call *c);
+extern json_t *cr_rpc_m_addpeeraddress(struct cr_rpc_call *c);
+extern json_t *cr_rpc_m_getaddrmaninfo(struct cr_rpc_call *c);
 extern json_t *cr_rpc_m_listbanned(struct cr_rpc_call *c);
 extern json_t *cr_rpc_m_clearbanned(struct cr_rpc_call *c);
 
@@ -330,14 +327,14 @@ const struct cr_rpc_method cr_rpc_net_methods[] = {
 	 {{"count", CR_RPC_T_NUM, false, "The maximum number of addresses to return (default 1, 0 = all)"},
 	  {"network", CR_RPC_T_STR, false, "Only addresses of this network (default all)"}},
 	 "[{\"time\": n, \"services\": n, \"address\": \"str\", \"port\": n, \"network\": \"str\"}, ...]",
-	 m_no_addrman},
+	 cr_rpc_m_getnodeaddresses},
 	{"addpeeraddress", "network", "Add the address of a potential peer to the address manager.",
 	 {{"address", CR_RPC_T_STR, true, "The IP address of the peer"},
 	  {"port", CR_RPC_T_NUM, true, "The port of the peer"},
 	  {"tried", CR_RPC_T_BOOL, false, "Attempt to add the peer to the tried table (default false)"}},
-	 "{\"success\": bool}", m_no_addrman},
+	 "{\"success\": bool}", cr_rpc_m_addpeeraddress},
 	{"getaddrmaninfo", "network", "Provides information about the node's address manager.", NOARGS,
-	 "{\"ipv4\": {\"new\": n, \"tried\": n, \"total\": n}, ..., \"all_networks\": {...}}", m_no_addrman},
+	 "{\"ipv4\": {\"new\": n, \"tried\": n, \"total\": n}, ..., \"all_networks\": {...}}", cr_rpc_m_getaddrmaninfo},
 	{"getpeertable", "connring",
 	 "Returns every live peer (handshake done or not) as one compact row: connring's own, for\n"
 	 "watching tens of thousands of peers (connring-top).", NOARGS,

@@ -178,6 +178,12 @@ void cr__coord_net_mail(struct cr_engine *e, struct cr_mail *c)
 	case CR_NETOP_PING:
 		ret = tell_workers(e, CR_NETOP_PING);
 		break;
+	case CR_NETOP_AM_GET:
+	case CR_NETOP_AM_ADD:
+	case CR_NETOP_AM_SIZES:
+	case CR_NETOP_AM_IMPORT:
+		ret = cr__coord_am_op(e, c);
+		break;
 	default:
 		ret = -EINVAL;
 		break;

@@ -155,6 +155,11 @@ enum cr_netop {
 	CR_NETOP_ACTIVE,    /* flags = 1 (on) or 0 (off) */
 	CR_NETOP_PING,      /* every ready peer pings now */
 	CR_NETOP_OFF,       /* (worker) close every peer: the network went inactive */
+	/* the address manager (api_addrman.c) */
+	CR_NETOP_AM_GET,    /* waiter->out, waiter->cap: struct cr_addr_entry; flags = net */
+	CR_NETOP_AM_ADD,    /* ptr = struct cr_addr_entry; flags = tried */
+	CR_NETOP_AM_SIZES,  /* waiter->out: struct cr_addrman_sizes */
+	CR_NETOP_AM_IMPORT, /* ptr = struct cr_addr_import[n] */
 };
 
 /* A peer event for the coordinator's summary table (engine/summary.h). */
@@ -765,6 +770,9 @@ int cr__coord_call(struct cr_engine *e, struct cr_mail *c, struct cr_waiter *wt)
  * thread); cr__coord_add_manual appends to the manual list. */
 void cr__coord_net_mail(struct cr_engine *e, struct cr_mail *c);
 void cr__worker_net_mail(struct cr_worker *w, struct cr_mail *c);
+/* api_addrman.c: the CR_NETOP_AM_* calls (coordinator thread); returns
+ * the caller's answer. */
+int cr__coord_am_op(struct cr_engine *e, struct cr_mail *c);
 int cr__coord_add_manual(struct cr_engine *e, const char *hostport, const struct sockaddr_storage *addr,
 			 unsigned flags);
 static inline bool cr__net_active(const struct cr_engine *e)

@@ -825,6 +825,51 @@ CR_API int cr_ping_peers(struct cr_engine *e);
 CR_API int cr_set_network_active(struct cr_engine *e, bool active);
 CR_API bool cr_network_active(const struct cr_engine *e);
 
+/* An address as the coordinator's address manager knows it (Core's
+ * CAddress). */
+struct cr_addr_entry {
+	uint8_t net;            /* BIP155 network id: 1 IPv4, 2 IPv6, 4 Tor v3, 5 I2P, 6 CJDNS */
+	uint8_t len;            /* bytes of addr used: 4, 16 or 32 */
+	uint8_t addr[32];       /* network byte order, unused bytes zero */
+	uint16_t port;
+	uint64_t services;
+	int64_t time;           /* last seen, seconds since the epoch */
+};
+
+/* One address to import (a bitcoind's peers.dat entry). */
+struct cr_addr_import {
+	struct cr_addr_entry a;
+	struct cr_addr_entry source; /* who told it (net, len, addr); net 0: a itself */
+	bool tried;             /* it was in the tried table */
+};
+
+/* Entries of the address manager by BIP155 network id (index 0 unused). */
+#define CR_ADDR_NETS 8
+struct cr_addrman_sizes {
+	uint64_t new_count[CR_ADDR_NETS];
+	uint64_t tried_count[CR_ADDR_NETS];
+};
+
+/* Core's getnodeaddresses: up to cap random known addresses that are not
+ * terrible (Core's filtered GetAddr), of BIP155 network net only (0: all).
+ * Returns how many were written, or -ENOMEM / -ESHUTDOWN. */
+CR_API int cr_node_addresses(struct cr_engine *e, struct cr_addr_entry *out, size_t cap, unsigned net);
+/* Core's addpeeraddress: adds a (as if it announced itself, seen now,
+ * services as given) to the new table and, with tried, moves it to the
+ * tried table. Returns 1 when it was added, 0 when not (already known,
+ * unroutable, or its slot taken), CR_E_BAD_ADDRESS, -ENOMEM or -ESHUTDOWN. */
+CR_API int cr_add_peer_address(struct cr_engine *e, const struct cr_addr_entry *a, bool tried);
+/* Core's getaddrmaninfo: entries per network and table. Returns 0,
+ * -ENOMEM or -ESHUTDOWN. */
+CR_API int cr_addrman_sizes(struct cr_engine *e, struct cr_addrman_sizes *out);
+/* Imports n addresses (-importpeers): each goes into the new table with
+ * its time and services, as told by its source, and a tried one then into
+ * the tried table. The address manager rebuckets them with its own key.
+ * *added (may be NULL) = how many were newly placed. Returns 0, -ENOMEM
+ * or -ESHUTDOWN. */
+CR_API int cr_import_addresses(struct cr_engine *e, const struct cr_addr_import *in, size_t n,
+			       size_t *added);
+
 /* Short names for the enums, for logs.
  *  Returns: a static string ("unknown" for a value out of the enum).
  *  Threads: any. */

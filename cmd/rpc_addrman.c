@@ -1,0 +1,140 @@
+/* Core's address-manager methods on the engine's address manager (owned
+ * by the coordinator, reached through cr_node_addresses,
+ * cr_add_peer_address, cr_addrman_sizes): getnodeaddresses,
+ * addpeeraddress, getaddrmaninfo, with Core's arguments, result fields and
+ * errors (src/rpc/net.cpp). Run on RPC connection threads. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "addr/addrstr.h"
+#include "addr/netclass.h"
+#include "cmd/rpc.h"
+#include "cmd/rpc_net.h"
+#include "cmd/rpc_node.h"
+
+/* Core's networks by name, as BIP155 ids (GetNetworkNames). */
+static const struct { const char *name; unsigned net; } nets[] = {
+	{"ipv4", 1}, {"ipv6", 2}, {"onion", 4}, {"i2p", 5}, {"cjdns", 6},
+};
+#define NNETS (sizeof nets / sizeof nets[0])
+
+static struct cr_engine *engine_of(struct cr_rpc_call *c)
+{
+	return ((struct cr_rpc_node *)c->node)->e;
+}
+
+static json_t *am_error(struct cr_rpc_call *c, int r)
+{
+	if (r == -ENOMEM)
+		return cr_rpc_fail(c, CR_RPC_OUT_OF_MEMORY, "Out of memory");
+	return cr_rpc_fail(c, CR_RPC_CLIENT_P2P_DISABLED, CR_RPC_MSG_NO_ADDRMAN);
+}
+
+static void to_netaddr(struct cr_netaddr *na, const struct cr_addr_entry *a)
+{
+	memset(na, 0, sizeof *na);
+	na->net = a->net;
+	na->len = a->len <= sizeof na->addr ? a->len : sizeof na->addr;
+	memcpy(na->addr, a->addr, na->len);
+}
+
+json_t *cr_rpc_m_getnodeaddresses(struct cr_rpc_call *c);
+json_t *cr_rpc_m_getnodeaddresses(struct cr_rpc_call *c)
+{
+	struct cr_engine *e = engine_of(c);
+	int64_t count;
+	if (!cr_rpc_int(c, 0, 1, INT32_MIN, INT32_MAX, &count))
+		return NULL;
+	if (count < 0)
+		return cr_rpc_fail(c, CR_RPC_INVALID_PARAMETER, "Address count out of range");
+	unsigned net = 0;
+	const char *want = cr_rpc_str(c, 1, NULL);
+	if (want) {
+		for (size_t i = 0; i < NNETS && !net; i++)
+			if (strcmp(want, nets[i].name) == 0)
+				net = nets[i].net;
+		if (!net)
+			return cr_rpc_fail(c, CR_RPC_INVALID_PARAMETER, "Network not recognized: %s", want);
+	}
+	size_t cap = (size_t)count;
+	if (!cap) { /* 0: all of them */
+		struct cr_addrman_sizes s;
+		int r = cr_addrman_sizes(e, &s);
+		if (r < 0)
+			return am_error(c, r);
+		for (unsigned i = 0; i < CR_ADDR_NETS; i++)
+			cap += s.new_count[i] + s.tried_count[i];
+		cap += 64; /* those added meanwhile */
+	}
+	struct cr_addr_entry *a = malloc(cap * sizeof *a);
+	if (!a)
+		return cr_rpc_fail(c, CR_RPC_OUT_OF_MEMORY, "Out of memory");
+	int n = cr_node_addresses(e, a, cap, net);
+	if (n < 0) {
+		free(a);
+		return am_error(c, n);
+	}
+	json_t *out = json_array();
+	for (int i = 0; i < n; i++) {
+		struct cr_netaddr na;
+		char host[128];
+		to_netaddr(&na, &a[i]);
+		if (cr_addrstr_format_host(host, sizeof host, &na) < 0)
+			continue;
+		json_array_append_new(out, json_pack("{s:I,s:I,s:s,s:i,s:s}", "time", (json_int_t)a[i].time,
+						     "services", (json_int_t)a[i].services, "address", host,
+						     "port", (int)a[i].port, "network", cr_rpc_network_name(&na)));
+	}
+	free(a);
+	return out;
+}
+
+json_t *cr_rpc_m_addpeeraddress(struct cr_rpc_call *c);
+json_t *cr_rpc_m_addpeeraddress(struct cr_rpc_call *c)
+{
+	const char *text = cr_rpc_str(c, 0, "");
+	int64_t port;
+	if (!cr_rpc_int(c, 1, 0, 0, 65535, &port))
+		return NULL;
+	bool tried = cr_rpc_bool(c, 2, false);
+	struct cr_netaddr na;
+	int r = 0;
+	/* Core: LookupHost without name lookup; an address that does not
+	 * parse is not an error, only success false */
+	if (cr_addrstr_parse_host(&na, text, strlen(text), 0) == 0) {
+		struct cr_addr_entry a = {
+			.net = na.net, .len = na.len, .port = (uint16_t)port,
+			.services = 1u | 8u, /* Core: NODE_NETWORK | NODE_WITNESS */
+		};
+		memcpy(a.addr, na.addr, na.len);
+		r = cr_add_peer_address(engine_of(c), &a, tried);
+		if (r < 0 && r != CR_E_BAD_ADDRESS)
+			return am_error(c, r);
+	}
+	return json_pack("{s:b}", "success", r == 1);
+}
+
+json_t *cr_rpc_m_getaddrmaninfo(struct cr_rpc_call *c);
+json_t *cr_rpc_m_getaddrmaninfo(struct cr_rpc_call *c)
+{
+	struct cr_addrman_sizes s;
+	int r = cr_addrman_sizes(engine_of(c), &s);
+	if (r < 0)
+		return am_error(c, r);
+	json_t *out = json_object();
+	uint64_t all_new = 0, all_tried = 0;
+	for (size_t i = 0; i < NNETS; i++) {
+		uint64_t n = s.new_count[nets[i].net], t = s.tried_count[nets[i].net];
+		json_object_set_new(out, nets[i].name, json_pack("{s:I,s:I,s:I}", "new", (json_int_t)n, "tried",
+								 (json_int_t)t, "total", (json_int_t)(n + t)));
+	}
+	for (unsigned i = 0; i < CR_ADDR_NETS; i++) {
+		all_new += s.new_count[i];
+		all_tried += s.tried_count[i];
+	}
+	json_object_set_new(out, "all_networks", json_pack("{s:I,s:I,s:I}", "new", (json_int_t)all_new, "tried",
+							   (json_int_t)all_tried, "total",
+							   (json_int_t)(all_new + all_tried)));
+	return out;
+}
