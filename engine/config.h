@@ -73,7 +73,9 @@ static inline bool cr__pow2(unsigned v)
 	X(unsigned, flood_group_cap, 8, true)                                             \
 	X(unsigned, flood_hold_s, 60, v >= 1 && v <= 86400)                               \
 	X(unsigned, evict_wait_max, 64, v >= 1 && v <= 4096)                              \
-	X(unsigned, evict_wait_ms, 2000, v >= 1 && v <= 60000)
+	X(unsigned, evict_wait_ms, 2000, v >= 1 && v <= 60000)                           \
+	X(unsigned, addr_fetch_timeout_ms, 300000, v >= 1)                                \
+	X(unsigned, addr_send_interval_ms, 30000, v >= 1)
 
 /* A list of "host[:port]" strings, each malloc'd. */
 struct cr_strlist {
@@ -92,6 +94,7 @@ struct cr_config {
 	unsigned nwhitebind;
 	char banlist_path[CR_PATH_MAX]; /* "" = bans kept in memory only */
 	char proxy[CR_HOSTPORT_MAX];     /* "" = none */
+	char external_ip[CR_HOSTPORT_MAX]; /* "" = none (addr_out.c advertises it) */
 	char user_agent[CR_UA_MAX + 1];  /* "" = "/connring:" CR_VERSION "/" */
 
 	void *user;
