@@ -457,10 +457,12 @@ static int start_control(struct daemon *d)
 }
 
 /* -importpeers/-importbans: the files are read and checked whole at
- * start; a corrupt or foreign file stops the start with the reason. The
- * address manager and ban list they go into belong to the coordinator
- * (issues 8 and 9): until connringd has them, a good file is refused too,
- * saying so, rather than dropped silently. */
+ * start; a corrupt or foreign file stops the start with the reason and
+ * changes nothing. Bans go into the engine's ban store (banlist.dat)
+ * before the engine loads it, so no connection is accepted before they
+ * apply. The address manager peers.dat would go into belongs to the
+ * coordinator's scheduler: until connringd has it, a good file is refused
+ * too, saying so, rather than dropped silently. */
 static int check_imports(struct daemon *d)
 {
 	const struct cr_dopts_rpc *r = &d->o.rpc;
@@ -476,14 +478,16 @@ static int check_imports(struct daemon *d)
 		return -1;
 	}
 	if (r->importbans[0]) {
-		size_t n, skipped;
-		if (cr_import_bans_file(r->importbans, &n, &skipped, why, sizeof(why)) != 0) {
+		size_t added, skipped;
+		char path[sizeof(d->netdir) + 16];
+		if (cr_datadir_path(path, sizeof path, d->netdir, "banlist.dat") != 0 ||
+		    cr_import_bans_apply(r->importbans, path, (int64_t)time(NULL), &added, &skipped, why,
+					 sizeof(why)) != 0) {
 			log_line(d, "error: -importbans=%s: %s", r->importbans, why);
 			return -1;
 		}
-		log_line(d, "error: -importbans=%s: %zu bans read (%zu skipped as Core skips them), but this "
-			    "connringd has no ban list to import them into yet", r->importbans, n, skipped);
-		return -1;
+		log_line(d, "import: -importbans=%s: %zu bans added to %s (%zu skipped: expired, or dropped as "
+			    "Core drops them)", r->importbans, added, path, skipped);
 	}
 	if (r->maxuploadtarget) {
 		log_line(d, "error: -maxuploadtarget: not accounted by this engine yet");

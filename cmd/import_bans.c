@@ -5,10 +5,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <jansson.h>
+
+#include <connring/connring.h>
 
 #include "cmd/import.h"
 
@@ -159,6 +162,55 @@ int cr_import_bans_file(const char *path, size_t *n, size_t *skipped, char *why,
 {
 	struct cr_ban *b;
 	int r = cr_import_bans_read(path, &b, n, skipped, why, why_len);
+	free(b);
+	return r;
+}
+
+int cr_import_bans_apply(const char *json_path, const char *banlist_path, int64_t now, size_t *added,
+			 size_t *skipped, char *why, size_t why_len)
+{
+	struct cr_ban *b;
+	size_t n;
+	*added = 0;
+	int r = cr_import_bans_read(json_path, &b, &n, skipped, why, why_len);
+	if (r != 0)
+		return r;
+	uint64_t seed = 0;
+	uint32_t tweak = 0;
+	if (getrandom(&seed, sizeof seed, 0) != sizeof seed || getrandom(&tweak, sizeof tweak, 0) != sizeof tweak)
+		seed ^= (uint64_t)now; /* the table's layout only: never written out */
+	struct cr_banlist *bl = cr_banlist_new(seed, tweak);
+	if (!bl) {
+		free(b);
+		snprintf(why, why_len, "out of memory");
+		return -ENOMEM;
+	}
+	char lwhy[256];
+	r = cr_banlist_load(bl, banlist_path, now, lwhy, sizeof lwhy);
+	if (r == -ENOENT)
+		r = 0;
+	else if (r != 0)
+		snprintf(why, why_len, "%s: %s", banlist_path, lwhy);
+	for (size_t i = 0; r == 0 && i < n; i++) {
+		/* Core drops expired bans when it loads banlist.json (SweepBanned) */
+		if (b[i].until <= now) {
+			(*skipped)++;
+			continue;
+		}
+		r = cr_banlist_ban_until(bl, &b[i].subnet, b[i].created, b[i].until);
+		if (r != 0)
+			snprintf(why, why_len, "entry %zu: %s", i, cr_strerror(r));
+		else
+			(*added)++;
+	}
+	if (r == 0) {
+		r = cr_banlist_save(bl, banlist_path);
+		if (r != 0)
+			snprintf(why, why_len, "%s: %s", banlist_path, cr_strerror(r));
+	}
+	if (r != 0)
+		*added = 0;
+	cr_banlist_free(bl);
 	free(b);
 	return r;
 }

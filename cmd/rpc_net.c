@@ -1,9 +1,10 @@
 /* Core's "network" methods that stand on the engine's public API:
- * getconnectioncount, getnettotals, getnetworkinfo, disconnectnode, addnode
- * (onetry), and the methods whose owner (bans, address manager, added-node
- * list, scheduler) is not wired yet, which answer Core's error for a
- * missing feature. getpeerinfo lives in rpc_peers.c. Run on RPC connection
+ * getconnectioncount, getnettotals, getnetworkinfo, disconnectnode,
+ * addnode, getaddednodeinfo, ping, setnetworkactive, and the methods whose
+ * owner (the address manager) is not wired yet, which answer Core's error
+ * for a missing feature. getpeerinfo lives in rpc_peers.c. Run on RPC connection
  * threads. */
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -132,7 +133,7 @@ static json_t *m_getnetworkinfo(struct cr_rpc_call *c)
 			 "localservicesnames", cr_rpc_services_names(n->local_services), "localrelay",
 			 n->local_relay, "timeoffset", 0, "connections", (json_int_t)t.peers,
 			 "connections_in", (json_int_t)t.inbound, "connections_out", (json_int_t)t.outbound,
-			 "networkactive", 1, "networks", networks_info(n), "localaddresses", "warnings");
+			 "networkactive", cr_network_active(n->e), "networks", networks_info(n), "localaddresses", "warnings");
 }
 
 /* Core's DisconnectNode(string): the peer whose address text is exactly
@@ -183,6 +184,16 @@ static json_t *m_disconnectnode(struct cr_rpc_call *c)
 	return json_null();
 }
 
+static json_t *net_error(struct cr_rpc_call *c, int r)
+{
+	if (r >= 0)
+		return json_null();
+	if (r == -ENOMEM)
+		return cr_rpc_fail(c, CR_RPC_OUT_OF_MEMORY, "Out of memory");
+	/* the engine is stopping: Core's answer without a connection manager */
+	return cr_rpc_fail(c, CR_RPC_CLIENT_P2P_DISABLED, CR_RPC_MSG_P2P_DISABLED);
+}
+
 static json_t *m_addnode(struct cr_rpc_call *c)
 {
 	struct cr_rpc_node *n = node_of(c);
@@ -199,18 +210,66 @@ static json_t *m_addnode(struct cr_rpc_call *c)
 		cr_connect(n->e, node, 0);
 		return json_null();
 	}
-	/* add/remove need the coordinator's added-node list (issue 8). */
-	return cr_rpc_fail(c, CR_RPC_CLIENT_P2P_DISABLED, CR_RPC_MSG_P2P_DISABLED);
+	int r = strcmp(cmd, "add") == 0 ? cr_addnode(n->e, node) : cr_removenode(n->e, node);
+	if (r == -EEXIST)
+		return cr_rpc_fail(c, CR_RPC_CLIENT_NODE_ALREADY_ADDED, "Error: Node already added");
+	if (r == -ENOENT)
+		return cr_rpc_fail(c, CR_RPC_CLIENT_NODE_NOT_ADDED,
+				   "Error: Node could not be removed. It has not been added previously.");
+	if (r == CR_E_BAD_ADDRESS) /* Core would resolve a name; connring needs a proxy for that */
+		return cr_rpc_fail(c, CR_RPC_CLIENT_INVALID_IP_OR_SUBNET,
+				   "Error: %s is not a numeric address[:port] (names need -proxy)", node);
+	if (r == -ENOSPC)
+		return cr_rpc_fail(c, CR_RPC_CLIENT_NODE_CAPACITY_REACHED, "Error: %d nodes added already",
+				   CR_ADDED_NODES_MAX);
+	return net_error(c, r);
 }
 
-static json_t *m_no_connman(struct cr_rpc_call *c)
+static json_t *m_getaddednodeinfo(struct cr_rpc_call *c)
 {
-	return cr_rpc_fail(c, CR_RPC_CLIENT_P2P_DISABLED, CR_RPC_MSG_P2P_DISABLED);
+	struct cr_engine *e = node_of(c)->e;
+	const char *want = cr_rpc_str(c, 0, NULL);
+	struct cr_added_node *a = NULL;
+	size_t cap = CR_ADDED_NODES_MAX;
+	if (!(a = calloc(cap, sizeof *a)))
+		return cr_rpc_fail(c, CR_RPC_OUT_OF_MEMORY, "Out of memory");
+	int n = cr_added_nodes(e, a, cap);
+	if (n < 0) {
+		free(a);
+		return net_error(c, n);
+	}
+	if ((size_t)n > cap)
+		n = (int)cap;
+	json_t *out = json_array();
+	for (int i = 0; i < n; i++) {
+		if (want && strcmp(want, a[i].addednode) != 0)
+			continue;
+		json_t *addrs = json_array();
+		if (a[i].connected)
+			json_array_append_new(addrs, json_pack("{s:s,s:s}", "address", a[i].address, "connected",
+							       "outbound"));
+		json_array_append_new(out, json_pack("{s:s,s:b,s:o}", "addednode", a[i].addednode, "connected",
+						     a[i].connected, "addresses", addrs));
+	}
+	free(a);
+	if (want && json_array_size(out) == 0) {
+		json_decref(out);
+		return cr_rpc_fail(c, CR_RPC_CLIENT_NODE_NOT_ADDED, "Error: Node has not been added.");
+	}
+	return out;
 }
 
-static json_t *m_no_banman(struct cr_rpc_call *c)
+static json_t *m_ping(struct cr_rpc_call *c)
 {
-	return cr_rpc_fail(c, CR_RPC_DATABASE_ERROR, CR_RPC_MSG_NO_BANMAN);
+	int r = cr_ping_peers(node_of(c)->e);
+	return r < 0 ? net_error(c, r) : json_null();
+}
+
+static json_t *m_setnetworkactive(struct cr_rpc_call *c)
+{
+	struct cr_engine *e = node_of(c)->e;
+	int r = cr_set_network_active(e, cr_rpc_bool(c, 0, true));
+	return r < 0 ? net_error(c, r) : json_boolean(cr_network_active(e));
 }
 
 static json_t *m_no_addrman(struct cr_rpc_call *c)
@@ -220,6 +279,9 @@ static json_t *m_no_addrman(struct cr_rpc_call *c)
 
 extern json_t *cr_rpc_m_getpeerinfo(struct cr_rpc_call *c);
 extern json_t *cr_rpc_m_getpeertable(struct cr_rpc_call *c);
+extern json_t *cr_rpc_m_setban(struct cr_rpc_call *c);
+extern json_t *cr_rpc_m_listbanned(struct cr_rpc_call *c);
+extern json_t *cr_rpc_m_clearbanned(struct cr_rpc_call *c);
 
 #define NOARGS {{0}}
 
@@ -247,21 +309,23 @@ const struct cr_rpc_method cr_rpc_net_methods[] = {
 	 NULL, m_addnode},
 	{"getaddednodeinfo", "network", "Returns information about the given added node, or all added nodes.",
 	 {{"node", CR_RPC_T_STR, false, "If provided, return information about this specific node"}},
-	 "[{\"addednode\": \"str\", \"connected\": bool, \"addresses\": [...]}, ...]", m_no_connman},
+	 "[{\"addednode\": \"str\", \"connected\": bool, \"addresses\": [...]}, ...]", m_getaddednodeinfo},
 	{"ping", "network", "Requests that a ping be sent to all other nodes, to measure ping time.", NOARGS,
-	 NULL, m_no_connman},
+	 NULL, m_ping},
 	{"setnetworkactive", "network", "Disable/enable all p2p network activity.",
 	 {{"state", CR_RPC_T_BOOL, true, "true to enable networking, false to disable"}},
-	 "true|false    (boolean) The value that was passed in", m_no_connman},
+	 "true|false    (boolean) The value that was passed in", m_setnetworkactive},
 	{"setban", "network", "Attempts to add or remove an IP/Subnet from the banned list.",
 	 {{"subnet", CR_RPC_T_STR, true, "The IP/Subnet with an optional netmask (default /32 = single IP)"},
 	  {"command", CR_RPC_T_STR, true, "'add' or 'remove'"},
 	  {"bantime", CR_RPC_T_NUM, false, "seconds (or until when, with absolute); 0 = 24 h"},
 	  {"absolute", CR_RPC_T_BOOL, false, "bantime is an absolute UNIX time (default false)"}},
-	 NULL, m_no_banman},
+	 NULL, cr_rpc_m_setban},
 	{"listbanned", "network", "List all manually banned IPs/Subnets.", NOARGS,
-	 "[{\"address\": \"str\", \"ban_created\": n, \"banned_until\": n, ...}, ...]", m_no_banman},
-	{"clearbanned", "network", "Clear all banned IPs.", NOARGS, NULL, m_no_banman},
+	 "[{\"address\": \"str\", \"ban_created\": n, \"banned_until\": n, \"ban_duration\": n,\n"
+	 "  \"time_remaining\": n}, ...]",
+	 cr_rpc_m_listbanned},
+	{"clearbanned", "network", "Clear all banned IPs.", NOARGS, NULL, cr_rpc_m_clearbanned},
 	{"getnodeaddresses", "network", "Return known addresses, after filtering for quality and recency.",
 	 {{"count", CR_RPC_T_NUM, false, "The maximum number of addresses to return (default 1, 0 = all)"},
 	  {"network", CR_RPC_T_STR, false, "Only addresses of this network (default all)"}},

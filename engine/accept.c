@@ -395,6 +395,12 @@ void cr__accept_admitted(struct cr_worker *w, struct cr_mail *c)
 static void accepted(struct cr_worker *w, unsigned li, int fd)
 {
 	CR_STAT_ADD(w, fixed_files, 1); /* closed with its peer or by close_fixed */
+	if (!cr__net_active(w->e)) {
+		/* Core's AcceptConnection: "not accepting new connections" */
+		CR_STAT_ADD(w, accept_refused, 1);
+		close_fixed(w, fd);
+		return;
+	}
 	if (w->stopping) {
 		close_fixed(w, fd);
 		return;

@@ -17,9 +17,34 @@ static bool running(const struct cr_engine *e)
 	return e->started && !e->stopped && !atomic_load(&e->stop_flag);
 }
 
-/* Posts a ban operation to the coordinator and waits for its answer. A
- * coordinator that has not answered within a second gets its doorbell
- * rung again, so a lost wake-up cannot hang the caller. */
+/* Posts c (its waiter set to wt) to the coordinator and waits for the
+ * answer. A coordinator that has not answered within a second gets its
+ * doorbell rung again, so a lost wake-up cannot hang the caller. */
+int cr__coord_call(struct cr_engine *e, struct cr_mail *c, struct cr_waiter *wt)
+{
+	atomic_init(&wt->done, 0);
+	c->waiter = wt;
+	cr__mailbox_post(e, &e->co.mb, c);
+	/* As cr_peer_info: once the engine stops, the coordinator may be gone
+	 * before it read our mail, so we drain its closed mailbox ourselves
+	 * (which answers us with -ESHUTDOWN). */
+	while (!atomic_load_explicit(&wt->done, memory_order_acquire)) {
+		bool stopping = atomic_load(&e->stop_flag);
+		struct timespec ts = { stopping ? 0 : 1, stopping ? 50000000 : 0 };
+		long r = syscall(SYS_futex, &wt->done, FUTEX_WAIT_PRIVATE, 0, &ts, NULL, 0);
+		if (atomic_load_explicit(&wt->done, memory_order_acquire))
+			break;
+		if (atomic_load(&e->co.mb.closed)) {
+			cr__coord_drain_dead(e);
+			continue;
+		}
+		if (r < 0 && errno == ETIMEDOUT && !stopping)
+			cr__mailbox_kick(e, &e->co.mb);
+	}
+	return wt->ret;
+}
+
+/* A ban operation for the coordinator (guard.c), answered through a waiter. */
 static int ban_call(struct cr_engine *e, int op, const char *text, int64_t t, bool absolute,
 		    struct cr_ban_info *out, size_t cap)
 {
@@ -30,34 +55,15 @@ static int ban_call(struct cr_engine *e, int op, const char *text, int64_t t, bo
 	if (text && strlen(text) >= CR_HOSTPORT_MAX)
 		return CR_E_BAD_ADDRESS;
 	struct cr_waiter wt = { .out = out, .cap = cap };
-	atomic_init(&wt.done, 0);
 	struct cr_mail *c = cr__mail_new(MAIL_BAN_OP, 0);
 	if (!c)
 		return -ENOMEM;
 	c->reason = op;
 	c->t = t;
 	c->flags = absolute;
-	c->waiter = &wt;
 	if (text)
 		snprintf(c->host, sizeof c->host, "%s", text);
-	cr__mailbox_post(e, &e->co.mb, c);
-	/* As cr_peer_info: once the engine stops, the coordinator may be gone
-	 * before it read our mail, so we drain its closed mailbox ourselves
-	 * (which answers us with -ESHUTDOWN). */
-	while (!atomic_load_explicit(&wt.done, memory_order_acquire)) {
-		bool stopping = atomic_load(&e->stop_flag);
-		struct timespec ts = { stopping ? 0 : 1, stopping ? 50000000 : 0 };
-		long r = syscall(SYS_futex, &wt.done, FUTEX_WAIT_PRIVATE, 0, &ts, NULL, 0);
-		if (atomic_load_explicit(&wt.done, memory_order_acquire))
-			break;
-		if (atomic_load(&e->co.mb.closed)) {
-			cr__coord_drain_dead(e);
-			continue;
-		}
-		if (r < 0 && errno == ETIMEDOUT && !stopping)
-			cr__mailbox_kick(e, &e->co.mb);
-	}
-	return wt.ret;
+	return cr__coord_call(e, c, &wt);
 }
 
 int cr_ban(struct cr_engine *e, const char *subnet, int64_t bantime_s, bool absolute)

@@ -106,8 +106,8 @@ void cr__coord_place(struct cr_engine *e, const struct sockaddr_storage *addr, c
 	cr__mailbox_post(e, &w->mb, c);
 }
 
-static int add_manual(struct cr_engine *e, const char *hostport, const struct sockaddr_storage *addr,
-		      unsigned flags)
+int cr__coord_add_manual(struct cr_engine *e, const char *hostport, const struct sockaddr_storage *addr,
+			 unsigned flags)
 {
 	struct cr_coord *co = &e->co;
 	if (co->nmanual == co->cap_manual) {
@@ -157,7 +157,7 @@ static void on_event(struct cr_engine *e, struct cr_mail *c)
 	switch (c->kind) {
 	case MAIL_CO_CONNECT:
 		if (c->flags & CR_CONNECT_PERSISTENT) {
-			if (add_manual(e, c->host, &c->addr, c->flags) < 0)
+			if (cr__coord_add_manual(e, c->host, &c->addr, c->flags) < 0)
 				cr__log(e, CR_LOG_WARN, CR_LOG_NET, "addnode %s: out of memory", c->host);
 		} else {
 			/* Core's "addnode onetry": a manual connection, or
@@ -171,6 +171,9 @@ static void on_event(struct cr_engine *e, struct cr_mail *c)
 		return;
 	case MAIL_CO_SNAPSHOT:
 		cr__summary_answer(e, c->waiter, 0);
+		return;
+	case MAIL_NET_OP:
+		cr__coord_net_mail(e, c);
 		return;
 	case MAIL_CO_TIP:
 		co->last_tip_us = (int64_t)cr__now_us();
@@ -200,9 +203,11 @@ static bool run_manual(struct cr_engine *e)
 	struct cr_coord *co = &e->co;
 	uint64_t now = cr__now_us();
 	bool waiting = false;
+	if (!cr__net_active(e))
+		return false; /* setnetworkactive false: nothing opens (coord_net.c restarts them) */
 	for (unsigned i = 0; i < co->nmanual; i++) {
 		struct cr_manual *m = &co->manual[i];
-		if (m->connected || m->pending)
+		if (m->connected || m->pending || m->removed)
 			continue;
 		if (m->next_us > now) {
 			waiting = true;
@@ -277,9 +282,10 @@ int cr__coord_start(struct cr_engine *e)
 			cr__log(e, CR_LOG_ERROR, CR_LOG_GENERAL, "bad address '%s' (numeric host:port expected)", hp);
 			return bad;
 		}
-		int ret = add_manual(e, hp, &ss, 0);
+		int ret = cr__coord_add_manual(e, hp, &ss, 0);
 		if (ret)
 			return ret;
+		co->manual[co->nmanual - 1].connect_opt = i < c->connect.n;
 	}
 	uint64_t keys[3];
 	cr__random(keys, sizeof keys);

@@ -149,6 +149,19 @@ enum cr_mail_kind {
 	MAIL_GETADDR,     /* worker -> coordinator: an inbound peer asks (batch without entries) */
 	MAIL_ADDR_PUSH,   /* coordinator -> worker: queue these for the peer (relay) */
 	MAIL_ADDR_SEND,   /* coordinator -> worker: send these now (getaddr answer) */
+	/* added nodes, ping, network activity (api_net.c, coord_net.c) */
+	MAIL_NET_OP,      /* API -> coordinator: enum cr_netop in reason (waiter) */
+	MAIL_NET_WORKER,  /* coordinator -> worker: CR_NETOP_PING or CR_NETOP_OFF in reason */
+};
+
+/* MAIL_NET_OP's and MAIL_NET_WORKER's c->reason. */
+enum cr_netop {
+	CR_NETOP_ADD = 1,   /* host = "host:port", addr parsed */
+	CR_NETOP_REMOVE,    /* host */
+	CR_NETOP_LIST,      /* waiter->out, waiter->cap: struct cr_added_node */
+	CR_NETOP_ACTIVE,    /* flags = 1 (on) or 0 (off) */
+	CR_NETOP_PING,      /* every ready peer pings now */
+	CR_NETOP_OFF,       /* (worker) close every peer: the network went inactive */
 };
 
 /* The addresses one address mail carries, in the mail's trailing storage:
@@ -540,6 +553,8 @@ struct cr_manual {
 	struct sockaddr_storage addr;
 	unsigned flags;          /* CR_CONNECT_* */
 	bool connected, pending;
+	bool removed;            /* addnode remove: kept as a tombstone, as peers name it by index */
+	bool connect_opt;        /* from -connect (not an added node: getaddednodeinfo leaves it out) */
 	unsigned retries;
 	uint64_t next_us;        /* monotonic time of the next attempt (0 = now) */
 };
@@ -578,6 +593,9 @@ struct cr_engine {
 	bool feat_zc_report;
 	bool feat_fd_install;
 	atomic_bool no_peername_cmd; /* SO_PEERNAME via URING_CMD refused once */
+	/* setnetworkactive false: no connection accepted or opened (written
+	 * by the coordinator, read by every thread) */
+	atomic_bool net_off;
 
 	/* inbound budget: the coordinator sets the limit, workers take slots */
 	_Atomic unsigned inbound_max;
@@ -773,6 +791,20 @@ void cr__coord_place(struct cr_engine *e, const struct sockaddr_storage *addr, c
 void cr__summary_answer(struct cr_engine *e, struct cr_waiter *wt, int ret);
 void cr__coord_event(struct cr_engine *e, enum cr_mail_kind kind, uint32_t manual, bool was_ready);
 void cr__coord_drain_dead(struct cr_engine *e);
+/* api_guard.c: posts c with waiter wt to the coordinator and waits for
+ * its answer (not from an engine thread); returns wt->ret. */
+int cr__coord_call(struct cr_engine *e, struct cr_mail *c, struct cr_waiter *wt);
+/* coord_net.c: added nodes, ping, network activity. The coordinator's
+ * MAIL_NET_OP (coordinator thread) and a worker's MAIL_NET_WORKER (its
+ * thread); cr__coord_add_manual appends to the manual list. */
+void cr__coord_net_mail(struct cr_engine *e, struct cr_mail *c);
+void cr__worker_net_mail(struct cr_worker *w, struct cr_mail *c);
+int cr__coord_add_manual(struct cr_engine *e, const char *hostport, const struct sockaddr_storage *addr,
+			 unsigned flags);
+static inline bool cr__net_active(const struct cr_engine *e)
+{
+	return !atomic_load_explicit(&e->net_off, memory_order_relaxed);
+}
 
 /* guard.c: the coordinator's inbound defence (coordinator thread, except
  * _new/_free on the thread starting/stopping the engine) */

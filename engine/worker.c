@@ -321,6 +321,9 @@ void cr__worker_mail(struct cr_worker *w, struct cr_mail *c)
 	case MAIL_STOP:
 		begin_stop(w);
 		break;
+	case MAIL_NET_WORKER:
+		cr__worker_net_mail(w, c);
+		break;
 	case MAIL_ADDR_PUSH:
 	case MAIL_ADDR_SEND:
 		cr__addr_mail(w, c);

@@ -47,14 +47,16 @@ def check(cond, what):
 class Daemon:
     """One connringd process on 127.0.0.1 with its own temporary datadir."""
 
-    def __init__(self, build, name, args, port=None):
+    def __init__(self, build, name, args, port=None, datadir=None):
+        """datadir: an earlier Daemon's dir, to restart on its files."""
         self.name = name
-        self.dir = tempfile.mkdtemp(prefix="cr-%s-" % name)
+        self.dir = datadir or tempfile.mkdtemp(prefix="cr-%s-" % name)
         # bitcoind's layout: regtest's files live in <datadir>/regtest
         self.netdir = os.path.join(self.dir, "regtest")
         self.stats = os.path.join(self.netdir, "stats.json")
         self.cookie = os.path.join(self.netdir, ".cookie")
-        self.log = os.path.join(self.dir, "stderr.log")
+        # a restart on the same files gets a log of its own
+        self.log = os.path.join(self.dir, "stderr-%s.log" % name if datadir else "stderr.log")
         # A port another test took between our check and connringd's bind
         # (P2P or RPC) is retried with new ones (said on stdout), up to 5 times.
         for attempt in range(5):

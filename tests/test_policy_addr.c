@@ -395,6 +395,135 @@ static void test_dnsseed(void)
 	cr_addrman_free(am);
 }
 
+/* Runs steps at now_us until one is not a WAIT (at most 1,000). */
+static enum cr_dnsseed_action dnsseed_until(struct cr_dnsseed *st, const struct cr_dnsseed_input *in,
+					    int64_t *now_us, size_t *seed)
+{
+	int64_t wake;
+	enum cr_dnsseed_action act = CR_DNSSEED_WAIT;
+	for (int i = 0; i < 1000 && (act = cr_dnsseed_step(st, in, *now_us, seed, &wake)) == CR_DNSSEED_WAIT; i++)
+		*now_us = wake;
+	return act;
+}
+
+/* The rest of Core's ThreadDNSAddressSeed (net.cpp), case by case. */
+static void test_dnsseed_core_cases(void)
+{
+	struct cr_dnsseed st;
+	struct cr_dnsseed_input in;
+	size_t seed;
+	int64_t wake, t;
+
+	/* the name asked is "x9.<seed>": NODE_NETWORK | NODE_WITNESS */
+	CHECK_EQ(CR_SEEDS_SERVICES, 9);
+
+	/* DNSSEEDS_DELAY_PEER_THRESHOLD: 999 addresses wait 11 s, 1,000
+	 * wait 5 minutes (the first 11 s chunk then only a wake-up) */
+	memset(&in, 0, sizeof in);
+	in.addrman_size = CR_DNSSEED_PEER_THRESHOLD - 1;
+	cr_dnsseed_init(&st, 4, NOW_US, &rng);
+	CHECK_EQ(cr_dnsseed_step(&st, &in, NOW_US, &seed, &wake), CR_DNSSEED_WAIT);
+	CHECK_EQ(cr_dnsseed_step(&st, &in, NOW_US + CR_DNSSEED_DELAY_FEW_US, &seed, &wake), CR_DNSSEED_QUERY);
+	in.addrman_size = CR_DNSSEED_PEER_THRESHOLD;
+	cr_dnsseed_init(&st, 4, NOW_US, &rng);
+	CHECK_EQ(cr_dnsseed_step(&st, &in, NOW_US, &seed, &wake), CR_DNSSEED_WAIT);
+	CHECK_EQ(wake, NOW_US + CR_DNSSEED_DELAY_FEW_US);
+	CHECK_EQ(cr_dnsseed_step(&st, &in, wake, &seed, &wake), CR_DNSSEED_WAIT);
+	t = NOW_US;
+	CHECK_EQ(dnsseed_until(&st, &in, &t, &seed), CR_DNSSEED_QUERY);
+	CHECK_EQ(t, NOW_US + CR_DNSSEED_DELAY_MANY_US);
+
+	/* no peers ever: wait, 3 seeds, wait again (from the last step), the
+	 * other 2, done; every seed once */
+	in.addrman_size = 50;
+	cr_dnsseed_init(&st, 5, NOW_US, &rng);
+	t = NOW_US;
+	unsigned seen = 0;
+	for (int i = 0; i < 3; i++) {
+		CHECK_EQ(dnsseed_until(&st, &in, &t, &seed), CR_DNSSEED_QUERY);
+		seen |= 1u << seed;
+	}
+	CHECK_EQ(t, NOW_US + CR_DNSSEED_DELAY_FEW_US);
+	t += 7000000; /* the lookups took 7 s */
+	CHECK_EQ(cr_dnsseed_step(&st, &in, t, &seed, &wake), CR_DNSSEED_WAIT);
+	CHECK_EQ(wake, t + CR_DNSSEED_DELAY_FEW_US);
+	for (int i = 0; i < 2; i++) {
+		CHECK_EQ(dnsseed_until(&st, &in, &t, &seed), CR_DNSSEED_QUERY);
+		seen |= 1u << seed;
+	}
+	CHECK_EQ(seen, 0x1f);
+	CHECK_EQ(cr_dnsseed_step(&st, &in, t, &seed, &wake), CR_DNSSEED_DONE);
+	/* done stays done, whatever the inputs */
+	in.pending = 1;
+	in.force = true;
+	CHECK_EQ(cr_dnsseed_step(&st, &in, t + CR_DNSSEED_DELAY_MANY_US, &seed, &wake), CR_DNSSEED_DONE);
+	in.pending = 0;
+	in.force = false;
+
+	/* a lookup still running holds the next one back, even when due */
+	cr_dnsseed_init(&st, 5, NOW_US, &rng);
+	t = NOW_US;
+	CHECK_EQ(dnsseed_until(&st, &in, &t, &seed), CR_DNSSEED_QUERY);
+	in.pending = 1;
+	CHECK_EQ(cr_dnsseed_step(&st, &in, t, &seed, &wake), CR_DNSSEED_WAIT);
+	in.pending = 0;
+	CHECK_EQ(cr_dnsseed_step(&st, &in, t, &seed, &wake), CR_DNSSEED_QUERY);
+
+	/* all at once on an empty table: peers arriving meanwhile do not stop
+	 * it (Core checks them only in the waits) */
+	memset(&in, 0, sizeof in);
+	cr_dnsseed_init(&st, 4, NOW_US, &rng);
+	CHECK_EQ(cr_dnsseed_step(&st, &in, NOW_US, &seed, &wake), CR_DNSSEED_QUERY);
+	in.full_outbound = 8;
+	for (int i = 0; i < 3; i++)
+		CHECK_EQ(cr_dnsseed_step(&st, &in, NOW_US, &seed, &wake), CR_DNSSEED_QUERY);
+	CHECK_EQ(cr_dnsseed_step(&st, &in, NOW_US, &seed, &wake), CR_DNSSEED_DONE);
+
+	/* -seednode polls every 500 ms */
+	memset(&in, 0, sizeof in);
+	in.seednode = true;
+	in.addrman_size = 100;
+	cr_dnsseed_init(&st, 3, NOW_US, &rng);
+	CHECK_EQ(cr_dnsseed_step(&st, &in, NOW_US + 1000, &seed, &wake), CR_DNSSEED_WAIT);
+	CHECK_EQ(wake, NOW_US + 1000 + CR_DNSSEED_POLL_US);
+	/* 2 peers through the seed nodes but an empty table, or
+	 * -forcednsseed: the seeds are asked all the same, all at once */
+	in.full_outbound = 2;
+	in.addrman_size = 0;
+	cr_dnsseed_init(&st, 3, NOW_US, &rng);
+	for (int i = 0; i < 3; i++)
+		CHECK_EQ(cr_dnsseed_step(&st, &in, NOW_US, &seed, &wake), CR_DNSSEED_QUERY);
+	CHECK_EQ(cr_dnsseed_step(&st, &in, NOW_US, &seed, &wake), CR_DNSSEED_DONE);
+	in.addrman_size = 100;
+	in.force = true;
+	cr_dnsseed_init(&st, 3, NOW_US, &rng);
+	for (int i = 0; i < 3; i++)
+		CHECK_EQ(cr_dnsseed_step(&st, &in, NOW_US, &seed, &wake), CR_DNSSEED_QUERY);
+	CHECK_EQ(cr_dnsseed_step(&st, &in, NOW_US, &seed, &wake), CR_DNSSEED_DONE);
+	/* seed nodes gave nothing in 30 s and the table is not empty: the
+	 * usual 11 s wait follows, then 3 seeds, through the proxy if any */
+	in.force = false;
+	in.full_outbound = 1;
+	in.name_proxy = true;
+	cr_dnsseed_init(&st, 5, NOW_US, &rng);
+	t = NOW_US + CR_DNSSEED_SEEDNODE_US + 1;
+	CHECK_EQ(cr_dnsseed_step(&st, &in, t, &seed, &wake), CR_DNSSEED_WAIT);
+	CHECK_EQ(wake, t + CR_DNSSEED_DELAY_FEW_US);
+	t = wake;
+	for (int i = 0; i < 3; i++)
+		CHECK_EQ(cr_dnsseed_step(&st, &in, t, &seed, &wake), CR_DNSSEED_FETCH);
+	CHECK_EQ(cr_dnsseed_step(&st, &in, t, &seed, &wake), CR_DNSSEED_WAIT);
+	CHECK_EQ(wake, t + CR_DNSSEED_DELAY_FEW_US);
+
+	/* a chain without DNS seeds (regtest): done at once */
+	memset(&in, 0, sizeof in);
+	cr_dnsseed_init(&st, 0, NOW_US, &rng);
+	CHECK_EQ(cr_dnsseed_step(&st, &in, NOW_US, &seed, &wake), CR_DNSSEED_DONE);
+	in.addrman_size = 100;
+	cr_dnsseed_init(&st, 0, NOW_US, &rng);
+	CHECK_EQ(cr_dnsseed_step(&st, &in, NOW_US, &seed, &wake), CR_DNSSEED_DONE);
+}
+
 int main(int argc, char **argv)
 {
 	uint64_t seed = 8;
@@ -409,5 +538,6 @@ int main(int argc, char **argv)
 	RUN(test_self_advertisement);
 	RUN(test_getaddr_cache);
 	RUN(test_dnsseed);
+	RUN(test_dnsseed_core_cases);
 	return check_done();
 }

@@ -172,7 +172,11 @@ static void test_errors(void)
 	CHECK_EQ(err_code(r), CR_RPC_INVALID_PARAMS);
 	json_decref(r);
 	r = post_json("{\"method\":\"listbanned\",\"id\":1}", &st);
-	CHECK_EQ(err_code(r), CR_RPC_DATABASE_ERROR);
+	CHECK_EQ(st, 200);
+	CHECK(json_is_array(json_object_get(r, "result")));
+	json_decref(r);
+	r = post_json("{\"method\":\"setban\",\"params\":[\"1.2.3.4/99\",\"add\"],\"id\":1}", &st);
+	CHECK_EQ(err_code(r), CR_RPC_CLIENT_INVALID_IP_OR_SUBNET);
 	json_decref(r);
 }
 

@@ -807,6 +807,40 @@ CR_API int cr_discourage(struct cr_engine *e, const char *addr);
  * callback (on the peer's own worker it acts at once). */
 CR_API int cr_misbehaving(struct cr_engine *e, uint64_t peer, unsigned score, const char *reason);
 
+/* An added node (Core's getaddednodeinfo): an -addnode entry or one added
+ * with cr_addnode (-connect entries and one-shot connections are not
+ * listed). */
+struct cr_added_node {
+	char addednode[128];    /* as given: "1.2.3.4:8333", "[v6]:port" or a name (proxy) */
+	char address[64];       /* the address it resolved to, "" for a name behind a proxy */
+	bool connected;         /* our manual connection to it finished its handshake */
+};
+
+/* Adds a node to keep connected (Core's "addnode add"), retried with
+ * backoff as -addnode. Returns 0, -EEXIST (the same text, or the same
+ * address, is added already: Core's "Node already added"),
+ * CR_E_BAD_ADDRESS (not a numeric host[:port] without a proxy), -ENOSPC
+ * (CR_ADDED_NODES_MAX added), -ENOMEM or -ESHUTDOWN. */
+#define CR_ADDED_NODES_MAX 1024
+CR_API int cr_addnode(struct cr_engine *e, const char *hostport);
+/* Stops keeping a node connected (Core's "addnode remove": a live
+ * connection to it stays). Returns 0, -ENOENT (not added with this text),
+ * -ENOMEM or -ESHUTDOWN. */
+CR_API int cr_removenode(struct cr_engine *e, const char *hostport);
+/* Up to cap added nodes into out, in the order they were added; returns
+ * how many there are in all (which may exceed cap), or a negative error. */
+CR_API int cr_added_nodes(struct cr_engine *e, struct cr_added_node *out, size_t cap);
+/* Every peer past its handshake sends a ping now (Core's "ping" RPC); the
+ * RTT shows in cr_peer_info. Returns 0, -ENOMEM or -ESHUTDOWN. */
+CR_API int cr_ping_peers(struct cr_engine *e);
+/* Core's setnetworkactive: with active false every peer is disconnected
+ * and, until it is true again, inbound connections are closed at accept
+ * and no outbound connection is opened (manual ones retry once it is
+ * true again). Returns 0, -ENOMEM or -ESHUTDOWN. cr_network_active says
+ * which is in force (any thread). */
+CR_API int cr_set_network_active(struct cr_engine *e, bool active);
+CR_API bool cr_network_active(const struct cr_engine *e);
+
 /* Short names for the enums, for logs.
  *  Returns: a static string ("unknown" for a value out of the enum).
  *  Threads: any. */
