@@ -42,6 +42,7 @@ static const struct opt table[] = {
 	{"debug", K_STR, 0, 127, "[=<cat>]  debug logging: net, proxy, addrman, rpc or all, comma-separated (bare -debug = all)"},
 	{"logfile", K_STR, 0, CR_CONF_PATH_MAX - 1, "=<file>  also log here (relative to -datadir)"},
 	{"pinginterval", K_UINT, 1, 86400, "=<s>  seconds between pings (default 120; for tests)"},
+	{"peertimeout", K_UINT, 1, 86400, "=<s>  a peer that has not completed the version handshake this long after connecting is disconnected (default 60)"},
 	{"maxreceivetotal", K_UINT, 8, 1048576, "=<MiB>  receive memory all peers' large messages may hold (default: memory/16, 64..8192)"},
 	{"maxsendtotal", K_UINT, 8, 1048576, "=<MiB>  send memory above which slow peers are skipped (default: memory/16, 64..8192)"},
 	{"statsinterval", K_UINT, 1, 86400, "=<s>  seconds between stats lines (default 60)"},
@@ -442,6 +443,7 @@ static int apply(struct cr_dopts *o, const struct opt *t, const char *v, char *e
 		else if (strcmp(name, "maxconnections") == 0) o->eng.max_connections = (unsigned)n;
 		else if (strcmp(name, "workers") == 0) o->eng.workers = (unsigned)n;
 		else if (strcmp(name, "pinginterval") == 0) o->eng.ping_interval_ms = (unsigned)n * 1000;
+		else if (strcmp(name, "peertimeout") == 0) o->eng.handshake_timeout_ms = (unsigned)n * 1000;
 		else if (strcmp(name, "bantime") == 0) o->eng.ban_time_s = (unsigned)n;
 		else if (strcmp(name, "banscore") == 0) o->eng.ban_score = (unsigned)n;
 		else if (strcmp(name, "floodrate") == 0) o->eng.flood_rate_per_min = (unsigned)n;
@@ -605,6 +607,7 @@ int cr_dopts_apply(const struct cr_dopts *o, struct cr_config *cfg, char *err, s
 	APPLY("v2transport", cr_config_set_v2transport(cfg, g->v2transport));
 	APPLY("proxy", cr_config_set_proxy(cfg, g->proxy));
 	APPLY("pinginterval", cr_config_set_ping_interval_ms(cfg, g->ping_interval_ms));
+	APPLY("peertimeout", cr_config_set_handshake_timeout_ms(cfg, g->handshake_timeout_ms));
 	APPLY("whitelistrelay", cr_config_set_whitelist_relay(cfg, g->whitelist_relay));
 	APPLY("whitelistforcerelay", cr_config_set_whitelist_forcerelay(cfg, g->whitelist_forcerelay));
 	APPLY("bantime", cr_config_set_ban_time_s(cfg, g->ban_time_s));

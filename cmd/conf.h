@@ -55,6 +55,7 @@ struct cr_dopts_engine {
 	bool v2transport;
 	char proxy[128];
 	unsigned ping_interval_ms;
+	unsigned handshake_timeout_ms; /* -peertimeout (Core's name) */
 	/* inbound defence */
 	unsigned nwhitebind, nwhitelist;
 	char whitebind[CR_DOPTS_WHITEBIND_MAX][128];

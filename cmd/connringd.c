@@ -18,6 +18,7 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/random.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -496,16 +497,48 @@ static int check_imports(struct daemon *d)
 	return 0;
 }
 
+/* Descriptors connringd needs besides its peers' sockets: stdio, the log
+ * file, each worker's ring, listeners and doorbell, the coordinator's, the
+ * RPC and metrics servers and the files it writes. Below this a start
+ * fails on "Too many open files" somewhere, or holds almost no peer. */
+#define NOFILE_MIN 64
+
+/* RLIMIT_NOFILE too low to run: said before anything fails on it (the
+ * engine raises the soft limit to the hard one; the hard one is what
+ * counts). */
+static void check_nofile(struct daemon *d)
+{
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_max >= NOFILE_MIN)
+		return;
+	log_line(d, "warning: RLIMIT_NOFILE is %llu (hard limit %llu): connringd needs about %d "
+		 "descriptors for its rings, listeners, servers and files plus one per peer; raise it "
+		 "(ulimit -n, systemd LimitNOFILE=)", (unsigned long long)rl.rlim_cur,
+		 (unsigned long long)rl.rlim_max, NOFILE_MIN);
+}
+
+static void log_start_error(struct daemon *d, const char *what, int r)
+{
+	struct rlimit rl;
+	if ((r == -EMFILE || r == -ENFILE) && getrlimit(RLIMIT_NOFILE, &rl) == 0)
+		log_line(d, "error: %s: %s (RLIMIT_NOFILE is %llu, hard limit %llu: raise it with "
+			 "ulimit -n or systemd LimitNOFILE=)", what, cr_strerror(r),
+			 (unsigned long long)rl.rlim_cur, (unsigned long long)rl.rlim_max);
+	else
+		log_line(d, "error: %s: %s", what, cr_strerror(r));
+}
+
 static int run(struct daemon *d, int sfd)
 {
 	const struct cr_chain *chain = cr_chain_get(d->o.eng.chain);
 	if (check_imports(d) < 0)
 		return 1;
+	check_nofile(d);
 	int r = cr_engine_new(&d->e, d->cfg);
 	if (r == 0)
 		r = cr_engine_start(d->e);
 	if (r < 0) {
-		log_line(d, "error: engine failed to start: %s", cr_strerror(r));
+		log_start_error(d, "engine failed to start", r);
 		cr_engine_free(d->e);
 		return 1;
 	}

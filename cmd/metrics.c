@@ -80,6 +80,21 @@ static void engine_totals(FILE *f, const struct cr_totals *t)
 	counter(f, "connring_stale_peer_ids_total", "Commands that named a peer that was gone.", t->stale_ids);
 	counter(f, "connring_accept_backoffs_total", "Accept errors answered with a delayed re-arm.",
 		t->accept_backoffs);
+	/* What peers make the engine hold right now (README's Limits): the
+	 * attack tests check these return to their start values. */
+	gauge(f, "connring_fixed_files", "Direct descriptors the engine holds (peers' sockets).",
+	      (double)t->fixed_files);
+	gauge(f, "connring_recv_held_bytes", "Receive buffers of all peers (partial messages, paused input).",
+	      (double)t->recv_held_bytes);
+	gauge(f, "connring_recv_reserved_bytes", "Receive budget reserved by large messages in progress.",
+	      (double)t->recv_reserved_bytes);
+	gauge(f, "connring_send_queued_bytes", "Bytes in all send queues.", (double)t->send_queued_bytes);
+	gauge(f, "connring_send_memory_bytes", "Send buffer memory alive (a shared buffer once).",
+	      (double)t->send_mem_bytes);
+	gauge(f, "connring_send_pool_buffers", "Small send buffers out of the workers' pools.",
+	      (double)t->pool_bufs_in_use);
+	gauge(f, "connring_send_pool_segments", "Send queue segments out of the workers' pools.",
+	      (double)t->pool_segs_in_use);
 }
 
 /* Peers by connection type, transport and network, from one snapshot. */

@@ -261,6 +261,8 @@ static void *coord_main(void *arg)
 		io_uring_for_each_cqe(&co->ring, head, cqe) {
 			if (cr__ud_op(cqe->user_data) == OP_TICK)
 				co->tick_pending = false;
+			else if (cr__ud_op(cqe->user_data) == OP_BELL)
+				cr__bell_failed(e, cqe->user_data, cqe->res);
 			n++;
 		}
 		io_uring_cq_advance(&co->ring, n);
@@ -307,6 +309,7 @@ int cr__coord_start(struct cr_engine *e)
 		return ret;
 	co->ring_ok = true;
 	cr__mailbox_init(&co->mb, co->ring.ring_fd);
+	co->mb.bell_id = CR_BELL_COORD;
 	/* the ring starts disabled (single issuer): the thread enables it;
 	 * hold doorbells until then */
 	atomic_store(&co->mb.rung, 1);
@@ -349,7 +352,7 @@ void cr__coord_stop(struct cr_engine *e)
 			atomic_store(&co->mb.rung, 0);
 			cr__mailbox_post(e, &co->mb, c);
 		}
-		pthread_join(co->thread, NULL);
+		cr__join_kicking(e, &co->mb, co->thread, "coordinator", 1000u);
 		co->thread_started = false;
 	}
 	/* closed once the thread is gone: a ban caller that comes later sees

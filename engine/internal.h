@@ -57,6 +57,7 @@ enum cr_op {
 	OP_DOORBELL,     /* MSG_RING from another thread */
 	OP_DIRECT_RECV,  /* a large payload straight into place */
 	OP_ABORT,        /* a closing peer's shutdown or cancel (counted in ops) */
+	OP_BELL,         /* a doorbell we sent failed (success posts nothing): idx = target's bell_id */
 };
 
 static inline uint64_t cr__ud(enum cr_op op, uint32_t idx, uint32_t gen)
@@ -268,7 +269,10 @@ struct cr_mailbox {
 	_Atomic int rung;              /* a doorbell is on its way */
 	_Atomic int closed;            /* its ring is gone: drained under bell_lock */
 	int ring_fd;                   /* target ring for MSG_RING */
+	uint32_t bell_id;              /* worker index, or CR_BELL_COORD: names it in a failed bell's CQE */
 };
+#define CR_BELL_COORD 0xffffffu
+#define CR_BELL_NONE 0xfffffeu
 
 /* ---- peers -------------------------------------------------------------- */
 
@@ -684,6 +688,9 @@ void cr__mailbox_init(struct cr_mailbox *mb, int ring_fd);
 void cr__mailbox_post(struct cr_engine *e, struct cr_mailbox *mb, struct cr_mail *c);
 struct cr_mail *cr__mailbox_pop(struct cr_mailbox *mb);
 void cr__mailbox_rearm(struct cr_mailbox *mb);
+void cr__bell_failed(struct cr_engine *e, uint64_t user_data, int res);
+void cr__join_kicking(struct cr_engine *e, struct cr_mailbox *mb, pthread_t t, const char *who,
+		      unsigned grace_ms);
 void cr__mailbox_kick(struct cr_engine *e, struct cr_mailbox *mb);
 struct cr_mail *cr__mail_new(enum cr_mail_kind kind, size_t nids);
 void cr__mail_free(struct cr_mail *c);

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "engine/internal.h"
 
@@ -18,6 +19,7 @@ void cr__mailbox_init(struct cr_mailbox *mb, int ring_fd)
 	atomic_store(&mb->rung, 0);
 	atomic_store(&mb->closed, 0);
 	mb->ring_fd = ring_fd;
+	mb->bell_id = CR_BELL_NONE;
 }
 
 struct cr_mail *cr__mail_new(enum cr_mail_kind kind, size_t nids)
@@ -58,6 +60,9 @@ static void ring_bell(struct cr_engine *e, struct cr_mailbox *mb)
 		/* Submitted with this thread's next batch; no CQE for us. */
 		struct io_uring_sqe *sqe = cr__sqe(ring);
 		io_uring_prep_msg_ring(sqe, mb->ring_fd, 0, cr__ud(OP_DOORBELL, 0, 0), 0);
+		/* liburing's prep leaves user_data as the slot's last use had it:
+		 * a failed bell would come back as some peer's completion */
+		io_uring_sqe_set_data64(sqe, cr__ud(OP_BELL, mb->bell_id, 0));
 		sqe->flags |= IOSQE_CQE_SKIP_SUCCESS;
 		if (cr__cur_coord)
 			io_uring_submit(ring); /* the coordinator may sleep next */
@@ -84,13 +89,47 @@ static void ring_bell(struct cr_engine *e, struct cr_mailbox *mb)
 		return;
 	}
 	io_uring_prep_msg_ring(sqe, mb->ring_fd, 0, cr__ud(OP_DOORBELL, 0, 0), 0);
+	io_uring_sqe_set_data64(sqe, cr__ud(OP_BELL, mb->bell_id, 0));
 	sqe->flags |= IOSQE_CQE_SKIP_SUCCESS;
 	io_uring_submit(&e->bell);
-	/* Failures (a target ring already gone at stop) post a CQE: drop it. */
+	/* Failures (a target ring already gone at stop) post a CQE. */
 	struct io_uring_cqe *cqe;
-	while (io_uring_peek_cqe(&e->bell, &cqe) == 0)
+	uint64_t failed[4];
+	int failed_res[4];
+	unsigned nfailed = 0;
+	while (io_uring_peek_cqe(&e->bell, &cqe) == 0) {
+		if (cqe->res < 0 && nfailed < 4) {
+			failed[nfailed] = cqe->user_data;
+			failed_res[nfailed++] = cqe->res;
+		}
 		io_uring_cqe_seen(&e->bell, cqe);
+	}
 	pthread_mutex_unlock(&e->bell_lock);
+	for (unsigned i = 0; i < nfailed; i++)
+		cr__bell_failed(e, failed[i], failed_res[i]);
+}
+
+static struct cr_mailbox *bell_target(struct cr_engine *e, uint32_t id)
+{
+	if (id == CR_BELL_COORD)
+		return &e->co.mb;
+	if (e->w && id < e->nworkers)
+		return &e->w[id].mb;
+	return NULL;
+}
+
+/* A doorbell the kernel refused (its CQE: OP_BELL): the mail behind it is
+ * still queued, but `rung` says a bell is on its way, so no later post
+ * would ring. Let the next post ring; a stop that waits on the target
+ * kicks it again (cr__workers_stop). Any thread. */
+void cr__bell_failed(struct cr_engine *e, uint64_t user_data, int res)
+{
+	struct cr_mailbox *mb = bell_target(e, cr__ud_idx(user_data));
+	if (!mb || atomic_load(&mb->closed))
+		return;
+	atomic_store(&mb->rung, 0);
+	cr__log(e, CR_LOG_DEBUG, CR_LOG_GENERAL, "doorbell to ring %u failed: %s", cr__ud_idx(user_data),
+		strerror(-res));
 }
 
 void cr__mailbox_post(struct cr_engine *e, struct cr_mailbox *mb, struct cr_mail *c)
@@ -158,4 +197,26 @@ struct cr_mail *cr__mailbox_pop(struct cr_mailbox *mb)
 		return head;
 	}
 	return NULL;
+}
+
+/* Joins a thread that was sent MAIL_STOP. Its doorbell should wake it;
+ * should that bell be lost (a refused MSG_RING, or a wake-up the kernel
+ * missed: seen as a test hanging here about once in 60 stops), ring it
+ * again every second rather than wait forever. An extra bell only costs
+ * the thread an empty drain. A thread still busy past grace_ms (a worker
+ * flushing its peers has stop_flush_ms) is named in the log. */
+void cr__join_kicking(struct cr_engine *e, struct cr_mailbox *mb, pthread_t t, const char *who,
+		      unsigned grace_ms)
+{
+	for (unsigned s = 1;; s++) {
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_sec += 1;
+		if (pthread_timedjoin_np(t, NULL, &ts) != ETIMEDOUT)
+			return;
+		if (s * 1000u > grace_ms && s * 1000u <= grace_ms + 3000u)
+			cr__log(e, CR_LOG_WARN, CR_LOG_GENERAL, "%s still running %u s after its stop: ringing again",
+				who, s);
+		cr__mailbox_kick(e, mb);
+	}
 }

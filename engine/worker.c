@@ -143,6 +143,7 @@ static int setup_one(struct cr_worker *w)
 	if (ret)
 		return ret;
 	cr__mailbox_init(&w->mb, w->ring.ring_fd);
+	w->mb.bell_id = w->idx;
 	/* no doorbell until the thread enabled the ring; it drains first */
 	atomic_store(&w->mb.rung, 1);
 	cr__wheel_init(&w->wheel);
@@ -390,6 +391,9 @@ static void handle_cqe(struct cr_worker *w, struct io_uring_cqe *cqe)
 	case OP_DOORBELL:
 		drain_mailbox(w);
 		break;
+	case OP_BELL:
+		cr__bell_failed(w->e, cqe->user_data, cqe->res);
+		break;
 	case OP_RECV: case OP_SEND: case OP_SOCKET: case OP_CONNECT:
 	case OP_PEERNAME: case OP_PEERNAME_CMD: case OP_DIRECT_RECV: case OP_ABORT:
 		peer_cqe(w, op, cqe);
@@ -622,7 +626,7 @@ void cr__workers_stop(struct cr_engine *e)
 	for (unsigned i = 0; i < e->nworkers; i++) {
 		struct cr_worker *w = &e->w[i];
 		if (w->thread_started)
-			pthread_join(w->thread, NULL);
+			cr__join_kicking(e, &w->mb, w->thread, "worker", e->cfg.stop_flush_ms + 1000u);
 		w->thread_started = false;
 		/* closed before the drain: a poster that comes later sees it and
 		 * drains its own mail (cr_peer_info), so no waiter is left */

@@ -38,7 +38,7 @@ static void test_conf_cmdline_values(void)
 						   "-connect=127.0.0.1:18444", "-addnode=example.org",
 						   "-maxconnections=500", "-workers=3", "-v2transport=0",
 						   "-proxy=127.0.0.1:9050", "-datadir=/tmp", "-debug",
-						   "-logfile=d.log", "-pinginterval=2")),
+						   "-logfile=d.log", "-pinginterval=2", "-peertimeout=7")),
 		 0);
 	CHECK_EQ(o.eng.chain, CR_CHAIN_REGTEST);
 	CHECK_EQ(o.eng.port, 18555);
@@ -55,6 +55,7 @@ static void test_conf_cmdline_values(void)
 	CHECK(strcmp(o.debug, "all") == 0);
 	CHECK(strcmp(o.logfile, "d.log") == 0);
 	CHECK_EQ(o.eng.ping_interval_ms, 2000);
+	CHECK_EQ(o.eng.handshake_timeout_ms, 7000);
 	CHECK_EQ(cr_dopts_finish(&o, err, sizeof(err)), 0);
 	/* A manual peer without a port gets the chain's default. */
 	CHECK(strcmp(o.eng.addnode[0], "example.org:18444") == 0);
@@ -115,6 +116,7 @@ static void test_conf_cmdline_errors(void)
 	expect_bad("-maxreceivetotal=7", "-maxreceivetotal=7: expected a whole number in 8..1048576");
 	expect_bad("-maxsendtotal=lots", "-maxsendtotal=lots: expected a whole number");
 	expect_bad("-pinginterval=0", "1..86400");
+	expect_bad("-peertimeout=0", "1..86400");
 	expect_bad("-debug=NET", "categories");
 	expect_bad("-frobnicate=1", "unknown option -frobnicate");
 	expect_bad("-noport", "not a yes/no option");

@@ -82,10 +82,51 @@ static void test_engine_mailbox_mpsc(void)
 	io_uring_queue_exit(&ring);
 	io_uring_queue_exit(&eng.bell);
 	pthread_mutex_destroy(&eng.bell_lock);
+	eng.bell_ok = false;
+}
+
+/* A doorbell the kernel refuses (here: the target is a pipe, not a ring;
+ * in the engine, a ring whose thread is gone or whose CQ overflowed) must
+ * not leave `rung` set: every later post would then stay silent and the
+ * mail would wait forever. The failure comes back tagged OP_BELL (not
+ * with the SQE slot's stale user_data) and re-opens the bell. */
+static void test_engine_mailbox_failed_bell(void)
+{
+	pthread_mutex_init(&eng.bell_lock, NULL);
+	CHECK_EQ(cr__ring_setup(&eng, &eng.bell, 64, false), 0);
+	eng.bell_ok = true;
+	int fds[2];
+	CHECK_EQ(pipe(fds), 0);
+	cr__mailbox_init(&eng.co.mb, fds[0]);
+	eng.co.mb.bell_id = CR_BELL_COORD;
+	for (int i = 0; i < 3; i++) {
+		struct cr_mail *c = cr__mail_new(MAIL_SEND, 0);
+		CHECK(c != NULL);
+		if (!c)
+			break;
+		c->peer = (uint64_t)i;
+		cr__mailbox_post(&eng, &eng.co.mb, c);
+		/* each post found the bell open again and rang (and failed) */
+		CHECK_EQ(atomic_load(&eng.co.mb.rung), 0);
+	}
+	unsigned n = 0;
+	struct cr_mail *c;
+	while ((c = cr__mailbox_pop(&eng.co.mb))) {
+		CHECK_EQ(c->peer, (uint64_t)n);
+		n++;
+		cr__mail_free(c);
+	}
+	CHECK_EQ(n, 3u);
+	close(fds[0]);
+	close(fds[1]);
+	io_uring_queue_exit(&eng.bell);
+	pthread_mutex_destroy(&eng.bell_lock);
+	eng.bell_ok = false;
 }
 
 int main(void)
 {
 	RUN(test_engine_mailbox_mpsc);
+	RUN(test_engine_mailbox_failed_bell);
 	return check_done();
 }
