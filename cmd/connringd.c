@@ -321,17 +321,27 @@ static int net_datadir(struct daemon *d)
 	return 0;
 }
 
-/* Bans persist in the chain's data folder (where bitcoind keeps its
- * banlist.json), in connring's crash-safe store format. */
-static int banlist_path(struct daemon *d)
+/* Bans, the address manager and the anchors persist in the chain's data
+ * folder (where bitcoind keeps banlist.json, peers.dat and anchors.dat),
+ * in connring's crash-safe store format. */
+static int data_file(struct daemon *d, const char *name, int (*set)(struct cr_config *, const char *))
 {
 	char path[sizeof(d->netdir) + 16];
-	int r = cr_datadir_path(path, sizeof path, d->netdir, "banlist.dat");
+	int r = cr_datadir_path(path, sizeof path, d->netdir, name);
 	if (r == 0)
-		r = cr_config_set_banlist_path(d->cfg, path);
+		r = set(d->cfg, path);
 	if (r < 0)
-		fprintf(stderr, "connringd: error: ban list in %s: %s\n", d->netdir, cr_strerror(r));
+		fprintf(stderr, "connringd: error: %s in %s: %s\n", name, d->netdir, cr_strerror(r));
 	return r;
+}
+
+static int data_files(struct daemon *d)
+{
+	if (data_file(d, "banlist.dat", cr_config_set_banlist_path) < 0 ||
+	    data_file(d, "peers.dat", cr_config_set_peers_path) < 0 ||
+	    data_file(d, "anchors.dat", cr_config_set_anchors_path) < 0)
+		return -1;
+	return 0;
 }
 
 static int configure(struct daemon *d, int argc, char **argv)
@@ -390,7 +400,7 @@ static int configure(struct daemon *d, int argc, char **argv)
 		fprintf(stderr, "connringd: error: %s\n", err);
 		return -1;
 	}
-	if (banlist_path(d) < 0)
+	if (data_files(d) < 0)
 		return -1;
 	uint32_t tweak = 0; /* secret, so peers cannot craft colliding hashes */
 	if (getrandom(&tweak, sizeof tweak, 0) != sizeof tweak)

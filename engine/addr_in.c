@@ -131,13 +131,14 @@ void cr__addr_ready(struct cr_worker *w, struct cr_peer *p)
 }
 
 /* The networks we can reach: IPv4 and IPv6, Tor through a proxy (Core's
- * default reachability without -onlynet, -i2psam or -cjdnsreachable). */
+ * default reachability without -i2psam or -cjdnsreachable), within
+ * -onlynet when given (its bits are CR_ADDRMAN_NET's). */
 static unsigned reachable_nets(const struct cr_engine *e)
 {
 	unsigned m = CR_ADDRMAN_NET(CR_NET_IPV4) | CR_ADDRMAN_NET(CR_NET_IPV6);
 	if (e->has_proxy)
 		m |= CR_ADDRMAN_NET(CR_NET_TORV3);
-	return m;
+	return e->cfg.onlynet ? m & e->cfg.onlynet : m;
 }
 
 static void post_batch(struct cr_worker *w, struct cr_peer *p, const struct cr_peeraddr *store,

@@ -37,6 +37,8 @@ void cr__config_clear(struct cr_config *c)
 	list_clear(&c->bind);
 	list_clear(&c->connect);
 	list_clear(&c->addnode);
+	list_clear(&c->seednode);
+	list_clear(&c->dnsseed_name);
 }
 
 void cr_config_free(struct cr_config *c)
@@ -58,7 +60,7 @@ void cr_config_free(struct cr_config *c)
 CR_CONFIG_SCALARS(CR_CONFIG_SETTER)
 #undef CR_CONFIG_SETTER
 
-static int list_add(struct cr_strlist *l, const char *s)
+int cr__config_list_add(struct cr_strlist *l, const char *s)
 {
 	char *copy = strdup(s);
 	char **v = realloc(l->v, (l->n + 1) * sizeof *v);
@@ -77,7 +79,7 @@ static int list_copy(struct cr_strlist *dst, const struct cr_strlist *src)
 {
 	*dst = (struct cr_strlist){ 0 };
 	for (unsigned i = 0; i < src->n; i++)
-		if (list_add(dst, src->v[i]) < 0)
+		if (cr__config_list_add(dst, src->v[i]) < 0)
 			return -ENOMEM;
 	return 0;
 }
@@ -86,8 +88,11 @@ int cr__config_copy(struct cr_config *dst, const struct cr_config *src)
 {
 	*dst = *src;
 	dst->bind = dst->connect = dst->addnode = (struct cr_strlist){ 0 };
+	dst->seednode = dst->dnsseed_name = (struct cr_strlist){ 0 };
 	if (list_copy(&dst->bind, &src->bind) < 0 || list_copy(&dst->connect, &src->connect) < 0 ||
-	    list_copy(&dst->addnode, &src->addnode) < 0) {
+	    list_copy(&dst->addnode, &src->addnode) < 0 ||
+	    list_copy(&dst->seednode, &src->seednode) < 0 ||
+	    list_copy(&dst->dnsseed_name, &src->dnsseed_name) < 0) {
 		cr__config_clear(dst);
 		return -ENOMEM;
 	}
@@ -103,12 +108,12 @@ int cr_config_add_bind(struct cr_config *c, const char *addr)
 		return CR_E_BAD_ADDRESS;
 	if (c->bind.n >= CR_BIND_MAX)
 		return CR_E_CONFIG_FULL;
-	return list_add(&c->bind, addr);
+	return cr__config_list_add(&c->bind, addr);
 }
 
 /* host[:port] or [host][:port] with a host the engine or a proxy may take;
  * the host is parsed (numeric) or resolved (proxy) at cr_engine_start. */
-static int hostport_ok(const char *s)
+int cr__config_hostport_ok(const char *s)
 {
 	size_t host_len, len = s ? strlen(s) : 0;
 	uint16_t port;
@@ -122,14 +127,14 @@ static int hostport_ok(const char *s)
 
 int cr_config_add_connect(struct cr_config *c, const char *hostport)
 {
-	int ret = hostport_ok(hostport);
-	return ret ? ret : list_add(&c->connect, hostport);
+	int ret = cr__config_hostport_ok(hostport);
+	return ret ? ret : cr__config_list_add(&c->connect, hostport);
 }
 
 int cr_config_add_addnode(struct cr_config *c, const char *hostport)
 {
-	int ret = hostport_ok(hostport);
-	return ret ? ret : list_add(&c->addnode, hostport);
+	int ret = cr__config_hostport_ok(hostport);
+	return ret ? ret : cr__config_list_add(&c->addnode, hostport);
 }
 
 int cr_config_set_proxy(struct cr_config *c, const char *hostport)

@@ -73,7 +73,17 @@ static inline bool cr__pow2(unsigned v)
 	X(unsigned, flood_group_cap, 8, true)                                             \
 	X(unsigned, flood_hold_s, 60, v >= 1 && v <= 86400)                               \
 	X(unsigned, evict_wait_max, 64, v >= 1 && v <= 4096)                              \
-	X(unsigned, evict_wait_ms, 2000, v >= 1 && v <= 60000)                           \
+	X(unsigned, evict_wait_ms, 2000, v >= 1 && v <= 60000)                            \
+	X(bool, auto_connect, false, true)                                                \
+	X(bool, dnsseed, true, true)                                                      \
+	X(bool, forcednsseed, false, true)                                                \
+	X(bool, fixedseeds, true, true)                                                   \
+	X(unsigned, onlynet, 0, v < (1u << 8) && !(v & 1u))                               \
+	X(unsigned, addrman_save_ms, 15 * 60 * 1000, v >= 1)                              \
+	X(unsigned, feeler_interval_ms, 2 * 60 * 1000, v >= 1)                            \
+	X(unsigned, extra_peer_interval_ms, 5 * 60 * 1000, v >= 1)                        \
+	X(unsigned, stale_check_ms, 10 * 60 * 1000, v >= 1)                               \
+	X(unsigned, stale_tip_ms, 30 * 60 * 1000, v >= 3)                                 \
 	X(unsigned, addr_fetch_timeout_ms, 300000, v >= 1)                                \
 	X(unsigned, addr_send_interval_ms, 30000, v >= 1)
 
@@ -88,11 +98,16 @@ struct cr_config {
 	CR_CONFIG_SCALARS(CR_CONFIG_FIELD)
 #undef CR_CONFIG_FIELD
 	struct cr_strlist bind, connect, addnode;
+	struct cr_strlist seednode, dnsseed_name; /* -seednode; test-only DNS seed names */
 	struct cr_whitelist whitelist[CR_WHITELIST_MAX];
 	unsigned nwhitelist;
 	struct cr_whitebind whitebind[CR_WHITEBIND_MAX];
 	unsigned nwhitebind;
 	char banlist_path[CR_PATH_MAX]; /* "" = bans kept in memory only */
+	char peers_path[CR_PATH_MAX];   /* the address manager's file, "" = none */
+	char anchors_path[CR_PATH_MAX]; /* anchors, "" = none */
+	char asmap_path[CR_PATH_MAX];   /* "" = /16 netgroups */
+	char dns_server[CR_HOSTPORT_MAX]; /* test only: "ip:port" for DNS, "" = the system's */
 	char proxy[CR_HOSTPORT_MAX];     /* "" = none */
 	char external_ip[CR_HOSTPORT_MAX]; /* "" = none (addr_out.c advertises it) */
 	char user_agent[CR_UA_MAX + 1];  /* "" = "/connring:" CR_VERSION "/" */
@@ -109,5 +124,9 @@ struct cr_config {
  * holds no lists). cr__config_clear frees the lists of a copy. */
 int cr__config_copy(struct cr_config *dst, const struct cr_config *src);
 void cr__config_clear(struct cr_config *c);
+/* Appends a copy of s: 0 or -ENOMEM. */
+int cr__config_list_add(struct cr_strlist *l, const char *s);
+/* 0 when s is "host[:port]" text a manual peer may be, else CR_E_BAD_ADDRESS. */
+int cr__config_hostport_ok(const char *s);
 
 #endif

@@ -21,7 +21,7 @@
 #include "engine/summary.h"
 
 #define COORD_TICK_MS 100
-#define COORD_RING_ENTRIES 256 /* doorbells, MSG_RING posts to workers, one timeout */
+#define COORD_RING_ENTRIES 256 /* doorbells, MSG_RING posts to workers, wake-ups */
 
 void cr__coord_peer_event(struct cr_worker *w, struct cr_peer *p, enum cr_mail_kind kind,
 			  bool ready, enum cr_close_reason why)
@@ -219,16 +219,30 @@ static bool run_manual(struct cr_engine *e)
 	return waiting;
 }
 
-static void arm_tick(struct cr_coord *co)
+/* Arms an absolute timeout for due_us unless one at or before it is in
+ * flight. Several may be in flight (a later one armed first); each slot's
+ * completion frees it. With every slot taken the earliest in flight still
+ * wakes us, and the next pass arms again. */
+void cr__coord_wake_at(struct cr_engine *e, uint64_t due_us)
 {
-	if (co->tick_pending)
+	struct cr_coord *co = &e->co;
+	unsigned free_slot = CR_COORD_WAKES;
+	for (unsigned i = 0; i < CR_COORD_WAKES; i++) {
+		if (co->wake_due_us[i] && co->wake_due_us[i] <= due_us)
+			return;
+		if (!co->wake_due_us[i] && free_slot == CR_COORD_WAKES)
+			free_slot = i;
+	}
+	if (free_slot == CR_COORD_WAKES)
 		return;
-	co->ts.tv_sec = 0;
-	co->ts.tv_nsec = COORD_TICK_MS * 1000000ll;
+	struct __kernel_timespec *ts = &co->wake_ts[free_slot];
+	ts->tv_sec = (int64_t)(due_us / 1000000u);
+	ts->tv_nsec = (long long)(due_us % 1000000u) * 1000;
 	struct io_uring_sqe *sqe = cr__sqe(&co->ring);
-	io_uring_prep_timeout(sqe, &co->ts, 0, 0);
-	io_uring_sqe_set_data64(sqe, cr__ud(OP_TICK, 0, 0));
-	co->tick_pending = true;
+	/* IORING_TIMEOUT_ABS counts on CLOCK_MONOTONIC, cr__now_us's clock */
+	io_uring_prep_timeout(sqe, ts, 0, IORING_TIMEOUT_ABS);
+	io_uring_sqe_set_data64(sqe, cr__ud(OP_TICK, free_slot, 0));
+	co->wake_due_us[free_slot] = due_us ? due_us : 1;
 }
 
 static void *coord_main(void *arg)
@@ -251,22 +265,25 @@ static void *coord_main(void *arg)
 		}
 		if (co->stop)
 			break;
-		bool guard_tick = cr__guard_tick(e, cr__now_us());
+		uint64_t now = cr__now_us();
+		bool guard_tick = cr__guard_tick(e, now);
 		if (run_manual(e) | guard_tick)
-			arm_tick(co);
+			cr__coord_wake_at(e, now + COORD_TICK_MS * 1000u);
+		cr__coord_wake_at(e, cr__coord_am_tick(e, now));
 		if (cr__ring_wait(e, &co->ring, "coordinator") < 0)
 			break;
 		unsigned head, n = 0;
 		struct io_uring_cqe *cqe;
 		io_uring_for_each_cqe(&co->ring, head, cqe) {
-			if (cr__ud_op(cqe->user_data) == OP_TICK)
-				co->tick_pending = false;
+			if (cr__ud_op(cqe->user_data) == OP_TICK && cr__ud_idx(cqe->user_data) < CR_COORD_WAKES)
+				co->wake_due_us[cr__ud_idx(cqe->user_data)] = 0;
 			else if (cr__ud_op(cqe->user_data) == OP_BELL)
 				cr__bell_failed(e, cqe->user_data, cqe->res);
 			n++;
 		}
 		io_uring_cq_advance(&co->ring, n);
 	}
+	cr__coord_am_stop(e);
 	return NULL;
 }
 
@@ -289,11 +306,14 @@ int cr__coord_start(struct cr_engine *e)
 			return ret;
 		co->manual[co->nmanual - 1].connect_opt = i < c->connect.n;
 	}
+	int ret = cr__coord_am_start(e);
+	if (ret)
+		return ret;
 	uint64_t keys[3];
 	cr__random(keys, sizeof keys);
 	/* the engine's netgroup secret: eviction and the flood defence key
 	 * netgroups alike */
-	int ret = cr__summaries_init(&co->sum, e->netgroup_secret, keys[1], keys[2], NULL,
+	ret = cr__summaries_init(&co->sum, e->netgroup_secret, keys[1], keys[2], co->asmap,
 				     c->routable127 ? CR_NETGROUP_LOOPBACK_ROUTABLE : 0);
 	if (ret)
 		return ret;
@@ -374,6 +394,7 @@ void cr__coord_finish(struct cr_engine *e)
 	}
 	cr__guard_free(e);
 	cr__coord_addr_free(e);
+	cr__coord_am_finish(e);
 	if (co->sum_ok) {
 		cr__summaries_clear(&co->sum);
 		co->sum_ok = false;

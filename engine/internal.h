@@ -563,6 +563,8 @@ struct cr_manual {
 	uint64_t next_us;        /* monotonic time of the next attempt (0 = now) */
 };
 
+#define CR_COORD_WAKES 8
+
 struct cr_coord {
 	pthread_t thread;
 	bool thread_started;
@@ -575,12 +577,19 @@ struct cr_coord {
 	int64_t tip_block_us;         /* wall: that tip's block time */
 	struct cr_manual *manual;
 	unsigned nmanual, cap_manual;
-	bool tick_pending;
-	struct __kernel_timespec ts;
+	/* wake-ups: absolute timeouts in flight, each slot's due time (0 =
+	 * free); the earliest is the next wake-up (coord.c) */
+	uint64_t wake_due_us[CR_COORD_WAKES];
+	struct __kernel_timespec wake_ts[CR_COORD_WAKES];
 	bool stop;
 	struct cr_guard *guard;  /* bans, admission, eviction (guard.c) */
 	struct cr_coord_addr *addr; /* address relay and getaddr answers (coord_addr.c) */
-	struct cr_addrman *am;   /* the address manager (coord_am.c), NULL until created */
+	/* automatic connections (coord_am.c, coord_sched.c): the address
+	 * manager, the asmap its netgroups use, the policy RNG */
+	struct cr_addrman *am;
+	struct cr_asmap *asmap;
+	struct cr_rng rng;
+	uint64_t am_save_us;     /* monotonic: the next periodic save */
 	struct cr_wstats stats;  /* the coordinator's counters (summed into cr_totals) */
 };
 
@@ -812,6 +821,21 @@ static inline bool cr__net_active(const struct cr_engine *e)
 {
 	return !atomic_load_explicit(&e->net_off, memory_order_relaxed);
 }
+
+/* coord_am.c: the coordinator's address manager. _start and _finish on
+ * the thread starting/stopping the engine (before the coordinator thread
+ * runs, after it ended); _tick and _stop on the coordinator thread.
+ * _start: 0, or an error (a bad asmap, -ENOMEM). _tick saves when due and
+ * returns the monotonic time it wants to run next. _stop: the clean stop's
+ * save (the coordinator thread's last act). */
+int cr__coord_am_start(struct cr_engine *e);
+uint64_t cr__coord_am_tick(struct cr_engine *e, uint64_t now_us);
+void cr__coord_am_stop(struct cr_engine *e);
+void cr__coord_am_finish(struct cr_engine *e);
+/* Wakes the coordinator at due_us (monotonic) or earlier; coordinator. */
+void cr__coord_wake_at(struct cr_engine *e, uint64_t due_us);
+/* Seconds since the epoch, the address manager's time. */
+int64_t cr__coord_now_s(void);
 
 /* guard.c: the coordinator's inbound defence (coordinator thread, except
  * _new/_free on the thread starting/stopping the engine) */

@@ -476,6 +476,9 @@ static void *worker_main(void *arg)
 	for (unsigned i = 0; i < w->nls; i++)
 		cr__accept_arm(w, i);
 	drain_mailbox(w);
+	/* a stop that came before the thread ran was just taken: step it
+	 * now, since no completion may ever come to run after_batch */
+	after_batch(w);
 	char who[32];
 	snprintf(who, sizeof who, "worker %u", w->idx);
 	while (!w->done) {

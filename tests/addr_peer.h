@@ -99,7 +99,7 @@ static inline void ap_send(int fd, const char *cmd, const uint8_t *payload, size
 	free(buf);
 }
 
-/* The i-th test address: 11.x.y.z, routable, never connected to (the
+/* The i-th test address: 11.x.y.z (i < 2^24 - 2^16), routable, never connected to (the
  * engines of these tests open no automatic connections). */
 static inline struct cr_peeraddr ap_addr(uint32_t i, uint32_t time)
 {
@@ -107,10 +107,12 @@ static inline struct cr_peeraddr ap_addr(uint32_t i, uint32_t time)
 	memset(&a, 0, sizeof a);
 	a.na.net = CR_NET_IPV4;
 	a.na.len = 4;
+	/* the low byte in the /16, so that addresses spread over netgroups
+	 * (the address manager's buckets are per netgroup) */
 	a.na.addr[0] = 11;
-	a.na.addr[1] = (uint8_t)(i >> 16);
+	a.na.addr[1] = (uint8_t)i;
 	a.na.addr[2] = (uint8_t)(i >> 8);
-	a.na.addr[3] = (uint8_t)(i + 1);
+	a.na.addr[3] = (uint8_t)((i >> 16) + 1);
 	a.port = 18444;
 	a.time = time;
 	a.services = CR_NODE_NETWORK | CR_NODE_WITNESS;

@@ -94,6 +94,9 @@ static void test_engine_addr_full_relay_getaddr(void)
 	struct cr_totals t = ap_totals(e);
 	CHECK_EQ(t.addrs_received, 1000);
 	CHECK_EQ(t.addrs_rate_limited, 0);
+	/* the entries reach the coordinator's address manager */
+	CHECK(WAIT_FOR((t = ap_totals(e)).addrman_size >= 500, 5000));
+	CHECK_EQ(t.addrs_added, t.addrman_size);
 	/* getaddr from an outbound peer is ignored (Core) */
 	raw_send(fd, "getaddr", NULL, 0);
 	CHECK_EQ(ap_barrier(fd, &addr_msgs, NULL, 5000), 1);

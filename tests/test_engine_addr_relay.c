@@ -1,7 +1,9 @@
 /* Address relay through the coordinator on real loopback sockets (Bitcoin
  * Core's rules): a small fresh addr message reaches 2 other peers with
  * address relay (a reachable address goes to 2), never the sender and
- * never a block-relay-only peer; our own address is advertised; a flood of big
+ * never a block-relay-only peer; getaddr from an inbound peer is answered
+ * once per connection, from the cache (the same answer for the next
+ * peer), at most 1,000 and 23% of the address manager; a flood of big
  * addr messages from many peers keeps the address mail between threads
  * under its cap (2 MiB per worker) and the engine answering. */
 #include <pthread.h>
@@ -90,15 +92,56 @@ static void test_engine_addr_relay_peers(void)
 	CHECK_EQ(ap_barrier(s, &addr_msgs, NULL, 5000), 1);
 	CHECK_EQ(ap_barrier(x, &addr_msgs, NULL, 5000), 1);
 	CHECK_EQ(addr_msgs, 0);
-	/* an old address is not relayed */
-	ap_send_addrs(s, 78, 1, ap_time_now() - 3600);
-	CHECK_EQ(ap_barrier(s, NULL, NULL, 5000), 1);
+	/* an old address is stored, not relayed (from a peer that still has
+	 * its first token: the sender spent its own) */
+	ap_send_addrs(peer[0], 78, 1, ap_time_now() - 3600);
+	CHECK_EQ(ap_barrier(peer[0], NULL, NULL, 5000), 1);
+	CHECK(WAIT_FOR(ap_totals(e).addrman_size >= 2, 5000));
 	CHECK_EQ(ap_totals(e).addrs_relayed, 2);
 	cr_engine_free(e);
 	for (int i = 0; i < 3; i++)
 		close(peer[i]);
 	close(s);
 	close(x);
+	close(lfd);
+}
+
+/* Reads the answer to a getaddr: its entry count, or -1 when none came
+ * before the barrier. */
+static long getaddr_answer(int fd)
+{
+	raw_send(fd, "getaddr", NULL, 0);
+	unsigned msgs = 0;
+	size_t n = 0;
+	CHECK_EQ(ap_barrier(fd, &msgs, &n, 5000), 1);
+	return msgs ? (long)n : -1;
+}
+
+static void test_engine_addr_getaddr_once(void)
+{
+	struct rec r;
+	struct cr_engine *e = start(&r, "G", false);
+	uint16_t port;
+	int lfd = ap_listen(&port);
+	/* an outbound peer's answer fills the address manager */
+	int o = outbound(e, &r, lfd, port, CR_CONN_OUTBOUND_FULL_RELAY);
+	CHECK_EQ(ap_wait_cmd(o, "getaddr", NULL, NULL, 5000), 1);
+	ap_send_addrs(o, 0, 1000, ap_time_now() - 3600);
+	struct cr_totals t;
+	CHECK(WAIT_FOR((t = ap_totals(e)).addrman_size >= 500, 5000));
+	int a = inbound(e, &r), b = inbound(e, &r);
+	long n = getaddr_answer(a);
+	printf("  answer: %ld of %llu addresses\n", n, (unsigned long long)t.addrman_size);
+	CHECK(n > 0);
+	CHECK(n <= 1000 && (uint64_t)n <= t.addrman_size * 23 / 100 + 1);
+	CHECK_EQ(getaddr_answer(a), -1); /* once per connection */
+	/* the next peer through the same network and address: the cache */
+	CHECK_EQ(getaddr_answer(b), n);
+	CHECK_EQ(ap_totals(e).getaddr_answered, 2);
+	cr_engine_free(e);
+	close(a);
+	close(b);
+	close(o);
 	close(lfd);
 }
 
@@ -222,6 +265,7 @@ int main(void)
 {
 	test_watchdog();
 	RUN(test_engine_addr_relay_peers);
+	RUN(test_engine_addr_getaddr_once);
 	RUN(test_engine_addr_self_advertised);
 	RUN(test_engine_addr_flood_bounded);
 	return check_done();

@@ -517,6 +517,57 @@ CR_API int cr_config_set_evict_wait_ms(struct cr_config *cfg, unsigned ms);
 CR_API int cr_config_set_routable127(struct cr_config *cfg, bool on);
 CR_API int cr_config_set_on_accept(struct cr_config *cfg, cr_on_accept_fn fn);
 
+/* Automatic outbound connections (README "Automatic connections"): the
+ * coordinator's address manager and open-connections scheduler, Bitcoin
+ * Core's ThreadOpenConnections with 8 full-relay, 2 block-relay-only and
+ * one feeler slot, DNS seeds, fixed seeds and -seednode.
+ *
+ * auto_connect: open automatic connections (default false: an embedder
+ * that only wants the peers it names asks for nothing else; connringd
+ * turns it on unless -connect). dnsseed: ask the chain's DNS seeds
+ * (default true); forcednsseed: ask them even when addresses are known
+ * (default false); fixedseeds: fall back to the chain's fixed seeds
+ * (default true). onlynet: a mask of CR_ONLYNET_* bits, the networks
+ * automatic connections may go to (default 0: every network). */
+#define CR_ONLYNET_IPV4 (1u << 1)   /* the BIP155 network ids as bits */
+#define CR_ONLYNET_IPV6 (1u << 2)
+#define CR_ONLYNET_ONION (1u << 4)
+#define CR_ONLYNET_I2P (1u << 5)
+#define CR_ONLYNET_CJDNS (1u << 6)
+CR_API int cr_config_set_auto_connect(struct cr_config *cfg, bool on);
+CR_API int cr_config_set_dnsseed(struct cr_config *cfg, bool on);
+CR_API int cr_config_set_forcednsseed(struct cr_config *cfg, bool on);
+CR_API int cr_config_set_fixedseeds(struct cr_config *cfg, bool on);
+CR_API int cr_config_set_onlynet(struct cr_config *cfg, unsigned mask);
+/* Files, each at most 4,095 bytes, NULL or "" (the default) for none:
+ * the address manager (peers.dat: loaded at start, saved every
+ * addrman_save_ms and at stop; a bad or newer file is set aside and the
+ * node starts fresh), the anchors (anchors.dat: the block-relay-only peers
+ * at stop, tried first at the next start, deleted once read) and an asmap
+ * (Core's -asmap: netgroups by AS number; a bad file fails
+ * cr_engine_start). */
+CR_API int cr_config_set_peers_path(struct cr_config *cfg, const char *path);
+CR_API int cr_config_set_anchors_path(struct cr_config *cfg, const char *path);
+CR_API int cr_config_set_asmap_path(struct cr_config *cfg, const char *path);
+/* Adds a seed node, "host[:port]" as for cr_config_add_connect: an
+ * addr-fetch connection (connect, ask for addresses, disconnect). */
+CR_API int cr_config_add_seednode(struct cr_config *cfg, const char *hostport);
+/* Intervals in milliseconds, >= 1 (tests shorten them; defaults are
+ * Core's): addrman_save_ms (900,000), the average feeler_interval_ms
+ * (120,000) and extra_peer_interval_ms (300,000, the extra block-relay-only
+ * and network-specific peers), stale_check_ms (600,000) and stale_tip_ms
+ * (>= 3; 1,800,000: no new block for this long makes the tip stale). */
+CR_API int cr_config_set_addrman_save_ms(struct cr_config *cfg, unsigned ms);
+CR_API int cr_config_set_feeler_interval_ms(struct cr_config *cfg, unsigned ms);
+CR_API int cr_config_set_extra_peer_interval_ms(struct cr_config *cfg, unsigned ms);
+CR_API int cr_config_set_stale_check_ms(struct cr_config *cfg, unsigned ms);
+CR_API int cr_config_set_stale_tip_ms(struct cr_config *cfg, unsigned ms);
+/* Test only: DNS seed names that replace the chain's (at most 16; letters,
+ * digits, '-' and '.'), and the DNS server asked, a numeric "ip[:port]"
+ * (port 53 by default; NULL or "": the system's resolvers). */
+CR_API int cr_config_add_dnsseed_name(struct cr_config *cfg, const char *name);
+CR_API int cr_config_set_dns_server(struct cr_config *cfg, const char *hostport);
+
 /* Address relay (README "Address relay"). external_ip: our own address,
  * numeric "ip[:port]" (port defaults to the listen port), advertised to
  * peers with address relay every 24 hours on average (Core's
