@@ -11,7 +11,22 @@
  * the peer as source. Address mail between threads is bounded per worker
  * (CR_ADDR_MAIL_MAX, both directions): past it entries are dropped and
  * counted, so a flood from many peers cannot grow the coordinator's queue.
- * Owner worker thread, except cr__addr_mail_new/_done (any thread). */
+ * Owner worker thread, except cr__addr_mail_new/_done (any thread).
+ *
+ * Where this differs from Core, on purpose (engine/policy/addrrelay.h
+ * lists the policy's own differences):
+ * - a feeler is closed once the whole handshake is through (Core: when
+ *   its version arrives, verack sent): the coordinator's Good needs the
+ *   ready event, and a verack more costs nothing;
+ * - addr, addrv2 and getaddr are the engine's: the embedder no longer sees
+ *   them in on_message;
+ * - a malformed addr/addrv2 is dropped and counted, the peer kept (Core
+ *   logs the deserialization failure and goes on as well);
+ * - reachability is IPv4/IPv6, plus Tor with a proxy, within onlynet (no
+ *   I2P or CJDNS configuration yet);
+ * - accepted entries cross to the coordinator by mail, bounded per worker
+ *   (CR_ADDR_MAIL_MAX): past it they are dropped (Core has one thread and
+ *   adds them at once). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
