@@ -62,6 +62,8 @@ const char *cr_close_reason_str(enum cr_close_reason r)
 	case CR_CLOSE_EVICTED: return "evicted";
 	case CR_CLOSE_BANNED: return "banned";
 	case CR_CLOSE_MISBEHAVED: return "misbehaved";
+	case CR_CLOSE_FEELER_DONE: return "feeler done";
+	case CR_CLOSE_ADDR_FETCH_DONE: return "addr-fetch done";
 	}
 	return "unknown";
 }
@@ -117,6 +119,7 @@ int cr_engine_new(struct cr_engine **out, const struct cr_config *cfg)
 	else
 		snprintf(e->user_agent, sizeof e->user_agent, "/connring:%s/", CR_VERSION);
 	pthread_mutex_init(&e->bell_lock, NULL);
+	cr__addr_engine_init(e);
 	*out = e;
 	return 0;
 }
@@ -180,6 +183,7 @@ void cr_engine_free(struct cr_engine *e)
 	free(e->w);
 	cr__config_clear(&e->cfg);
 	pthread_mutex_destroy(&e->bell_lock);
+	pthread_mutex_destroy(&e->inv_lock);
 	free(e);
 }
 
@@ -214,6 +218,8 @@ void cr_engine_totals(const struct cr_engine *e, struct cr_totals *out, size_t o
 		o[k] += atomic_load_explicit(&e->co.stats.v[k], memory_order_relaxed);
 	t.payload_copy_bytes += atomic_load_explicit(&e->api_copy_bytes, memory_order_relaxed);
 	t.send_mem_bytes = atomic_load_explicit(&e->send_mem, memory_order_relaxed);
+	for (unsigned i = 0; i < e->nworkers; i++)
+		t.addr_mail_bytes += atomic_load_explicit(&e->w[i].addr_mail_bytes, memory_order_relaxed);
 	/* a caller built against a shorter (older) struct gets its prefix; a
 	 * longer one gets zeros beyond ours */
 	size_t n_copy = out_size < sizeof t ? out_size : sizeof t;

@@ -152,6 +152,21 @@ int cr_config_set_proxy(struct cr_config *c, const char *hostport)
 	return 0;
 }
 
+int cr_config_set_external_ip(struct cr_config *c, const char *hostport)
+{
+	if (!hostport || !*hostport) {
+		c->external_ip[0] = '\0';
+		return 0;
+	}
+	struct cr_netaddr na;
+	uint16_t port;
+	if (cr_addrstr_parse(&na, &port, hostport, strlen(hostport), 0, 0) < 0 ||
+	    (na.net != CR_NET_IPV4 && na.net != CR_NET_IPV6) || strlen(hostport) >= sizeof c->external_ip)
+		return CR_E_BAD_ADDRESS;
+	snprintf(c->external_ip, sizeof c->external_ip, "%s", hostport);
+	return 0;
+}
+
 int cr_config_set_user_agent(struct cr_config *c, const char *ua)
 {
 	if (ua && strlen(ua) > CR_UA_MAX)

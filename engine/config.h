@@ -83,7 +83,9 @@ static inline bool cr__pow2(unsigned v)
 	X(unsigned, feeler_interval_ms, 2 * 60 * 1000, v >= 1)                            \
 	X(unsigned, extra_peer_interval_ms, 5 * 60 * 1000, v >= 1)                        \
 	X(unsigned, stale_check_ms, 10 * 60 * 1000, v >= 1)                               \
-	X(unsigned, stale_tip_ms, 30 * 60 * 1000, v >= 3)
+	X(unsigned, stale_tip_ms, 30 * 60 * 1000, v >= 3)                                 \
+	X(unsigned, addr_fetch_timeout_ms, 300000, v >= 1)                                \
+	X(unsigned, addr_send_interval_ms, 30000, v >= 1)
 
 /* A list of "host[:port]" strings, each malloc'd. */
 struct cr_strlist {
@@ -107,6 +109,7 @@ struct cr_config {
 	char asmap_path[CR_PATH_MAX];   /* "" = /16 netgroups */
 	char dns_server[CR_HOSTPORT_MAX]; /* test only: "ip:port" for DNS, "" = the system's */
 	char proxy[CR_HOSTPORT_MAX];     /* "" = none */
+	char external_ip[CR_HOSTPORT_MAX]; /* "" = none (addr_out.c advertises it) */
 	char user_agent[CR_UA_MAX + 1];  /* "" = "/connring:" CR_VERSION "/" */
 
 	void *user;

@@ -51,6 +51,8 @@ void cr__coord_peer_event(struct cr_worker *w, struct cr_peer *p, enum cr_mail_k
 	ev->close_reason = why;
 	ev->permissions = p->perms;
 	ev->prefer_evict = p->prefer_evict;
+	ev->addr_relay = p->ar != NULL;
+	ev->addrv2 = (p->flags & PF_WANTS_ADDRV2) != 0;
 	p->ev_sent_us = cr__now_us();
 	cr__mailbox_post(e, &e->co.mb, c);
 }
@@ -158,8 +160,10 @@ static void on_event(struct cr_engine *e, struct cr_mail *c)
 			if (cr__coord_add_manual(e, c->host, &c->addr, c->flags) < 0)
 				cr__log(e, CR_LOG_WARN, CR_LOG_NET, "addnode %s: out of memory", c->host);
 		} else {
-			/* Core's "addnode onetry": a manual connection */
-			cr__coord_place(e, &c->addr, c->host, c->flags, UINT32_MAX, CR_CONN_MANUAL, 0);
+			/* Core's "addnode onetry": a manual connection, or
+			 * cr_add_connection's automatic type */
+			cr__coord_place(e, &c->addr, c->host, c->flags, UINT32_MAX,
+					c->ev.type ? (enum cr_conn_type)c->ev.type : CR_CONN_MANUAL, 0);
 		}
 		return;
 	case MAIL_STOP:
@@ -254,6 +258,8 @@ static void *coord_main(void *arg)
 		while ((c = cr__mailbox_pop(&co->mb))) {
 			if (cr__guard_mail(e, c))
 				continue; /* kept (an admission answered later) */
+			if (cr__coord_addr_mail(e, c))
+				continue; /* freed */
 			on_event(e, c);
 			cr__mail_free(c);
 		}
@@ -315,6 +321,9 @@ int cr__coord_start(struct cr_engine *e)
 	ret = cr__guard_new(e);
 	if (ret)
 		return ret;
+	ret = cr__coord_addr_new(e);
+	if (ret)
+		return ret;
 	ret = cr__ring_setup(e, &co->ring, COORD_RING_ENTRIES, true);
 	if (ret)
 		return ret;
@@ -344,7 +353,10 @@ void cr__coord_drain_dead(struct cr_engine *e)
 			cr__summary_answer(e, c->waiter, -ESHUTDOWN);
 		else if (c->waiter)
 			cr__waiter_done(c->waiter, -ESHUTDOWN);
-		cr__mail_free(c);
+		if (c->kind == MAIL_ADDRS || c->kind == MAIL_GETADDR)
+			cr__addr_mail_done(e, c);
+		else
+			cr__mail_free(c);
 	}
 	pthread_mutex_unlock(&e->bell_lock);
 }
@@ -381,6 +393,7 @@ void cr__coord_finish(struct cr_engine *e)
 		co->ring_ok = false;
 	}
 	cr__guard_free(e);
+	cr__coord_addr_free(e);
 	cr__coord_am_finish(e);
 	if (co->sum_ok) {
 		cr__summaries_clear(&co->sum);

@@ -17,8 +17,10 @@
 #include "addr/rng.h"
 #include "engine/compat.h"
 #include "engine/config.h"
+#include "engine/policy/addrrelay.h"
 #include "engine/policy/flood.h"
 #include "engine/policy/misbehave.h"
+#include "engine/policy/poisson.h"
 #include "engine/summary.h"
 #include "proto/netaddr.h"
 #include "proto/transport.h"
@@ -142,6 +144,12 @@ enum cr_mail_kind {
 	MAIL_BAN_OP,      /* API -> coordinator: setban/listbanned/... (waiter) */
 	MAIL_PUNISH,      /* worker -> coordinator: discourage or ban an address */
 	MAIL_MISBEHAVE,   /* API -> worker: cr_misbehaving */
+	/* address relay (addr_in.c, addr_out.c, coord_addr.c): ptr = a
+	 * struct cr__addr_batch in the mail's own storage */
+	MAIL_ADDRS,       /* worker -> coordinator: a peer's accepted addr entries */
+	MAIL_GETADDR,     /* worker -> coordinator: an inbound peer asks (batch without entries) */
+	MAIL_ADDR_PUSH,   /* coordinator -> worker: queue these for the peer (relay) */
+	MAIL_ADDR_SEND,   /* coordinator -> worker: send these now (getaddr answer) */
 	/* added nodes, ping, network activity (api_net.c, coord_net.c) */
 	MAIL_NET_OP,      /* API -> coordinator: enum cr_netop in reason (waiter) */
 	MAIL_NET_WORKER,  /* coordinator -> worker: CR_NETOP_PING or CR_NETOP_OFF in reason */
@@ -162,6 +170,25 @@ enum cr_netop {
 	CR_NETOP_AM_IMPORT, /* ptr = struct cr_addr_import[n] */
 };
 
+/* The addresses one address mail carries, in the mail's trailing storage:
+ * a[nstore + nrelay] (the relay candidates last), then reach[nrelay]. */
+struct cr__addr_batch {
+	uint64_t bytes;           /* counted in the worker's addr_mail_bytes */
+	unsigned worker;          /* whose count */
+	uint32_t nstore, nrelay;
+	struct cr_netaddr source; /* the peer it came from */
+	uint16_t local_port;      /* MAIL_GETADDR: our side of the connection */
+	struct cr_netaddr local;
+	uint8_t netclass;         /* MAIL_GETADDR: the network it came through */
+	bool v2;                  /* the peer sent sendaddrv2 */
+	bool addr_perm;           /* the addr permission: answered in full, not cached */
+	bool *reach;
+	struct cr_peeraddr a[];
+};
+/* Address mail in flight per worker (both directions) at most this: a
+ * flood from many peers waits in no queue, it is dropped and counted. */
+#define CR_ADDR_MAIL_MAX (2u << 20)
+
 /* A peer event for the coordinator's summary table (engine/summary.h). */
 struct cr__peer_ev {
 	uint64_t token;          /* the coordinator's connect token, 0 = none */
@@ -178,6 +205,8 @@ struct cr__peer_ev {
 	unsigned close_reason;   /* enum cr_close_reason */
 	uint32_t permissions;    /* CR_PERM_* */
 	bool prefer_evict;       /* discouraged when it connected */
+	bool addr_relay;         /* address relay is set up (Core's m_addr_relay_enabled) */
+	bool addrv2;             /* it sent sendaddrv2 */
 };
 
 struct cr__summary_snap;
@@ -282,6 +311,7 @@ enum cr_peer_flag {
 	PF_REARM_QUEUED = 1u << 15,   /* on the worker's re-arm list */
 	PF_WANTS_ADDRV2 = 1u << 16,   /* sent sendaddrv2 before verack (BIP155) */
 	PF_IDENTIFIED = 1u << 17,     /* na, keyed_netgroup, netclass, perms are set */
+	PF_GETADDR_RECVD = 1u << 18,  /* answered its getaddr (once per connection, as Core) */
 };
 
 #define CR_IOV_BATCH 16
@@ -364,6 +394,7 @@ struct cr_peer {
 	bool prefer_evict;       /* discouraged when it connected */
 	uint8_t listener;        /* inbound: the listener that accepted it */
 	struct cr_banscore score; /* ban score mode only */
+	struct cr_addr_relay *ar; /* address relay state once set up (addr_in.c), else NULL */
 };
 
 /* Why a peer's input is paused (struct cr_peer.pause); any one keeps the
@@ -504,6 +535,13 @@ struct cr_worker {
 
 	struct cr_wstats stats;
 	struct cr_bansnap *bans; /* the ban snapshot this worker checks (ban.c) */
+
+	/* address relay (addr_in.c): the policy RNG, a buffer of 2 x
+	 * CR_ADDR_MAX_PER_MSG entries, and address mail in flight (any thread) */
+	struct cr_rng addr_rng;
+	bool addr_rng_ok;
+	struct cr_peeraddr *addr_scratch;
+	_Atomic uint64_t addr_mail_bytes;
 };
 
 /* An immutable copy of the bans shared by every worker: each holds one
@@ -550,6 +588,7 @@ struct cr_coord {
 	struct __kernel_timespec wake_ts[CR_COORD_WAKES];
 	bool stop;
 	struct cr_guard *guard;  /* bans, admission, eviction (guard.c) */
+	struct cr_coord_addr *addr; /* address relay and getaddr answers (coord_addr.c) */
 	/* automatic connections (coord_am.c, coord_sched.c): the address
 	 * manager, the asmap its netgroups use, the policy RNG */
 	struct cr_addrman *am;
@@ -599,6 +638,16 @@ struct cr_engine {
 	/* send budget: bytes of every send buffer alive (shared broadcast
 	 * buffers once, pool buffers while pooled), engine-wide */
 	_Atomic uint64_t send_mem;
+
+	/* address relay: keys of the known-address and relay hashes, our own
+	 * address (external_ip) and the shared inbound send timers
+	 * (cr_next_inv_send_us, under inv_lock) */
+	struct cr_addr_keys addr_keys;
+	struct cr_peeraddr self;
+	bool has_self;
+	pthread_mutex_t inv_lock;
+	struct cr_inbound_timers inv;
+	struct cr_rng inv_rng;
 };
 
 /* A connect mail placed by the coordinator (counted in w->placing). */
@@ -742,6 +791,7 @@ void cr__node_open(struct cr_worker *w, struct cr_peer *p);
 void cr__node_progress(struct cr_worker *w, struct cr_peer *p);
 int cr__node_message(struct cr_worker *w, struct cr_peer *p, const struct cr_msg *m, size_t wire_len);
 void cr__node_timer(struct cr_worker *w, struct cr_peer *p);
+void cr__node_schedule(struct cr_worker *w, struct cr_peer *p); /* re-arms the peer's timer */
 
 /* coord.c */
 int cr__coord_start(struct cr_engine *e);
@@ -823,5 +873,38 @@ void cr__peer_misbehaving(struct cr_worker *w, struct cr_peer *p, uint32_t persi
 
 /* accept.c */
 void cr__accept_admitted(struct cr_worker *w, struct cr_mail *c);
+
+/* addr_in.c, addr_out.c: a peer's address messages and relay queue (owner
+ * worker thread). _setup before the ready event (relay set up for
+ * outbound peers that relay addresses), _ready after it (feeler closed,
+ * getaddr sent). _message: < 0 when the peer was closed. _due_us: when
+ * the peer's timer must fire for address work (monotonic; UINT64_MAX:
+ * never); _timer runs it (false: the peer was closed). */
+void cr__addr_setup(struct cr_worker *w, struct cr_peer *p);
+void cr__addr_ready(struct cr_worker *w, struct cr_peer *p);
+int cr__addr_message(struct cr_worker *w, struct cr_peer *p, const struct cr_msg *m, int type);
+uint64_t cr__addr_due_us(struct cr_worker *w, const struct cr_peer *p);
+bool cr__addr_timer(struct cr_worker *w, struct cr_peer *p, uint64_t now_us);
+void cr__addr_mail(struct cr_worker *w, struct cr_mail *c);
+void cr__addr_peer_free(struct cr_peer *p);
+struct cr_addr_relay *cr__addr_relay_on(struct cr_worker *w, struct cr_peer *p);
+struct cr_rng *cr__addr_rng(struct cr_worker *w);
+void cr__addr_send_now(struct cr_worker *w, struct cr_peer *p, const struct cr_peeraddr *a, size_t n);
+/* Address mail: allocates a mail with a batch of n entries (+ nrelay
+ * reach flags) counted against worker wi's cap; NULL when over it or out
+ * of memory. _done uncounts and frees. Any thread. */
+struct cr_mail *cr__addr_mail_new(struct cr_engine *e, enum cr_mail_kind kind, unsigned wi,
+				  size_t n, size_t nrelay);
+void cr__addr_mail_done(struct cr_engine *e, struct cr_mail *c);
+
+/* api_addr.c: the engine's address keys, our own address and the inbound
+ * timers, set up by cr_engine_new. */
+void cr__addr_engine_init(struct cr_engine *e);
+
+/* coord_addr.c: the coordinator's side (coordinator thread; _new/_free
+ * on the thread starting/stopping the engine) */
+int cr__coord_addr_new(struct cr_engine *e);
+void cr__coord_addr_free(struct cr_engine *e);
+bool cr__coord_addr_mail(struct cr_engine *e, struct cr_mail *c); /* true: its kind */
 
 #endif

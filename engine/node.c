@@ -5,8 +5,9 @@
  * nonce (every outbound nonce of the engine is in a small shared table).
  * Once ready: a ping at once and every ping_interval_ms with the RTT
  * measured, a pong timeout, and an inactivity timeout; ping and pong are
- * answered here, everything else goes to on_message. One wheel timer per
- * peer carries its nearest deadline. Owner worker thread only. */
+ * answered here, address messages go to addr_in.c, everything else to
+ * on_message. One wheel timer per peer carries its nearest deadline
+ * (address sends and the addr-fetch timeout included). Owner worker thread only. */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -86,7 +87,7 @@ static int send_version(struct cr_worker *w, struct cr_peer *p)
 	return cr__sendq_msg(w, p, "version", buf, (size_t)n);
 }
 
-static void schedule(struct cr_worker *w, struct cr_peer *p)
+void cr__node_schedule(struct cr_worker *w, struct cr_peer *p)
 {
 	const struct cr_config *c = &w->e->cfg;
 	uint64_t due;
@@ -100,6 +101,9 @@ static void schedule(struct cr_worker *w, struct cr_peer *p)
 		if (ping < due)
 			due = ping;
 	}
+	uint64_t addr = cr__addr_due_us(w, p);
+	if (addr < due)
+		due = addr;
 	cr__timer_set(w, &p->tm, due);
 }
 
@@ -107,7 +111,7 @@ static void schedule(struct cr_worker *w, struct cr_peer *p)
  * peer sends its version at once (V2 waits for the keys). */
 void cr__node_open(struct cr_worker *w, struct cr_peer *p)
 {
-	schedule(w, p);
+	cr__node_schedule(w, p);
 	if (!(p->flags & PF_INBOUND) && (p->flags & PF_T_INIT) && cr_transport_ready(p->t) && !(p->flags & PF_SENT_VERSION))
 		send_version(w, p);
 }
@@ -138,6 +142,7 @@ static void become_ready(struct cr_worker *w, struct cr_peer *p)
 	struct cr_engine *e = w->e;
 	p->state = PS_READY;
 	cr__peer_publish(w, p);
+	cr__addr_setup(w, p);
 	/* the handshake is through: messages up to the protocol's limit */
 	cr_transport_set_limit(p->t, 0);
 	/* a new peer often goes quiet now: keep no receive buffer for it
@@ -150,7 +155,7 @@ static void become_ready(struct cr_worker *w, struct cr_peer *p)
 	p->last_recv_us = p->last_send_us = now;
 	send_ping(w, p, now); /* Core pings a new peer at once */
 	p->next_ping_us = now + (uint64_t)e->cfg.ping_interval_ms * 1000u;
-	schedule(w, p);
+	cr__node_schedule(w, p);
 	if (p->type < CR_CONN_TYPES)
 		CR_STAT_ADD_AT(w, CR_STAT_IDX(ready_by_type) + p->type, 1);
 	cr__coord_peer_event(w, p, MAIL_EV_READY, true, 0);
@@ -159,6 +164,8 @@ static void become_ready(struct cr_worker *w, struct cr_peer *p)
 		cr__peer_fill_info(w, p, &info);
 		e->cfg.on_peer_ready(e->cfg.user, cr__peer_id(w, p), &info);
 	}
+	if (p->state == PS_READY)
+		cr__addr_ready(w, p);
 }
 
 static int on_version(struct cr_worker *w, struct cr_peer *p, const struct cr_msg *m)
@@ -226,7 +233,7 @@ static int on_pong(struct cr_worker *w, struct cr_peer *p, const struct cr_msg *
 	}
 	p->ping_nonce = 0;
 	p->next_ping_us = p->ping_sent_us + (uint64_t)w->e->cfg.ping_interval_ms * 1000u;
-	schedule(w, p);
+	cr__node_schedule(w, p);
 	return 0;
 }
 
@@ -273,11 +280,8 @@ int cr__node_message(struct cr_worker *w, struct cr_peer *p, const struct cr_msg
 	case CR_MSG_ADDR:
 	case CR_MSG_ADDRV2:
 	case CR_MSG_GETADDR:
-		/* Core: a block-relay-only peer takes no part in address relay;
-		 * what it sends about addresses is ignored */
-		if (p->type == CR_CONN_BLOCK_RELAY)
-			return 0;
-		break;
+		/* the engine's own: address relay (addr_in.c) */
+		return cr__addr_message(w, p, m, type);
 	default:
 		break;
 	}
@@ -300,7 +304,7 @@ void cr__node_timer(struct cr_worker *w, struct cr_peer *p)
 			cr__peer_close(w, p, CR_CLOSE_HANDSHAKE_TIMEOUT, NULL);
 			return;
 		}
-		schedule(w, p);
+		cr__node_schedule(w, p);
 		return;
 	}
 	/* an idle peer holds no receive buffer: drop the reassembly buffer
@@ -320,5 +324,7 @@ void cr__node_timer(struct cr_worker *w, struct cr_peer *p)
 	}
 	if (!p->ping_nonce && now >= p->next_ping_us)
 		send_ping(w, p, now);
-	schedule(w, p);
+	if (!cr__addr_timer(w, p, now))
+		return;
+	cr__node_schedule(w, p);
 }

@@ -266,6 +266,7 @@ static void free_slot(struct cr_worker *w, struct cr_peer *p)
 	}
 	cr__sendq_clear(w, p);
 	cr__budget_forget(w, p);
+	cr__addr_peer_free(p);
 	if (p->flags & PF_T_INIT)
 		cr_transport_clear(p->t);
 	p->flags &= ~PF_T_INIT;
@@ -384,6 +385,7 @@ void cr__peer_fill_info(struct cr_worker *w, struct cr_peer *p, struct cr_peer_i
 		netgroup_text(w, p, o->netgroup, sizeof o->netgroup);
 	o->prefer_evict = p->prefer_evict;
 	o->misbehavior_score = cr_banscore_get(&p->score, (int64_t)(cr__wall_us() / 1000000u));
+	o->network = (p->flags & PF_IDENTIFIED) ? p->netclass : CR_NETWORK_UNROUTABLE;
 	o->nmsg_stats = p->nrows;
 	for (unsigned i = 0; i < p->nrows; i++) {
 		memcpy(o->msg_stats[i].command, p->rows[i].command, sizeof o->msg_stats[i].command);

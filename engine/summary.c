@@ -100,6 +100,8 @@ static void fill_from_ev(struct cr__peer_summary *s, const struct cr__peer_ev *e
 	s->min_ping_us = ev->min_ping_us;
 	s->permissions = ev->permissions;
 	s->discouraged = ev->prefer_evict;
+	s->addr_relay = ev->addr_relay;
+	s->addrv2 = ev->addrv2;
 }
 
 struct cr__peer_summary *cr__summary_add(struct cr__summaries *t, uint64_t id,

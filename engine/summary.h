@@ -43,6 +43,8 @@ struct cr__peer_summary {
 	bool relaytxes;            /* fRelay in its version */
 	bool discouraged;          /* its address is discouraged (ban list) */
 	bool disconnecting;        /* the coordinator asked it to close */
+	bool addr_relay;           /* address relay enabled (coord_addr.c) */
+	bool addrv2;               /* it sent sendaddrv2 */
 	uint32_t permissions;      /* permission flags (issue 9), 0 = none */
 	struct cr_netaddr addr;
 	uint16_t port;

@@ -163,6 +163,10 @@ static void teardown_one(struct cr_worker *w)
 				cr_transport_clear(w->peers[i].t);
 	}
 	cr__sendq_pools_free(w);
+	for (uint32_t i = 0; w->peers && i < w->fresh; i++)
+		cr__addr_peer_free(&w->peers[i]);
+	free(w->addr_scratch);
+	w->addr_scratch = NULL;
 	cr__bansnap_unref(w->bans);
 	w->bans = NULL;
 	explicit_bzero(w->rnd, sizeof w->rnd);
@@ -321,6 +325,11 @@ void cr__worker_mail(struct cr_worker *w, struct cr_mail *c)
 	case MAIL_NET_WORKER:
 		cr__worker_net_mail(w, c);
 		break;
+	case MAIL_ADDR_PUSH:
+	case MAIL_ADDR_SEND:
+		cr__addr_mail(w, c);
+		cr__addr_mail_done(w->e, c);
+		return;
 	default:
 		break;
 	}
@@ -503,7 +512,10 @@ void cr__worker_drain_dead(struct cr_worker *w)
 			cr__bansnap_unref(c->ptr);
 		if (c->buf)
 			cr__sendq_buf_unref(NULL, c->buf);
-		cr__mail_free(c);
+		if (c->kind == MAIL_ADDR_PUSH || c->kind == MAIL_ADDR_SEND)
+			cr__addr_mail_done(w->e, c);
+		else
+			cr__mail_free(c);
 	}
 	pthread_mutex_unlock(&w->e->bell_lock);
 }

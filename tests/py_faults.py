@@ -2,11 +2,11 @@
 error or the bad file set aside, never a crash (death by a signal), never a
 stored file corrupted.
 
-  corrupt      banlist.dat of random bytes, truncated by one byte, and with
-               a valid envelope around a body that does not decode: the
-               node starts, says "not loaded", moves the file aside with
-               its bytes intact (banlist.dat.bad-N), and a new ban then
-               saves and loads again after a restart
+  corrupt      banlist.dat and peers.dat of random bytes, truncated by one
+               byte, and with a valid envelope around a body that does not
+               decode: the node starts, says "not loaded", moves the file
+               aside with its bytes intact (NAME.bad-N), and a new file
+               then saves and loads again after a restart
   importpeers  -importpeers= a corrupt peers.dat: the start stops with the
                reason; the file is left as it was
   full         the datadir on a full filesystem (a 1 MiB tmpfs when we may
@@ -15,7 +15,8 @@ stored file corrupted.
                full disk fails them with ENOSPC): setban's save fails, the
                error is logged, banlist.dat keeps its old bytes, no
                temporary is left, the node keeps answering; with room again
-               the next ban saves
+               the next ban saves; full again at the stop, peers.dat's save
+               fails the same way
   readonly     the datadir read-only (a tmpfs remounted ro when we may
                mount, else mode 0555, which root ignores: then skipped with
                the reason): with the cookie the start stops with a clear
@@ -156,44 +157,56 @@ def valid_banlist(build, datadir, bans=("127.0.0.9",)):
     return read(os.path.join(datadir, "regtest", "banlist.dat"))
 
 
+def corrupt_variants(good):
+    """Bad images of a store file: random bytes, truncated by a byte, and a
+    valid envelope (magic, version, checksum) around a body that does not
+    decode."""
+    magic, version = struct.unpack("<II", good[:8])
+    body = good[16:-32]  # its last field cut short, checksum made right
+    return [("random bytes", os.urandom(300)), ("truncated by a byte", good[:-1]),
+            ("a body that does not decode", store_image(magic, version, body[:-1]))]
+
+
 def case_corrupt(build):
     base = tempfile.mkdtemp(prefix="cr-faults-")
     try:
-        good = valid_banlist(build, os.path.join(base, "good"))
-        check(good[:4] == struct.pack("<I", BANLIST_MAGIC), "banlist.dat does not start with its magic")
-        body = good[16:-32]
-        bad_body = bytearray(body)
-        bad_body[0:4] = b"\xff\xff\xff\xff"  # an entry count no body holds
-        variants = [("random bytes", os.urandom(300)), ("truncated by a byte", good[:-1]),
-                    ("a body that does not decode", store_image(BANLIST_MAGIC, 1, bytes(bad_body)))]
-        for what, img in variants:
-            dd = os.path.join(base, what.replace(" ", "_"))
-            path = os.path.join(netdir(dd), "banlist.dat")
-            with open(path, "wb") as f:
-                f.write(img)
-            n = Node(build, dd)
-            try:
-                t = n.text()
-                check("not loaded" in t and "moved aside" in t,
-                      "corrupt banlist.dat (%s): no clear message:\n%s" % (what, t[-2000:]))
-                aside = glob.glob(path + ".bad-*")
-                check(len(aside) == 1 and read(aside[0]) == img,
-                      "corrupt banlist.dat (%s): not set aside with its bytes intact: %s" % (what, aside))
-                check(ping_answered(n.port), "corrupt banlist.dat (%s): node does not answer" % what)
-                rpc = n.rpc()
-                rpc.call("setban", "127.0.0.7", "add", 100000)
-                rpc.close()
-            finally:
-                n.stop()
-            n = Node(build, dd)
-            try:
-                check("loaded 1 bans" in n.text(), "corrupt banlist.dat (%s): the new ban did not load "
-                      "after a restart:\n%s" % (what, n.text()[-2000:]))
-                check(read(aside[0]) == img, "the set-aside file changed")
-            finally:
-                n.stop()
-            print("corrupt: banlist.dat of %s: set aside as %s, a new ban saved and loaded" %
-                  (what, os.path.basename(aside[0])))
+        gooddir = os.path.join(base, "good")
+        good = {"banlist.dat": valid_banlist(build, gooddir)}
+        check(good["banlist.dat"][:4] == struct.pack("<I", BANLIST_MAGIC),
+              "banlist.dat does not start with its magic")
+        good["peers.dat"] = read(os.path.join(gooddir, "regtest", "peers.dat"))  # saved at stop
+        # after a restart: the new ban made below loads; the address file
+        # saved fresh at the stop loads
+        loads = {"banlist.dat": "loaded 1 bans", "peers.dat": "loaded 0 addresses"}
+        for name in ("banlist.dat", "peers.dat"):
+            for what, img in corrupt_variants(good[name]):
+                dd = os.path.join(base, "%s_%s" % (name, what.replace(" ", "_")))
+                path = os.path.join(netdir(dd), name)
+                with open(path, "wb") as f:
+                    f.write(img)
+                n = Node(build, dd)
+                try:
+                    t = n.text()
+                    check("not loaded" in t and "moved aside" in t,
+                          "corrupt %s (%s): no clear message:\n%s" % (name, what, t[-2000:]))
+                    aside = glob.glob(path + ".bad-*")
+                    check(len(aside) == 1 and read(aside[0]) == img,
+                          "corrupt %s (%s): not set aside with its bytes intact: %s" % (name, what, aside))
+                    check(ping_answered(n.port), "corrupt %s (%s): node does not answer" % (name, what))
+                    rpc = n.rpc()
+                    rpc.call("setban", "127.0.0.7", "add", 100000)
+                    rpc.close()
+                finally:
+                    n.stop()
+                n = Node(build, dd)
+                try:
+                    check(loads[name] in n.text(), "corrupt %s (%s): the new file did not load after a "
+                          "restart:\n%s" % (name, what, n.text()[-2000:]))
+                    check(read(aside[0]) == img, "the set-aside file changed")
+                finally:
+                    n.stop()
+                print("corrupt: %s of %s: set aside as %s, a new one saved and loaded" %
+                      (name, what, os.path.basename(aside[0])))
     finally:
         shutil.rmtree(base, ignore_errors=True)
 
@@ -302,6 +315,22 @@ def case_full(build):
                 rpc.close()
             finally:
                 n.stop()
+            # full at the stop: the address file's save fails (a password,
+            # not the cookie, whose removal at stop would free a page)
+            n = Node(build, dd, ["-rpcuser=" + USER, "-rpcpassword=" + PASSWORD])
+            peers = os.path.join(dd, "regtest", "peers.dat")
+            old_peers = read(peers)
+            try:
+                fill(filler)
+            finally:
+                n.stop()
+            t = n.text()
+            check("saving addresses to" in t, "full: the failed peers.dat save at stop was not logged:\n%s" %
+                  t[-2000:])
+            check(read(peers) == old_peers and not glob.glob(peers + ".new*"),
+                  "full: peers.dat changed or a temporary was left by a failed save")
+            print("full: at stop: %s" % [x for x in t.splitlines() if "saving addresses to" in x][-1])
+            os.unlink(filler)
             n = Node(build, dd)
             try:
                 check("loaded" in n.text() and "bans from" in n.text(),

@@ -17,6 +17,7 @@ void cr_addr_relay_init(struct cr_addr_relay *r, int64_t now_us)
 	memset(r, 0, sizeof *r);
 	r->tokens = 1.0;
 	r->tokens_us = now_us;
+	r->send_mean_us = CR_AVG_ADDR_SEND_US;
 }
 
 void cr_addr_relay_clear(struct cr_addr_relay *r)
@@ -203,7 +204,7 @@ int cr_push_address(struct cr_addr_relay *r, const struct cr_addr_keys *k,
 		r->nqueue = 0;
 	}
 	if (r->nqueue == 0 && r->next_send_us < now_us)
-		r->next_send_us = cr_poisson_next_send(now_us, CR_AVG_ADDR_SEND_US, rng);
+		r->next_send_us = cr_poisson_next_send(now_us, r->send_mean_us, rng);
 	if (r->nqueue >= CR_ADDR_QUEUE_MAX)
 		r->queue[cr_rng_below(rng, r->nqueue)] = *a;
 	else
@@ -225,7 +226,7 @@ size_t cr_maybe_send_addr(struct cr_peeraddr *out, struct cr_addr_relay *r,
 	}
 	size_t n = 0;
 	if (r->nqueue && now_us > r->next_send_us) {
-		r->next_send_us = cr_poisson_next_send(now_us, CR_AVG_ADDR_SEND_US, rng);
+		r->next_send_us = cr_poisson_next_send(now_us, r->send_mean_us, rng);
 		for (unsigned i = 0; i < r->nqueue; i++) {
 			if (cr_addr_known_contains(r, k, &r->queue[i]))
 				continue;

@@ -55,6 +55,7 @@ struct cr_addr_relay {
 	struct cr_peeraddr *queue; /* CR_ADDR_QUEUE_MAX entries, or NULL */
 	int64_t next_send_us;     /* m_next_addr_send */
 	int64_t next_local_us;    /* m_next_local_addr_send, 0 = not yet */
+	int64_t send_mean_us;     /* mean send interval (init: Core's 30 s; tests shorten it) */
 	bool wants_addrv2;        /* the peer sent sendaddrv2 */
 	/* ProcessAddrs state */
 	double tokens;            /* m_addr_token_bucket */

@@ -159,6 +159,8 @@ enum cr_close_reason {
 	CR_CLOSE_EVICTED = 16,         /* inbound slots full: evicted for a newcomer */
 	CR_CLOSE_BANNED = 17,          /* a new ban covers its address */
 	CR_CLOSE_MISBEHAVED = 18,      /* misbehaviour: discouraged or banned (text says why) */
+	CR_CLOSE_FEELER_DONE = 19,     /* a feeler finished its handshake: its job is done */
+	CR_CLOSE_ADDR_FETCH_DONE = 20, /* an addr-fetch got its addresses, or timed out (text) */
 };
 
 /* Traffic of one peer for one message type ("command" in the V1 header).
@@ -202,7 +204,20 @@ struct cr_peer_info {
 	char netgroup[40];             /* the netgroup itself: "ipv4:1.2", "ipv6:2001:db8", ... */
 	bool prefer_evict;             /* discouraged when it connected: evicted first */
 	uint32_t misbehavior_score;    /* ban score mode: the score now (0 otherwise) */
+	/* since 0.3 */
+	unsigned network;              /* the network it came through: CR_NETWORK_* */
 };
+
+/* Networks as Core's GetNetClass names them (cr_peer_info.network). */
+#define CR_NETWORK_UNROUTABLE 0u
+#define CR_NETWORK_IPV4 1u
+#define CR_NETWORK_IPV6 2u
+#define CR_NETWORK_ONION 3u
+#define CR_NETWORK_I2P 4u
+#define CR_NETWORK_CJDNS 5u
+#define CR_NETWORK_INTERNAL 6u
+#define CR_NETWORK_LOCAL 7u /* loopback (connring's own class) */
+#define CR_NETWORK_COUNT 8u
 
 /* Engine-wide counters (sums over workers; each is exact when the engine is
  * idle, approximate while it runs). Only uint64_t fields; grows only at its
@@ -259,6 +274,18 @@ struct cr_totals {
 	uint64_t misbehaved_kept;     /* misbehaviour of noban or manual peers, kept */
 	uint64_t bans;                /* entries on the ban list now */
 	uint64_t flooding;            /* 1 while a flood is detected */
+	/* since 0.3: address discovery and relay (README "Address relay") */
+	uint64_t addr_msgs_ignored;   /* addr/addrv2/getaddr ignored: block-relay-only peer,
+				       * getaddr from outbound or repeated, undecodable */
+	uint64_t addrs_received;      /* entries of the addr/addrv2 messages taken in */
+	uint64_t addrs_rate_limited;  /* ... dropped by a peer's token bucket */
+	uint64_t addrs_mail_dropped;  /* ... dropped: address mail in flight at its cap */
+	uint64_t addrs_added;         /* new entries placed in the address manager */
+	uint64_t addrs_relayed;       /* addresses queued for relay to a peer */
+	uint64_t addrs_sent;          /* addresses sent in addr/addrv2 messages */
+	uint64_t getaddr_answered;    /* getaddr answers sent */
+	uint64_t addr_mail_bytes;     /* gauge: address mail between threads in flight */
+	uint64_t addrman_size;        /* gauge: entries in the address manager */
 };
 
 /* Callbacks; each may be left unset. See the file comment for threads. */
@@ -541,6 +568,19 @@ CR_API int cr_config_set_stale_tip_ms(struct cr_config *cfg, unsigned ms);
 CR_API int cr_config_add_dnsseed_name(struct cr_config *cfg, const char *name);
 CR_API int cr_config_set_dns_server(struct cr_config *cfg, const char *hostport);
 
+/* Address relay (README "Address relay"). external_ip: our own address,
+ * numeric "ip[:port]" (port defaults to the listen port), advertised to
+ * peers with address relay every 24 hours on average (Core's
+ * -externalip); NULL or "" (the default): none, nothing advertised.
+ * addr_fetch_timeout_ms, >= 1: an addr-fetch connection is closed this
+ * long after it connected if no addresses came (default 300,000: Core's
+ * 10 x the 30 s address broadcast interval). addr_send_interval_ms, >= 1:
+ * the average interval between addr messages to one peer (default 30,000,
+ * Core's; tests shorten it). */
+CR_API int cr_config_set_external_ip(struct cr_config *cfg, const char *hostport);
+CR_API int cr_config_set_addr_fetch_timeout_ms(struct cr_config *cfg, unsigned ms);
+CR_API int cr_config_set_addr_send_interval_ms(struct cr_config *cfg, unsigned ms);
+
 /* ---- engine lifecycle ------------------------------------------------------ */
 
 /* Creates an engine; nothing runs until cr_engine_start.
@@ -608,6 +648,33 @@ CR_API void cr_engine_totals(const struct cr_engine *e, struct cr_totals *out, s
  *           flags: CR_CONNECT_PERSISTENT, CR_CONNECT_V1 or 0.
  *  Threads: any, engine threads included. */
 CR_API int cr_connect(struct cr_engine *e, const char *hostport, unsigned flags);
+
+/* Opens an outbound connection of one of the automatic types, as Core's
+ * test-only addconnection RPC: CR_CONN_OUTBOUND_FULL_RELAY,
+ * CR_CONN_BLOCK_RELAY, CR_CONN_FEELER or CR_CONN_ADDR_FETCH (their
+ * behaviour: see enum cr_conn_type; it counts as that type). For tests and
+ * embedders that choose peers themselves.
+ *  Returns: as cr_connect, and -EINVAL for any other type.
+ *  Args:    e: a started engine.
+ *  In:      hostport: as cr_connect. type: the connection type. flags:
+ *           CR_CONNECT_V1 or 0.
+ *  Threads: any, engine threads included. */
+CR_API int cr_add_connection(struct cr_engine *e, const char *hostport, enum cr_conn_type type,
+			     unsigned flags);
+
+/* The shared send timer for inbound peers of one network (Core's
+ * NextInvToInbounds): one exponential timer (5 s mean) per network class
+ * for all inbound peers, so an attacker with many inbound connections
+ * cannot average their timings to learn when we first saw a transaction.
+ * An embedder trickling inventory to inbound peers sends to a peer of
+ * that network when this time has come.
+ *  Returns: the time (CLOCK_MONOTONIC microseconds) of the next send to
+ *           inbound peers of that network; once due, the next call draws a
+ *           new one from now. 0 for a network out of range.
+ *  Args:    e: an engine.
+ *  In:      network: the peer's cr_peer_info.network (CR_NETWORK_*).
+ *  Threads: any. */
+CR_API uint64_t cr_next_inv_send_us(struct cr_engine *e, unsigned network);
 
 /* Queues one message for a ready peer (after on_peer_ready, before
  * on_peer_closed); the payload is copied once. On the peer's own worker

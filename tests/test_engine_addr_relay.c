@@ -1,0 +1,272 @@
+/* Address relay through the coordinator on real loopback sockets (Bitcoin
+ * Core's rules): a small fresh addr message reaches 2 other peers with
+ * address relay (a reachable address goes to 2), never the sender and
+ * never a block-relay-only peer; getaddr from an inbound peer is answered
+ * once per connection, from the cache (the same answer for the next
+ * peer), at most 1,000 and 23% of the address manager; a flood of big
+ * addr messages from many peers keeps the address mail between threads
+ * under its cap (2 MiB per worker) and the engine answering. */
+#include <pthread.h>
+#include <stdatomic.h>
+
+#include "check.h"
+#include "engine_util.h"
+#include "raw_peer.h"
+#include "addr_peer.h"
+
+#define MAIL_CAP_PER_WORKER (2u << 20)
+
+static struct cr_engine *start(struct rec *r, const char *name, bool addr_perm)
+{
+	struct cr_config *c = test_config(r, name, TEST_BIND);
+	CHECK_EQ(cr_config_set_addr_send_interval_ms(c, 20), 0);
+	if (addr_perm)
+		CHECK_EQ(cr_config_add_whitelist(c, "addr@127.0.0.1"), 0);
+	struct cr_engine *e = NULL;
+	CHECK_EQ(cr_engine_new(&e, c), 0);
+	cr_config_free(c);
+	CHECK_EQ(cr_engine_start(e), 0);
+	return e;
+}
+
+static int inbound(struct cr_engine *e, struct rec *r)
+{
+	unsigned ready = rec_get(r, &r->ready);
+	int fd = raw_connect(cr_engine_port(e));
+	raw_handshake(fd);
+	CHECK(WAIT_FOR(rec_get(r, &r->ready) > ready, 5000));
+	return fd;
+}
+
+/* The engine connects out to our listener as type (V1); our end, through
+ * the handshake. */
+static int outbound(struct cr_engine *e, struct rec *r, int lfd, uint16_t port, enum cr_conn_type type)
+{
+	char hp[32];
+	snprintf(hp, sizeof hp, "127.0.0.1:%u", port);
+	unsigned ready = rec_get(r, &r->ready);
+	CHECK_EQ(cr_add_connection(e, hp, type, CR_CONNECT_V1), 0);
+	int fd = ap_accept(lfd, 5000);
+	CHECK(fd >= 0);
+	if (fd < 0)
+		return -1;
+	CHECK_EQ(ap_wait_cmd(fd, "version", NULL, NULL, 5000), 1);
+	raw_handshake(fd);
+	CHECK(WAIT_FOR(rec_get(r, &r->ready) > ready, 5000));
+	return fd;
+}
+
+static void test_engine_addr_relay_peers(void)
+{
+	struct rec r;
+	struct cr_engine *e = start(&r, "R", false);
+	uint16_t port;
+	int lfd = ap_listen(&port);
+	int x = outbound(e, &r, lfd, port, CR_CONN_BLOCK_RELAY);
+	int s = inbound(e, &r);
+	int peer[3];
+	for (int i = 0; i < 3; i++) {
+		peer[i] = inbound(e, &r);
+		/* an inbound peer relays addresses from its first address
+		 * message: a getaddr here */
+		raw_send(peer[i], "getaddr", NULL, 0);
+		CHECK_EQ(ap_barrier(peer[i], NULL, NULL, 5000), 1);
+	}
+	ap_send_addrs(s, 77, 1, ap_time_now());
+	CHECK_EQ(ap_barrier(s, NULL, NULL, 5000), 1);
+	struct cr_totals t;
+	CHECK(WAIT_FOR((t = ap_totals(e)).addrs_relayed == 2 && t.addrs_sent >= 2, 10000));
+	size_t got = 0;
+	unsigned reached = 0;
+	for (int i = 0; i < 3; i++) {
+		size_t n = 0;
+		CHECK_EQ(ap_barrier(peer[i], NULL, &n, 5000), 1);
+		reached += n > 0;
+		got += n;
+	}
+	printf("  relayed to %u of 3 peers\n", reached);
+	CHECK_EQ(reached, 2);
+	CHECK_EQ(got, 2);
+	/* never back to the sender, never to the block-relay-only peer */
+	unsigned addr_msgs = 0;
+	CHECK_EQ(ap_barrier(s, &addr_msgs, NULL, 5000), 1);
+	CHECK_EQ(ap_barrier(x, &addr_msgs, NULL, 5000), 1);
+	CHECK_EQ(addr_msgs, 0);
+	/* an old address is stored, not relayed (from a peer that still has
+	 * its first token: the sender spent its own) */
+	ap_send_addrs(peer[0], 78, 1, ap_time_now() - 3600);
+	CHECK_EQ(ap_barrier(peer[0], NULL, NULL, 5000), 1);
+	CHECK(WAIT_FOR(ap_totals(e).addrman_size >= 2, 5000));
+	CHECK_EQ(ap_totals(e).addrs_relayed, 2);
+	cr_engine_free(e);
+	for (int i = 0; i < 3; i++)
+		close(peer[i]);
+	close(s);
+	close(x);
+	close(lfd);
+}
+
+/* Reads the answer to a getaddr: its entry count, or -1 when none came
+ * before the barrier. */
+static long getaddr_answer(int fd)
+{
+	raw_send(fd, "getaddr", NULL, 0);
+	unsigned msgs = 0;
+	size_t n = 0;
+	CHECK_EQ(ap_barrier(fd, &msgs, &n, 5000), 1);
+	return msgs ? (long)n : -1;
+}
+
+static void test_engine_addr_getaddr_once(void)
+{
+	struct rec r;
+	struct cr_engine *e = start(&r, "G", false);
+	uint16_t port;
+	int lfd = ap_listen(&port);
+	/* an outbound peer's answer fills the address manager */
+	int o = outbound(e, &r, lfd, port, CR_CONN_OUTBOUND_FULL_RELAY);
+	CHECK_EQ(ap_wait_cmd(o, "getaddr", NULL, NULL, 5000), 1);
+	ap_send_addrs(o, 0, 1000, ap_time_now() - 3600);
+	struct cr_totals t;
+	CHECK(WAIT_FOR((t = ap_totals(e)).addrman_size >= 500, 5000));
+	int a = inbound(e, &r), b = inbound(e, &r);
+	long n = getaddr_answer(a);
+	printf("  answer: %ld of %llu addresses\n", n, (unsigned long long)t.addrman_size);
+	CHECK(n > 0);
+	CHECK(n <= 1000 && (uint64_t)n <= t.addrman_size * 23 / 100 + 1);
+	CHECK_EQ(getaddr_answer(a), -1); /* once per connection */
+	/* the next peer through the same network and address: the cache */
+	CHECK_EQ(getaddr_answer(b), n);
+	CHECK_EQ(ap_totals(e).getaddr_answered, 2);
+	cr_engine_free(e);
+	close(a);
+	close(b);
+	close(o);
+	close(lfd);
+}
+
+/* Our own address (external_ip) goes to every peer with address relay,
+ * inbound and outbound, at its first send time; never to a
+ * block-relay-only peer. */
+static bool has_addr(const uint8_t *p, size_t len, const struct cr_peeraddr *want)
+{
+	struct cr_peeraddr v[1000];
+	struct cr_addr_list l = { .entries = v, .cap = 1000 };
+	if (cr_msg_addr_decode(&l, p, len) != 0)
+		return false;
+	for (size_t i = 0; i < l.count; i++)
+		if (!memcmp(&v[i].na, &want->na, sizeof want->na) && v[i].port == want->port)
+			return true;
+	return false;
+}
+
+static bool wait_self(int fd, const struct cr_peeraddr *self)
+{
+	for (int i = 0; i < 20; i++) {
+		uint8_t *p = NULL;
+		size_t len = 0;
+		if (ap_wait_cmd(fd, "addr", &p, &len, 5000) != 1)
+			return false;
+		bool ok = has_addr(p, len, self);
+		free(p);
+		if (ok)
+			return true;
+	}
+	return false;
+}
+
+static void test_engine_addr_self_advertised(void)
+{
+	struct rec r;
+	struct cr_config *c = test_config(&r, "S", TEST_BIND);
+	CHECK_EQ(cr_config_set_addr_send_interval_ms(c, 20), 0);
+	CHECK_EQ(cr_config_set_external_ip(c, "11.99.0.1:18444"), 0);
+	CHECK_EQ(cr_config_set_external_ip(c, "not an address"), CR_E_BAD_ADDRESS);
+	struct cr_engine *e = NULL;
+	CHECK_EQ(cr_engine_new(&e, c), 0);
+	cr_config_free(c);
+	CHECK_EQ(cr_engine_start(e), 0);
+	struct cr_peeraddr self = ap_addr(0, 0);
+	self.na.addr[1] = 99;
+	uint16_t port;
+	int lfd = ap_listen(&port);
+	int x = outbound(e, &r, lfd, port, CR_CONN_BLOCK_RELAY);
+	int o = outbound(e, &r, lfd, port, CR_CONN_OUTBOUND_FULL_RELAY);
+	CHECK(wait_self(o, &self));
+	int in = inbound(e, &r);
+	raw_send(in, "getaddr", NULL, 0);
+	CHECK(wait_self(in, &self));
+	unsigned addr_msgs = 0;
+	CHECK_EQ(ap_barrier(x, &addr_msgs, NULL, 5000), 1);
+	CHECK_EQ(addr_msgs, 0);
+	cr_engine_free(e);
+	close(x);
+	close(o);
+	close(in);
+	close(lfd);
+}
+
+struct sampler {
+	struct cr_engine *e;
+	atomic_bool stop;
+	uint64_t max_mail;
+};
+
+static void *sample(void *arg)
+{
+	struct sampler *s = arg;
+	while (!atomic_load(&s->stop)) {
+		struct cr_totals t = ap_totals(s->e);
+		if (t.addr_mail_bytes > s->max_mail)
+			s->max_mail = t.addr_mail_bytes;
+		sleep_ms(1);
+	}
+	return NULL;
+}
+
+/* Peers with the addr permission (no token bucket) send 1,000-entry
+ * messages as fast as the engine takes them. */
+static void test_engine_addr_flood_bounded(void)
+{
+	struct rec r;
+	struct cr_engine *e = start(&r, "M", true);
+	enum { PEERS = 8, MSGS = 20 };
+	int fd[PEERS];
+	for (int i = 0; i < PEERS; i++)
+		fd[i] = inbound(e, &r);
+	struct sampler s = { .e = e };
+	pthread_t th;
+	CHECK_EQ(pthread_create(&th, NULL, sample, &s), 0);
+	for (int m = 0; m < MSGS; m++)
+		for (int i = 0; i < PEERS; i++)
+			ap_send_addrs(fd[i], (uint32_t)(i * MSGS + m) * 1000, 1000, ap_time_now() - 3600);
+	for (int i = 0; i < PEERS; i++)
+		CHECK_EQ(ap_barrier(fd[i], NULL, NULL, 20000), 1);
+	CHECK(WAIT_FOR(ap_totals(e).addr_mail_bytes == 0, 10000));
+	atomic_store(&s.stop, true);
+	pthread_join(th, NULL);
+	struct cr_totals t = ap_totals(e);
+	printf("  %llu entries in, %llu dropped at the mail cap, %llu added; mail in flight at most %llu bytes\n",
+	       (unsigned long long)t.addrs_received, (unsigned long long)t.addrs_mail_dropped,
+	       (unsigned long long)t.addrs_added, (unsigned long long)s.max_mail);
+	CHECK_EQ(t.addrs_received, (uint64_t)PEERS * MSGS * 1000);
+	CHECK(s.max_mail <= (uint64_t)cr_engine_workers(e) * MAIL_CAP_PER_WORKER);
+	CHECK(t.addrman_size <= t.addrs_received);
+	/* still answering */
+	int late = inbound(e, &r);
+	CHECK_EQ(ap_barrier(late, NULL, NULL, 5000), 1);
+	cr_engine_free(e);
+	for (int i = 0; i < PEERS; i++)
+		close(fd[i]);
+	close(late);
+}
+
+int main(void)
+{
+	test_watchdog();
+	RUN(test_engine_addr_relay_peers);
+	RUN(test_engine_addr_getaddr_once);
+	RUN(test_engine_addr_self_advertised);
+	RUN(test_engine_addr_flood_bounded);
+	return check_done();
+}
