@@ -29,6 +29,8 @@ struct cr_coord_addr {
 	struct cr_peeraddr *full; /* the addr permission's answer, CR_ADDR_MAX_PER_MSG */
 };
 
+static void note_size(struct cr_engine *e);
+
 int cr__coord_addr_new(struct cr_engine *e)
 {
 	struct cr_coord_addr *ca = calloc(1, sizeof *ca);
@@ -39,6 +41,7 @@ int cr__coord_addr_new(struct cr_engine *e)
 	cr_rng_seed(&ca->rng, seed);
 	cr_addrcache_init(&ca->cache);
 	e->co.addr = ca;
+	note_size(e); /* what was loaded */
 	return 0;
 }
 

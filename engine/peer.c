@@ -386,6 +386,9 @@ void cr__peer_fill_info(struct cr_worker *w, struct cr_peer *p, struct cr_peer_i
 	o->prefer_evict = p->prefer_evict;
 	o->misbehavior_score = cr_banscore_get(&p->score, (int64_t)(cr__wall_us() / 1000000u));
 	o->network = (p->flags & PF_IDENTIFIED) ? p->netclass : CR_NETWORK_UNROUTABLE;
+	o->addr_relay_enabled = p->ar != NULL;
+	o->addr_processed = p->ar ? p->ar->processed : 0;
+	o->addr_rate_limited = p->ar ? p->ar->rate_limited : 0;
 	o->nmsg_stats = p->nrows;
 	for (unsigned i = 0; i < p->nrows; i++) {
 		memcpy(o->msg_stats[i].command, p->rows[i].command, sizeof o->msg_stats[i].command);

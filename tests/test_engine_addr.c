@@ -71,6 +71,12 @@ static void test_engine_addr_block_relay_only(void)
 	CHECK_EQ(t.addr_msgs_ignored, 2);
 	CHECK_EQ(t.addrs_received, 0);
 	CHECK_EQ(t.ready_by_type[CR_CONN_BLOCK_RELAY], 1);
+	uint64_t id = 0;
+	CHECK_EQ(cr_engine_peers(e, &id, 1), 1);
+	struct cr_peer_info pi;
+	CHECK_EQ(cr_peer_info(e, id, &pi, sizeof pi), 0);
+	CHECK(!pi.addr_relay_enabled);
+	CHECK_EQ(pi.network, CR_NETWORK_LOCAL);
 	cr_engine_free(e);
 	close(fd);
 	close(lfd);
@@ -237,6 +243,14 @@ static void test_engine_addr_token_bucket(void)
 			CHECK_EQ(t.addrs_rate_limited, 0);
 		else
 			CHECK(passed <= 1 + (uint64_t)(elapsed_s * 0.1) + 1);
+		/* per peer, with Core's getpeerinfo names */
+		uint64_t id = 0;
+		CHECK_EQ(cr_engine_peers(e, &id, 1), 1);
+		struct cr_peer_info pi;
+		CHECK_EQ(cr_peer_info(e, id, &pi, sizeof pi), 0);
+		CHECK(pi.addr_relay_enabled);
+		CHECK_EQ(pi.addr_rate_limited, t.addrs_rate_limited);
+		CHECK(pi.addr_processed <= passed);
 		cr_engine_free(e);
 		close(fd);
 	}

@@ -11,6 +11,7 @@
 #include "check.h"
 #include "engine/policy/addrcache.h"
 #include "engine/policy/addrrelay.h"
+#include "engine/policy/poisson.h"
 #include "engine/policy/dnsseed.h"
 #include "proto/services.h"
 
@@ -230,6 +231,20 @@ static void test_push_and_send(void)
 	}
 	printf("mean addr send delay %.2f s\n", sum / 2000 / 1e6);
 	CHECK(sum / 2000 / 1e6 > 27 && sum / 2000 / 1e6 < 33);
+	/* the mean is the relay state's (engine: addr_send_interval_ms) */
+	CHECK_EQ(r.send_mean_us, CR_AVG_ADDR_SEND_US);
+	r.send_mean_us = 1000000;
+	sum = 0;
+	for (int i = 0; i < 2000; i++) {
+		struct cr_peeraddr c = pa(53, (unsigned)i % 250, NOW_S);
+		c.na.addr[2] = (uint8_t)(i / 250);
+		cr_maybe_send_addr(out, &r, &keys, NULL, now + 100000000000ll, &next, &rng);
+		now += 100000000000ll;
+		cr_push_address(&r, &keys, &c, now, &rng);
+		sum += (double)(r.next_send_us - now);
+	}
+	printf("mean addr send delay with a 1 s mean %.3f s\n", sum / 2000 / 1e6);
+	CHECK(sum / 2000 / 1e6 > 0.9 && sum / 2000 / 1e6 < 1.1);
 	cr_addr_relay_clear(&r);
 }
 

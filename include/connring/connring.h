@@ -206,6 +206,9 @@ struct cr_peer_info {
 	uint32_t misbehavior_score;    /* ban score mode: the score now (0 otherwise) */
 	/* since 0.3 */
 	unsigned network;              /* the network it came through: CR_NETWORK_* */
+	bool addr_relay_enabled;       /* takes part in address relay (Core's getpeerinfo names) */
+	uint64_t addr_processed;       /* addresses of its addr/addrv2 messages processed */
+	uint64_t addr_rate_limited;    /* ... dropped by its token bucket */
 };
 
 /* Networks as Core's GetNetClass names them (cr_peer_info.network). */
