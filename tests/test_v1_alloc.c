@@ -12,8 +12,8 @@
  * cr_v1_decoder_clear hold no block. The message codecs allocate nothing:
  * they encode and decode with every allocation failing.
  *
- * Under AddressSanitizer (which owns malloc) the interposition cannot be
- * done: the test says so and is skipped. */
+ * The interposer is tests/alloc_inject.h; under AddressSanitizer (which
+ * owns malloc) it cannot be: the test says so and is skipped. */
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -25,86 +25,7 @@
 #include "proto/msg.h"
 #include "proto/v1.h"
 
-#if defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define CR_ASAN 1
-#endif
-#endif
-#if defined(__SANITIZE_ADDRESS__) || defined(CR_ASAN)
-#define INJECTING 0
-#else
-#define INJECTING 1
-extern void *__libc_malloc(size_t n);
-extern void *__libc_calloc(size_t n, size_t m);
-extern void *__libc_realloc(void *p, size_t n);
-extern void __libc_free(void *p);
-
-static bool armed;     /* count and inject only between arm() and disarm() */
-static long calls;     /* allocations since arm() */
-static long fail_at;   /* the call that fails (1-based; 0: none) */
-static long fail_all;  /* every allocation fails */
-static long live;      /* blocks alive (armed or not: a leak shows here) */
-
-static bool fails(void)
-{
-	if (!armed)
-		return false;
-	calls++;
-	return fail_all || calls == fail_at;
-}
-
-void *malloc(size_t n)
-{
-	if (fails())
-		return NULL;
-	void *p = __libc_malloc(n);
-	if (p)
-		live++;
-	return p;
-}
-
-void *calloc(size_t n, size_t m)
-{
-	if (fails())
-		return NULL;
-	void *p = __libc_calloc(n, m);
-	if (p)
-		live++;
-	return p;
-}
-
-void *realloc(void *p, size_t n)
-{
-	if (fails())
-		return NULL;
-	void *q = __libc_realloc(p, n);
-	if (!p && q)
-		live++;
-	else if (p && !n && !q)
-		live--;
-	return q;
-}
-
-void free(void *p)
-{
-	if (p)
-		live--;
-	__libc_free(p);
-}
-
-static void arm(long at, bool all)
-{
-	calls = 0;
-	fail_at = at;
-	fail_all = all;
-	armed = true;
-}
-
-static void disarm(void)
-{
-	armed = false;
-}
-#endif
+#include "alloc_inject.h"
 
 #define NMSG 6
 static const struct {
@@ -194,23 +115,23 @@ static void sweep(size_t chunk, bool direct)
 {
 	struct cr_v1_decoder d;
 	int err;
-	long base = live;
+	long base = inject_live;
 	cr_v1_decoder_init(&d, magic, 0);
-	arm(0, false);
+	inject_arm(0, false);
 	int got = run_stream(&d, chunk, direct, &err);
-	disarm();
-	long clean_calls = calls;
+	inject_disarm();
+	long clean_calls = inject_calls;
 	CHECK_EQ(err, 0);
 	CHECK_EQ(got, NMSG);
 	cr_v1_decoder_clear(&d);
-	CHECK_EQ(live, base);
+	CHECK_EQ(inject_live, base);
 	CHECK(clean_calls >= 3); /* the large messages were reassembled */
 	long nomem = 0, survived = 0;
 	for (long n = 1; n <= clean_calls + 1; n++) {
 		cr_v1_decoder_init(&d, magic, 0);
-		arm(n, false);
+		inject_arm(n, false);
 		got = run_stream(&d, chunk, direct, &err);
-		disarm();
+		inject_disarm();
 		if (err == CR_E_NOMEM) {
 			nomem++;
 			/* sticky: the caller disconnects; nothing more comes out */
@@ -223,10 +144,10 @@ static void sweep(size_t chunk, bool direct)
 			survived++;
 		}
 		cr_v1_decoder_clear(&d);
-		if (live != base) {
+		if (inject_live != base) {
 			printf("leak: chunk %zu direct %d failing call %ld: %ld blocks\n", chunk, direct, n,
-			       live - base);
-			CHECK_EQ(live, base);
+			       inject_live - base);
+			CHECK_EQ(inject_live, base);
 		}
 	}
 	printf("chunk %zu %s: %ld allocations in a clean run; with each failing in turn: %ld clean "
@@ -259,7 +180,7 @@ static void test_v1_alloc_whole_messages_need_none(void)
 #if INJECTING
 	struct cr_v1_decoder d;
 	cr_v1_decoder_init(&d, magic, 0);
-	arm(0, true);
+	inject_arm(0, true);
 	size_t off = 0;
 	int got = 0;
 	while (off < stream_len) {
@@ -271,9 +192,9 @@ static void test_v1_alloc_whole_messages_need_none(void)
 		off += (size_t)r;
 		got += m.command[0] && same(&m, got);
 	}
-	disarm();
+	inject_disarm();
 	CHECK_EQ(got, NMSG);
-	CHECK_EQ(calls, 0);
+	CHECK_EQ(inject_calls, 0);
 	cr_v1_decoder_clear(&d);
 #endif
 }
@@ -302,7 +223,7 @@ static void test_v1_alloc_codecs_need_none(void)
 		pa[i].na.addr[3] = (uint8_t)i;
 		pa[i].port = 8333;
 	}
-	arm(0, true);
+	inject_arm(0, true);
 	int n = cr_msg_version_encode(buf, sizeof buf, &v);
 	int r1 = n > 0 ? cr_msg_version_decode(&v2, buf, (size_t)n) : -1;
 	int na = cr_msg_addrv2_encode(buf, sizeof buf, &al);
@@ -312,8 +233,8 @@ static void test_v1_alloc_codecs_need_none(void)
 	struct cr_ping p = {.nonce = 7}, p2;
 	int np = cr_msg_ping_encode(buf, sizeof buf, &p);
 	int r4 = np > 0 ? cr_msg_ping_decode(&p2, buf, (size_t)np) : -1;
-	disarm();
-	CHECK_EQ(calls, 0);
+	inject_disarm();
+	CHECK_EQ(inject_calls, 0);
 	CHECK(n > 0 && r1 == 0);
 	CHECK_EQ(v2.nonce, 42);
 	CHECK(strcmp(v2.user_agent, "/alloc:1/") == 0);
