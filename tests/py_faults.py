@@ -261,6 +261,9 @@ def fill(path):
 
 
 def check_save_failed(n, path, old, what):
+    end = time.time() + 10  # the log line comes through a pipe and a thread
+    while "saving bans to" not in n.text() and time.time() < end:
+        time.sleep(0.05)
     t = n.text()
     check("saving bans to" in t, "%s: the failed save was not logged:\n%s" % (what, t[-2000:]))
     check(read(path) == old, "%s: banlist.dat changed after a failed save" % what)
