@@ -11,7 +11,7 @@
 #include "cmd/conf.h"
 #include "proto/chain.h"
 
-enum kind { K_BOOL, K_UINT, K_STR, K_LIST, K_CHAIN, K_NET, K_RPC };
+enum kind { K_BOOL, K_UINT, K_STR, K_LIST, K_CHAIN, K_NET, K_RPC, K_SCHED };
 
 struct opt {
 	const char *name;
@@ -59,6 +59,19 @@ static const struct opt table[] = {
 	{"floodgroupcap", K_UINT, 0, 1000000, "=<n>  inbound peers per netgroup while a flood is detected (default 8; 0 = no cap)"},
 	{"floodhold", K_UINT, 1, 86400, "=<s>  a flood counts as detected this long after its last sign (default 60)"},
 	{"routable127", K_BOOL, 0, 1, "=<0|1>  test only: 127.0.0.0/8 counts as routable IPv4 (distinct /16 netgroups)"},
+	{"dnsseed", K_SCHED, 0, 0, "=<0|1>  ask the chain's DNS seeds for addresses when few are known (default 1; 0 with -connect)"},
+	{"forcednsseed", K_SCHED, 0, 0, "=<0|1>  ask the DNS seeds even when addresses are known (default 0)"},
+	{"fixedseeds", K_SCHED, 0, 0, "=<0|1>  fall back to the chain's fixed seed addresses (default 1)"},
+	{"seednode", K_SCHED, 0, 0, "=<host>[:<port>]  connect, ask for addresses, disconnect (repeatable)"},
+	{"onlynet", K_SCHED, 0, 0, "=<net>  automatic connections only to ipv4, ipv6, onion, i2p or cjdns (repeatable)"},
+	{"asmap", K_SCHED, 0, 0, "=<file>  group peers by AS number with this asmap (Core's format)"},
+	{"dnsseedname", K_SCHED, 0, 0, "=<name>  test only: a DNS seed name replacing the chain's (repeatable)"},
+	{"dnsserver", K_SCHED, 0, 0, "=<ip>:<port>  test only: the one DNS server asked (default: the system's)"},
+	{"feelerinterval", K_SCHED, 0, 0, "=<ms>  test only: average time between feelers (default 120000)"},
+	{"extrapeerinterval", K_SCHED, 0, 0, "=<ms>  test only: average time between extra block-relay-only and network peers (default 300000)"},
+	{"staletipcheck", K_SCHED, 0, 0, "=<ms>  test only: stale-tip check interval (default 600000)"},
+	{"staletip", K_SCHED, 0, 0, "=<ms>  test only: no new block this long makes the tip stale (default 1800000); connringd takes a block hash no peer announced before as both the tip update and that peer's block announcement"},
+	{"addrsaveinterval", K_SCHED, 0, 0, "=<ms>  test only: how often peers.dat is saved (default 900000)"},
 	{"server", K_BOOL, 0, 1, "=<0|1>  accept JSON-RPC commands (default 1)"},
 	{"rpcbind", K_RPC, 0, 79, "=<addr>[:<port>]  JSON-RPC listen address, only with -rpcallowip (repeatable; default 127.0.0.1 and ::1)"},
 	{"rpcport", K_UINT, 1, 65535, "=<port>  JSON-RPC port (default: the chain's bitcoind port 8332, 18332, 48332, 38332, 18443)"},
@@ -102,6 +115,7 @@ void cr_dopts_init(struct cr_dopts *o)
 	o->eng.flood_hold_s = 60;
 	o->stats_interval_s = 60;
 	o->rpc.server = true;
+	cr_dopts_sched_init(&o->sched);
 }
 
 static const struct opt *find(const char *name, size_t *index)
@@ -460,6 +474,8 @@ static int apply(struct cr_dopts *o, const struct opt *t, const char *v, char *e
 		return set_list(o, name, v, err, len);
 	case K_RPC:
 		return set_rpc(o, t, v, err, len);
+	case K_SCHED:
+		return cr_dopts_sched_set(&o->sched, name, v, err, len);
 	default:
 		return set_str(o, t, v, err, len);
 	}
@@ -482,6 +498,7 @@ int cr_dopts_set(struct cr_dopts *o, const char *name, const char *value, bool f
 	if (!t)
 		return fail(err, err_len, "unknown option -%s", name);
 	if (negated && t->kind != K_BOOL && t->kind != K_NET && t->kind != K_LIST && t->kind != K_RPC &&
+	    t->kind != K_SCHED &&
 	    strcmp(t->name, "debug") != 0)
 		return fail(err, err_len, "-no%s: -%s is not a yes/no option", t->name, t->name);
 	if (!from_cmdline && o->origin[i] == CR_DOPT_CMDLINE)
@@ -632,7 +649,9 @@ int cr_dopts_apply(const struct cr_dopts *o, struct cr_config *cfg, char *err, s
 	    (r = apply_list(cfg, cr_config_add_whitebind, "whitebind", g->nwhitebind, g->whitebind, err, len)) < 0 ||
 	    (r = apply_list(cfg, cr_config_add_whitelist, "whitelist", g->nwhitelist, g->whitelist, err, len)) < 0)
 		return r;
-	return apply_list(cfg, cr_config_add_addnode, "addnode", g->naddnode, g->addnode, err, len);
+	if ((r = apply_list(cfg, cr_config_add_addnode, "addnode", g->naddnode, g->addnode, err, len)) < 0)
+		return r;
+	return cr_dopts_sched_apply(&o->sched, g->nconnect > 0, cfg, err, len);
 }
 
 void cr_dopts_help(char *out, size_t out_len)

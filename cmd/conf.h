@@ -91,9 +91,35 @@ struct cr_dopts_rpc {
 	uint64_t maxuploadtarget;             /* -maxuploadtarget, bytes per 24 h (0 = none) */
 };
 
+#define CR_DOPTS_SEED_MAX 16
+
+/* Automatic connections (conf_sched.c). */
+struct cr_dopts_sched {
+	bool dnsseed, forcednsseed, fixedseeds;
+	unsigned nseednode;
+	char seednode[CR_DOPTS_SEED_MAX][128];
+	unsigned onlynet;                      /* CR_ONLYNET_* mask, 0 = all */
+	char asmap[CR_CONF_PATH_MAX];
+	unsigned nseedname;                    /* test only */
+	char seedname[CR_DOPTS_SEED_MAX][254];
+	char dnsserver[64];                    /* test only */
+	/* test only, ms (0 = the engine's default) */
+	unsigned feeler_ms, extra_peer_ms, stale_check_ms, stale_tip_ms, save_ms;
+};
+
+void cr_dopts_sched_init(struct cr_dopts_sched *s);
+/* One K_SCHED option (value NULL: the bare form). 0 or -EINVAL with err. */
+int cr_dopts_sched_set(struct cr_dopts_sched *s, const char *name, const char *v, char *err,
+		       size_t len);
+/* Hands them to cfg; automatic connections are on unless -connect was
+ * given (then DNS seeds are off too, as Core). 0 or -EINVAL with err. */
+int cr_dopts_sched_apply(const struct cr_dopts_sched *s, bool have_connect, struct cr_config *cfg,
+			 char *err, size_t len);
+
 /* Everything connringd can be told. */
 struct cr_dopts {
 	struct cr_dopts_engine eng;
+	struct cr_dopts_sched sched;
 	struct cr_dopts_rpc rpc;
 	char datadir[CR_CONF_PATH_MAX];
 	char conf[CR_CONF_PATH_MAX];

@@ -47,13 +47,10 @@ static void add_bytes(json_t *o, const char *key, uint64_t n)
 	json_object_set_new(o, key, json_integer((json_int_t)sum));
 }
 
+/* Core's ConnectionTypeAsString names. */
 static const char *conn_type_name(const struct cr_peer_info *pi)
 {
-	switch (pi->conn_type) {
-	case CR_CONN_INBOUND: return "inbound";
-	case CR_CONN_MANUAL: return "manual";
-	default: return "outbound-full-relay";
-	}
+	return cr_conn_type_str((enum cr_conn_type)pi->conn_type);
 }
 
 json_t *cr_rpc_peer_json(const struct cr_peer_info *pi)

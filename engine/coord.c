@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/coord_sched.h"
 #include "engine/internal.h"
 #include "engine/summary.h"
 
@@ -180,6 +181,7 @@ static void on_event(struct cr_engine *e, struct cr_mail *c)
 		co->tip_block_us = c->ev.last_block_us;
 		return;
 	case MAIL_EV_READY:
+		cr__sched_event(e, c);
 		if (c->peer && !cr__summary_add(&co->sum, c->peer, &c->ev, &c->addr))
 			cr__log(e, CR_LOG_WARN, CR_LOG_NET, "peer summary table: out of memory");
 		break;
@@ -187,6 +189,7 @@ static void on_event(struct cr_engine *e, struct cr_mail *c)
 		cr__summary_update(&co->sum, c->peer, &c->ev);
 		return;
 	case MAIL_EV_CLOSED:
+		cr__sched_event(e, c);
 		if (c->peer)
 			cr__summary_remove(&co->sum, c->peer, NULL);
 		break;
@@ -270,6 +273,9 @@ static void *coord_main(void *arg)
 		if (run_manual(e) | guard_tick)
 			cr__coord_wake_at(e, now + COORD_TICK_MS * 1000u);
 		cr__coord_wake_at(e, cr__coord_am_tick(e, now));
+		uint64_t sched_due = cr__sched_tick(e, now);
+		if (sched_due != UINT64_MAX)
+			cr__coord_wake_at(e, sched_due);
 		if (cr__ring_wait(e, &co->ring, "coordinator") < 0)
 			break;
 		unsigned head, n = 0;
@@ -283,6 +289,7 @@ static void *coord_main(void *arg)
 		}
 		io_uring_cq_advance(&co->ring, n);
 	}
+	cr__sched_stop(e);
 	cr__coord_am_stop(e);
 	return NULL;
 }
@@ -318,6 +325,9 @@ int cr__coord_start(struct cr_engine *e)
 	if (ret)
 		return ret;
 	co->sum_ok = true;
+	ret = cr__sched_start(e);
+	if (ret)
+		return ret;
 	ret = cr__guard_new(e);
 	if (ret)
 		return ret;
@@ -394,6 +404,7 @@ void cr__coord_finish(struct cr_engine *e)
 	}
 	cr__guard_free(e);
 	cr__coord_addr_free(e);
+	cr__sched_finish(e);
 	cr__coord_am_finish(e);
 	if (co->sum_ok) {
 		cr__summaries_clear(&co->sum);

@@ -379,6 +379,11 @@ bool cr__guard_outbound_ok(struct cr_engine *e, const struct cr_netaddr *a)
 	return !cr_banlist_is_banned(g->bl, a, now_s()) && !cr_banlist_is_discouraged(g->bl, a);
 }
 
+const struct cr_banlist *cr__guard_banlist(struct cr_engine *e)
+{
+	return e->co.guard ? e->co.guard->bl : NULL;
+}
+
 /* ---- life --------------------------------------------------------------- */
 
 int cr__guard_new(struct cr_engine *e)

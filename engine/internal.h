@@ -569,6 +569,7 @@ struct cr_manual {
 };
 
 #define CR_COORD_WAKES 8
+struct cr__sched;
 
 struct cr_coord {
 	pthread_t thread;
@@ -595,6 +596,7 @@ struct cr_coord {
 	struct cr_asmap *asmap;
 	struct cr_rng rng;
 	uint64_t am_save_us;     /* monotonic: the next periodic save */
+	struct cr__sched *sched; /* NULL: no automatic connections (coord_sched.h) */
 	struct cr_wstats stats;  /* the coordinator's counters (summed into cr_totals) */
 };
 
@@ -855,6 +857,8 @@ void cr__guard_batch_end(struct cr_engine *e);
 /* For the scheduler: false when automatic outbound connections must not
  * go to a (banned or discouraged, as Core's OpenNetworkConnection). */
 bool cr__guard_outbound_ok(struct cr_engine *e, const struct cr_netaddr *a);
+/* The ban list itself, for the scheduler's view (coordinator thread). */
+const struct cr_banlist *cr__guard_banlist(struct cr_engine *e);
 
 /* ban.c: worker side of bans and misbehaviour (owner worker thread) */
 void cr__bans_install(struct cr_worker *w, struct cr_bansnap *snap);
