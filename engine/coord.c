@@ -382,7 +382,7 @@ void cr__coord_stop(struct cr_engine *e)
 			atomic_store(&co->mb.rung, 0);
 			cr__mailbox_post(e, &co->mb, c);
 		}
-		cr__join_kicking(e, &co->mb, co->thread, "coordinator", 1000u);
+		pthread_join(co->thread, NULL);
 		co->thread_started = false;
 	}
 	/* closed once the thread is gone: a ban caller that comes later sees

@@ -705,8 +705,6 @@ void cr__mailbox_post(struct cr_engine *e, struct cr_mailbox *mb, struct cr_mail
 struct cr_mail *cr__mailbox_pop(struct cr_mailbox *mb);
 void cr__mailbox_rearm(struct cr_mailbox *mb);
 void cr__bell_failed(struct cr_engine *e, uint64_t user_data, int res);
-void cr__join_kicking(struct cr_engine *e, struct cr_mailbox *mb, pthread_t t, const char *who,
-		      unsigned grace_ms);
 void cr__mailbox_kick(struct cr_engine *e, struct cr_mailbox *mb);
 struct cr_mail *cr__mail_new(enum cr_mail_kind kind, size_t nids);
 void cr__mail_free(struct cr_mail *c);

@@ -7,7 +7,6 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "engine/internal.h"
 
@@ -92,7 +91,9 @@ static void ring_bell(struct cr_engine *e, struct cr_mailbox *mb)
 	io_uring_sqe_set_data64(sqe, cr__ud(OP_BELL, mb->bell_id, 0));
 	sqe->flags |= IOSQE_CQE_SKIP_SUCCESS;
 	io_uring_submit(&e->bell);
-	/* Failures (a target ring already gone at stop) post a CQE. */
+	/* Failures (a target ring already gone at stop) post a CQE; they are
+	 * handled after the unlock, since handling one logs (and a log
+	 * callback may post mail). */
 	struct io_uring_cqe *cqe;
 	uint64_t failed[4];
 	int failed_res[4];
@@ -120,8 +121,7 @@ static struct cr_mailbox *bell_target(struct cr_engine *e, uint32_t id)
 
 /* A doorbell the kernel refused (its CQE: OP_BELL): the mail behind it is
  * still queued, but `rung` says a bell is on its way, so no later post
- * would ring. Let the next post ring; a stop that waits on the target
- * kicks it again (cr__workers_stop). Any thread. */
+ * would ring. Let the next post ring. Any thread. */
 void cr__bell_failed(struct cr_engine *e, uint64_t user_data, int res)
 {
 	struct cr_mailbox *mb = bell_target(e, cr__ud_idx(user_data));
@@ -199,24 +199,3 @@ struct cr_mail *cr__mailbox_pop(struct cr_mailbox *mb)
 	return NULL;
 }
 
-/* Joins a thread that was sent MAIL_STOP. Its doorbell should wake it;
- * should that bell be lost (a refused MSG_RING, or a wake-up the kernel
- * missed: seen as a test hanging here about once in 60 stops), ring it
- * again every second rather than wait forever. An extra bell only costs
- * the thread an empty drain. A thread still busy past grace_ms (a worker
- * flushing its peers has stop_flush_ms) is named in the log. */
-void cr__join_kicking(struct cr_engine *e, struct cr_mailbox *mb, pthread_t t, const char *who,
-		      unsigned grace_ms)
-{
-	for (unsigned s = 1;; s++) {
-		struct timespec ts;
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_sec += 1;
-		if (pthread_timedjoin_np(t, NULL, &ts) != ETIMEDOUT)
-			return;
-		if (s * 1000u > grace_ms && s * 1000u <= grace_ms + 3000u)
-			cr__log(e, CR_LOG_WARN, CR_LOG_GENERAL, "%s still running %u s after its stop: ringing again",
-				who, s);
-		cr__mailbox_kick(e, mb);
-	}
-}

@@ -629,7 +629,7 @@ void cr__workers_stop(struct cr_engine *e)
 	for (unsigned i = 0; i < e->nworkers; i++) {
 		struct cr_worker *w = &e->w[i];
 		if (w->thread_started)
-			cr__join_kicking(e, &w->mb, w->thread, "worker", e->cfg.stop_flush_ms + 1000u);
+			pthread_join(w->thread, NULL);
 		w->thread_started = false;
 		/* closed before the drain: a poster that comes later sees it and
 		 * drains its own mail (cr_peer_info), so no waiter is left */
