@@ -46,9 +46,7 @@ static void conf_init(struct cr_engine *e, struct cr_sched_conf *cf)
 {
 	const struct cr_config *c = &e->cfg;
 	cr_sched_conf_default(cf, c->chain, e->chain->default_port, c->max_connections);
-	unsigned reach = c->onlynet ? c->onlynet
-				    : CR_ADDRMAN_NET(CR_NET_IPV4) | CR_ADDRMAN_NET(CR_NET_IPV6) |
-						(e->has_proxy ? CR_ADDRMAN_NET(CR_NET_TORV3) : 0);
+	unsigned reach = cr__reachable_nets(e); /* the same set as the addr relay's */
 	cf->reachable = reach;
 	cf->our_services = c->services;
 	cf->use_addrman_outgoing = true;
@@ -153,6 +151,12 @@ void cr__sched_event(struct cr_engine *e, const struct cr_mail *c)
 	bool have = cr__sockaddr_to_netaddr(&c->addr, &na, &port);
 	int64_t now_s = cr__coord_now_s();
 	int i = find_pending(s, c->ev.token);
+	if (!have && i >= 0 && s->pend[i].peer.port) {
+		/* opened by name through the proxy (Tor): the address placed */
+		na = s->pend[i].peer.addr;
+		port = s->pend[i].peer.port;
+		have = true;
+	}
 	if (c->kind == MAIL_EV_READY) {
 		if (i >= 0)
 			drop_pending(s, (unsigned)i);
@@ -178,6 +182,14 @@ void cr__sched_event(struct cr_engine *e, const struct cr_mail *c)
 		s->dirty = true;
 }
 
+/* An address we can open: IPv4/IPv6 directly, any other network (Tor) by
+ * name through the proxy. */
+static bool placeable(const struct cr_engine *e, const struct cr_peeraddr *pa)
+{
+	struct sockaddr_storage ss;
+	return cr__netaddr_to_sockaddr(&pa->na, pa->port, &ss) || e->has_proxy;
+}
+
 void cr__sched_place(struct cr_engine *e, const struct cr_peeraddr *pa, const char *host,
 		     enum cr_ctype t, bool v2)
 {
@@ -185,14 +197,20 @@ void cr__sched_place(struct cr_engine *e, const struct cr_peeraddr *pa, const ch
 	struct sockaddr_storage ss;
 	char text[CR_HOSTPORT_MAX];
 	memset(&ss, 0, sizeof ss);
-	if (pa) {
-		if (!cr__netaddr_to_sockaddr(&pa->na, pa->port, &ss))
-			return;
-		cr__sockaddr_str(&ss, text, sizeof text);
-		host = text;
-	}
 	if (s->npend == CR_SCHED_PENDING_MAX)
 		return;
+	if (pa) {
+		if (cr__netaddr_to_sockaddr(&pa->na, pa->port, &ss)) {
+			cr__sockaddr_str(&ss, text, sizeof text);
+		} else {
+			/* Tor and the like: the proxy opens it by name (ss
+			 * stays empty, as for a name addr-fetch) */
+			memset(&ss, 0, sizeof ss);
+			if (!e->has_proxy || cr_addrstr_format(text, sizeof text, &pa->na, pa->port) < 0)
+				return;
+		}
+		host = text;
+	}
 	struct cr__sched_pending *p = &s->pend[s->npend++];
 	memset(p, 0, sizeof *p);
 	p->token = s->next_token++;
@@ -351,6 +369,9 @@ static void run_pass(struct cr_engine *e, struct cr__sched *s, int64_t now)
 		if (d.action == CR_SCHED_ADDR_FETCH) {
 			cr__seed_addr_fetch(e, d.host);
 		} else {
+			/* Attempt only for a connection that is opened */
+			if (s->npend == CR_SCHED_PENDING_MAX || !placeable(e, &d.addr))
+				break;
 			cr_addrman_attempt(co->am, &d.addr.na, d.addr.port, d.count_failure, now_s);
 			if (d.anchor)
 				cr__log(e, CR_LOG_INFO, CR_LOG_NET, "trying anchor %u as block-relay-only",

@@ -827,6 +827,10 @@ void cr__worker_net_mail(struct cr_worker *w, struct cr_mail *c);
 int cr__coord_am_op(struct cr_engine *e, struct cr_mail *c);
 int cr__coord_add_manual(struct cr_engine *e, const char *hostport, const struct sockaddr_storage *addr,
 			 unsigned flags);
+/* addr_in.c: the networks we can reach (CR_ADDRMAN_NET bits): IPv4, IPv6,
+ * Tor through a proxy, within -onlynet. The addr relay and the scheduler
+ * share it. */
+unsigned cr__reachable_nets(const struct cr_engine *e);
 static inline bool cr__net_active(const struct cr_engine *e)
 {
 	return !atomic_load_explicit(&e->net_off, memory_order_relaxed);
