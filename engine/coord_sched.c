@@ -175,8 +175,9 @@ void cr__sched_event(struct cr_engine *e, const struct cr_mail *c)
 	if (i >= 0 && c->ev.close_reason != CR_CLOSE_V1_RETRY)
 		drop_pending(s, (unsigned)i);
 	/* Core's FinalizeNode: Connected for ready outbound peers but
-	 * block-relay-only ones (their addresses are not to be told) */
-	if (c->ev.ready && have && c->ev.type != CR_CONN_BLOCK_RELAY)
+	 * block-relay-only ones (their addresses are not to be told) and
+	 * feelers (a test is not a connection) */
+	if (c->ev.ready && have && c->ev.type != CR_CONN_BLOCK_RELAY && c->ev.type != CR_CONN_FEELER)
 		cr_addrman_connected(e->co.am, &na, port, now_s);
 	if (c->ev.close_reason != CR_CLOSE_STOP)
 		s->dirty = true;
