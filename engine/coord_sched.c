@@ -32,6 +32,7 @@
 #include "addr/addrstr.h"
 #include "engine/coord_sched.h"
 #include "engine/summary.h"
+#include "proto/services.h"
 
 #define PASS_IDLE_US 500000    /* Core's loop: 500 ms while slots are free */
 #define PASS_MIN_US 50000      /* never more often than this on timers */
@@ -48,7 +49,9 @@ static void conf_init(struct cr_engine *e, struct cr_sched_conf *cf)
 	cr_sched_conf_default(cf, c->chain, e->chain->default_port, c->max_connections);
 	unsigned reach = cr__reachable_nets(e); /* the same set as the addr relay's */
 	cf->reachable = reach;
-	cf->our_services = c->services;
+	/* Core: NODE_P2P_V2 is a local service with -v2transport, and an
+	 * automatic connection tries V2 only to a peer that advertises it */
+	cf->our_services = c->services | (c->v2transport ? CR_NODE_P2P_V2 : 0);
 	cf->use_addrman_outgoing = true;
 	cf->dnsseed = c->dnsseed && (reach & (CR_ADDRMAN_NET(CR_NET_IPV4) | CR_ADDRMAN_NET(CR_NET_IPV6)));
 	cf->seednodes = c->seednode.n > 0;
@@ -377,7 +380,7 @@ static void run_pass(struct cr_engine *e, struct cr__sched *s, int64_t now)
 			if (d.anchor)
 				cr__log(e, CR_LOG_INFO, CR_LOG_NET, "trying anchor %u as block-relay-only",
 					(unsigned)s->st.nanchors);
-			cr__sched_place(e, &d.addr, NULL, d.type, d.v2 || e->cfg.v2transport);
+			cr__sched_place(e, &d.addr, NULL, d.type, d.v2);
 		}
 		if (s->npend == before)
 			break; /* nothing placed (a name being resolved, or full) */
