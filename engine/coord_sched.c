@@ -324,16 +324,16 @@ static bool build_view(struct cr_engine *e, struct cr__sched *s, struct cr_sched
 
 static void disconnect(struct cr_engine *e, uint64_t id, const char *why)
 {
-	struct cr__peer_summary *r = cr__summary_find(&e->co.sum, id);
-	if (r)
-		r->disconnecting = true;
 	struct cr_mail *m = cr__mail_new(MAIL_DISCONNECT, 0);
 	if (!m)
-		return;
+		return; /* not asked: the next pass chooses again */
 	m->peer = id;
 	m->reason = CR_CLOSE_LOCAL;
 	snprintf(m->host, sizeof m->host, "%s", why);
 	cr__mailbox_post(e, &e->w[cr__id_worker(id)].mb, m);
+	struct cr__peer_summary *r = cr__summary_find(&e->co.sum, id);
+	if (r)
+		r->disconnecting = true;
 }
 
 /* Core's DNS/fixed-seed decisions aside, one ThreadOpenConnections step:
