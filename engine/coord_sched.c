@@ -38,6 +38,12 @@
 #define PASS_MIN_US 50000      /* never more often than this on timers */
 #define PASS_CONNECTS 16       /* connections opened per pass at most */
 
+/* The policy's connection types are the engine's (the casts rely on it) */
+_Static_assert(CR_CT_INBOUND == (int)CR_CONN_INBOUND && CR_CT_FULL_RELAY == (int)CR_CONN_OUTBOUND_FULL_RELAY &&
+		       CR_CT_MANUAL == (int)CR_CONN_MANUAL && CR_CT_FEELER == (int)CR_CONN_FEELER &&
+		       CR_CT_BLOCK_RELAY == (int)CR_CONN_BLOCK_RELAY && CR_CT_ADDR_FETCH == (int)CR_CONN_ADDR_FETCH,
+	       "enum cr_ctype and CR_CONN_* differ");
+
 static int64_t wall_us(void)
 {
 	return (int64_t)cr__wall_us();
@@ -175,7 +181,7 @@ void cr__sched_event(struct cr_engine *e, const struct cr_mail *c)
 	}
 	if (c->kind != MAIL_EV_CLOSED)
 		return;
-	if (i >= 0 && c->ev.close_reason != CR_CLOSE_V1_RETRY)
+	if (i >= 0) /* a V1 retry sends no CLOSED: the attempt goes on */
 		drop_pending(s, (unsigned)i);
 	/* Core's FinalizeNode: Connected for ready outbound peers but
 	 * block-relay-only ones (their addresses are not to be told) and
