@@ -316,7 +316,7 @@ static bool build_view(struct cr_engine *e, struct cr__sched *s, struct cr_sched
 		s->peers[n++] = s->pend[i].peer;
 	size_t nadded = 0;
 	for (unsigned i = 0; i < co->nmanual && nadded < cap_added; i++)
-		if (cr__sockaddr_to_netaddr(&co->manual[i].addr, &added[nadded].addr, &added[nadded].port))
+		if (!co->manual[i].removed && cr__sockaddr_to_netaddr(&co->manual[i].addr, &added[nadded].addr, &added[nadded].port))
 			nadded++;
 	memset(v, 0, sizeof *v);
 	v->peers = s->peers;
