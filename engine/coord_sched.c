@@ -18,8 +18,8 @@
  * Differs from Core: Core's chain-sync protection is approximated without
  * a chain: the first 4 outbound full-relay peers (in connection order)
  * that announced a block at or after our tip's time are protected; the
- * stale-tip clock is the tip's block time the embedder reports
- * (cr_tip_updated), and the tip is never stale before a first report; the
+ * stale-tip clock runs from the last cr_tip_updated (our clock, as Core's
+ * m_last_tip_update), and the tip is never stale before a first report; the
  * feeler's random start delay (up to 1 s) is not waited. */
 #include <errno.h>
 #include <stdio.h>
@@ -351,9 +351,17 @@ static void run_pass(struct cr_engine *e, struct cr__sched *s, int64_t now)
 	expire_pending(e, s, now);
 	int64_t now_s = now / 1000000;
 	cr_addrman_resolve_collisions(co->am, now_s);
+	/* stale: our local clock since the tip last changed (Core's
+	 * m_last_tip_update); recent: the tip block's own time */
 	int64_t tip = co->tip_block_us;
 	bool tip_recent = tip && now - tip < 20 * s->cf.iv.block_spacing_us;
-	cr_sched_check_stale_tip(&s->st, &s->cf, tip, false, tip_recent, now);
+	int64_t changed = 0;
+	if (co->last_tip_us) {
+		changed = now - ((int64_t)cr__now_us() - co->last_tip_us);
+		if (!changed)
+			changed = 1; /* 0 is "never" */
+	}
+	cr_sched_check_stale_tip(&s->st, &s->cf, changed, false, tip_recent, now);
 	struct cr_sched_svc added[64];
 	struct cr_sched_view v;
 	if (!build_view(e, s, &v, added, 64))
