@@ -117,6 +117,7 @@ int cr__sched_start(struct cr_engine *e)
 	cr__random(&s->next_token, sizeof s->next_token);
 	s->next_token |= 1ull << 63; /* never 0 */
 	s->dirty = true;
+	s->net_on = cr__net_active(e);
 	return cr__seed_start(e);
 }
 
@@ -404,6 +405,8 @@ static void run_pass(struct cr_engine *e, struct cr__sched *s, int64_t now)
 
 static int64_t next_pass(const struct cr__sched *s, const struct cr_engine *e, int64_t now)
 {
+	if (!cr__net_active(e))
+		return INT64_MAX; /* nothing opens: the tick that sees it on again runs a pass */
 	const struct cr__summaries *t = &e->co.sum;
 	unsigned automatic = t->by_type[CR_CONN_OUTBOUND_FULL_RELAY] + t->by_type[CR_CONN_BLOCK_RELAY] +
 		    t->by_type[CR_CONN_FEELER] + t->by_type[CR_CONN_ADDR_FETCH] + s->npend;
@@ -425,12 +428,18 @@ uint64_t cr__sched_tick(struct cr_engine *e, uint64_t now_mono)
 	if (!s)
 		return UINT64_MAX;
 	int64_t now = wall_us();
+	bool on = cr__net_active(e);
+	if (on && !s->net_on)
+		s->dirty = true; /* setnetworkactive true: connect at once */
+	s->net_on = on;
 	int64_t seed_due = cr__seed_tick(e, now);
 	if (s->dirty || now >= s->next_pass_us) {
 		run_pass(e, s, now);
 		s->next_pass_us = next_pass(s, e, now);
 	}
 	int64_t due = s->next_pass_us < seed_due ? s->next_pass_us : seed_due;
+	if (due == INT64_MAX)
+		return UINT64_MAX;
 	return now_mono + (uint64_t)(due > now ? due - now : 0);
 }
 
