@@ -433,14 +433,16 @@ uint64_t cr__sched_tick(struct cr_engine *e, uint64_t now_mono)
 		s->dirty = true; /* setnetworkactive true: connect at once */
 	s->net_on = on;
 	int64_t seed_due = cr__seed_tick(e, now);
-	if (s->dirty || now >= s->next_pass_us) {
+	if (s->dirty || now_mono >= s->next_pass_mono) {
 		run_pass(e, s, now);
-		s->next_pass_us = next_pass(s, e, now);
+		/* the policy counts in wall time; the deadline is kept on the
+		 * monotonic clock, which a wall-clock step does not move */
+		int64_t due = next_pass(s, e, now);
+		s->next_pass_mono = due == INT64_MAX ? UINT64_MAX : now_mono + (uint64_t)(due > now ? due - now : 0);
 	}
-	int64_t due = s->next_pass_us < seed_due ? s->next_pass_us : seed_due;
-	if (due == INT64_MAX)
-		return UINT64_MAX;
-	return now_mono + (uint64_t)(due > now ? due - now : 0);
+	uint64_t seed_mono = seed_due == INT64_MAX ? UINT64_MAX
+						  : now_mono + (uint64_t)(seed_due > now ? seed_due - now : 0);
+	return s->next_pass_mono < seed_mono ? s->next_pass_mono : seed_mono;
 }
 
 void cr__sched_stop(struct cr_engine *e)

@@ -42,7 +42,7 @@ struct cr__sched {
 	bool on;                    /* automatic connections */
 	bool dirty;                 /* run a pass at the next chance */
 	bool net_on;                /* cr__net_active at the last tick */
-	int64_t next_pass_us;       /* wall clock */
+	uint64_t next_pass_mono;    /* monotonic (UINT64_MAX: none) */
 	uint64_t next_token;
 	struct cr__sched_pending pend[CR_SCHED_PENDING_MAX];
 	unsigned npend;
