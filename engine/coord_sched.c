@@ -1,6 +1,8 @@
 /* The open-connections scheduler on the coordinator thread: Core's
  * ThreadOpenConnections driven by events instead of a 500 ms loop. A pass
- * builds the cr_sched_view from the summary table (every non-inbound peer)
+ * builds the cr_sched_view from the ready non-inbound peers (their ids
+ * kept as READY/CLOSED events come, rows looked up in the summary table;
+ * the connected-address set, inbound included, is the table's own)
  * plus the connections placed and not ready yet, calls the pure decisions
  * of engine/policy/sched.h with the wall clock and the coordinator's RNG,
  * and carries them out: connections of the chosen type on the least-loaded
@@ -128,6 +130,7 @@ void cr__sched_finish(struct cr_engine *e)
 		return;
 	cr__seed_finish(e);
 	free(s->peers);
+	free(s->out_ids);
 	free(s);
 	e->co.sched = NULL;
 }
@@ -151,6 +154,30 @@ static void drop_pending(struct cr__sched *s, unsigned i)
 	s->pend[i] = s->pend[--s->npend];
 }
 
+static void out_add(struct cr__sched *s, uint64_t id)
+{
+	if (s->nout == s->cap_out) {
+		size_t cap = s->cap_out ? 2 * s->cap_out : 32;
+		uint64_t *v = realloc(s->out_ids, cap * sizeof *v);
+		if (!v) {
+			s->out_lost = true;
+			return;
+		}
+		s->out_ids = v;
+		s->cap_out = cap;
+	}
+	s->out_ids[s->nout++] = id;
+}
+
+static void out_remove(struct cr__sched *s, uint64_t id)
+{
+	for (size_t i = 0; i < s->nout; i++)
+		if (s->out_ids[i] == id) {
+			s->out_ids[i] = s->out_ids[--s->nout];
+			return;
+		}
+}
+
 void cr__sched_event(struct cr_engine *e, const struct cr_mail *c)
 {
 	struct cr__sched *s = e->co.sched;
@@ -170,6 +197,8 @@ void cr__sched_event(struct cr_engine *e, const struct cr_mail *c)
 	if (c->kind == MAIL_EV_READY) {
 		if (i >= 0)
 			drop_pending(s, (unsigned)i);
+		if (c->peer)
+			out_add(s, c->peer);
 		if (have) {
 			/* Core marks every outbound peer good, block-relay-only
 			 * included: a tried entry is worth more than the little it
@@ -182,6 +211,8 @@ void cr__sched_event(struct cr_engine *e, const struct cr_mail *c)
 	}
 	if (c->kind != MAIL_EV_CLOSED)
 		return;
+	if (c->peer)
+		out_remove(s, c->peer);
 	if (i >= 0) /* a V1 retry sends no CLOSED: the attempt goes on */
 		drop_pending(s, (unsigned)i);
 	/* Core's FinalizeNode: Connected for ready outbound peers but
@@ -292,14 +323,16 @@ static bool build_view(struct cr_engine *e, struct cr__sched *s, struct cr_sched
 		       struct cr_sched_svc *added, size_t cap_added)
 {
 	struct cr_coord *co = &e->co;
-	size_t rows = cr__summary_count(&co->sum);
+	/* out of memory once for the id list: the whole table, as a fallback */
+	size_t rows = s->out_lost ? cr__summary_count(&co->sum) : s->nout;
 	if (!grow_peers(s, rows + CR_SCHED_PENDING_MAX))
 		return false;
 	size_t n = 0;
 	for (size_t i = 0; i < rows; i++) {
-		const struct cr__peer_summary *r = cr__summary_at(&co->sum, i);
-		if (r->type == CR_CONN_INBOUND)
-			continue;
+		const struct cr__peer_summary *r = s->out_lost ? cr__summary_at(&co->sum, i)
+							       : cr__summary_find(&co->sum, s->out_ids[i]);
+		if (!r || r->type == CR_CONN_INBOUND)
+			continue; /* no row: its summary was refused (out of memory) */
 		struct cr_sched_peer *p = &s->peers[n++];
 		memset(p, 0, sizeof *p);
 		p->id = r->id;

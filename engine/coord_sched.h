@@ -48,6 +48,11 @@ struct cr__sched {
 	unsigned npend;
 	struct cr_sched_peer *peers; /* the view's rows (grown as needed) */
 	size_t cap_peers;
+	/* the ready non-inbound peers (READY adds, CLOSED removes): the
+	 * view is built from these, not from the whole summary table */
+	uint64_t *out_ids;
+	size_t nout, cap_out;
+	bool out_lost;              /* one not kept (out of memory): scan the table */
 	uint64_t seq;
 	/* DNS seeds (coord_seed.c) */
 	struct cr_dnsseed ds;
