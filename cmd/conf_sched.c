@@ -102,6 +102,10 @@ int cr_dopts_sched_set(struct cr_dopts_sched *s, const char *name, const char *v
 	if (strcmp(name, "asmap") == 0 || strcmp(name, "dnsserver") == 0) {
 		char *dst = name[0] == 'a' ? s->asmap : s->dnsserver;
 		size_t cap = name[0] == 'a' ? sizeof s->asmap : sizeof s->dnsserver;
+		if (v && strcmp(v, "0") == 0) { /* -noasmap, -nodnsserver: none */
+			dst[0] = 0;
+			return 0;
+		}
 		if (!v || !*v)
 			return fail(err, len, "-%s needs a value", name);
 		if (strlen(v) >= cap)

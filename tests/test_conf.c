@@ -366,6 +366,20 @@ static void test_conf_chain_precedence(void)
 	CHECK(strstr(c.msg, "cannot change") != NULL);
 }
 
+/* -asmap=<file> then -noasmap: no asmap at all (not a file named "0") */
+static void test_conf_noasmap(void)
+{
+	struct cr_dopts o;
+	char err[256];
+	CHECK_EQ(cmdline(&o, err, sizeof(err), ARGV("-asmap=ip_asn.map", "-noasmap", "-dnsserver=127.0.0.1:53",
+						   "-nodnsserver")),
+		 0);
+	CHECK_EQ(o.sched.asmap[0], 0);
+	CHECK_EQ(o.sched.dnsserver[0], 0);
+	CHECK_EQ(cmdline(&o, err, sizeof(err), ARGV("-asmap=ip_asn.map")), 0);
+	CHECK(strcmp(o.sched.asmap, "ip_asn.map") == 0);
+}
+
 int main(void)
 {
 	RUN(test_conf_cmdline_values);
@@ -375,5 +389,6 @@ int main(void)
 	RUN(test_conf_apply_and_debug);
 	RUN(test_conf_defence);
 	RUN(test_conf_chain_precedence);
+	RUN(test_conf_noasmap);
 	return check_done();
 }
