@@ -378,6 +378,24 @@ static void test_conf_noasmap(void)
 	CHECK_EQ(o.sched.dnsserver[0], 0);
 	CHECK_EQ(cmdline(&o, err, sizeof(err), ARGV("-asmap=ip_asn.map")), 0);
 	CHECK(strcmp(o.sched.asmap, "ip_asn.map") == 0);
+	/* the scheduler's options through the common kinds: values, ranges */
+	CHECK_EQ(cmdline(&o, err, sizeof(err), ARGV("-dnsseed=0", "-nofixedseeds", "-seednode=127.0.0.1:1",
+						   "-seednode=127.0.0.2", "-dnsseedname=seed.test",
+						   "-feelerinterval=250", "-staletip=86400000", "-onlynet=ipv4")),
+		 0);
+	CHECK(!o.sched.dnsseed && !o.sched.fixedseeds);
+	CHECK_EQ(o.sched.nseednode, 2);
+	CHECK(strcmp(o.sched.seednode[1], "127.0.0.2") == 0);
+	CHECK_EQ(o.sched.nseedname, 1);
+	CHECK_EQ(o.sched.feeler_ms, 250);
+	CHECK_EQ(o.sched.stale_tip_ms, 86400000);
+	CHECK_EQ(o.sched.onlynet, CR_ONLYNET_IPV4);
+	CHECK_EQ(cmdline(&o, err, sizeof(err), ARGV("-feelerinterval=0")), -EINVAL);
+	CHECK_EQ(cmdline(&o, err, sizeof(err), ARGV("-staletip=86400001")), -EINVAL);
+	CHECK_EQ(cmdline(&o, err, sizeof(err), ARGV("-dnsseed=2")), -EINVAL);
+	CHECK_EQ(cmdline(&o, err, sizeof(err), ARGV("-seednode=a b")), -EINVAL);
+	CHECK_EQ(cmdline(&o, err, sizeof(err), ARGV("-seednode=127.0.0.1", "-noseednode")), 0);
+	CHECK_EQ(o.sched.nseednode, 0);
 }
 
 int main(void)
