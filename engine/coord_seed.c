@@ -109,8 +109,8 @@ static void query(struct cr_engine *e, struct cr__sched *s, size_t seed)
 int64_t cr__seed_tick(struct cr_engine *e, int64_t now)
 {
 	struct cr__sched *s = e->co.sched;
-	if (s->dns)
-		cr__dns_process(s->dns);
+	if (s->dns && cr__dns_pending(s->dns))
+		cr__dns_process(s->dns); /* nothing to read or time out otherwise */
 	while (!s->ds_done) {
 		const struct cr__summaries *t = &e->co.sum;
 		struct cr_dnsseed_input in = {
@@ -140,8 +140,16 @@ int64_t cr__seed_tick(struct cr_engine *e, int64_t now)
 	}
 	bool lookups = s->dns && cr__dns_pending(s->dns);
 	int64_t due = s->ds_done ? INT64_MAX : s->ds_wake_us;
-	if (lookups && now + DNS_STEP_US < due)
-		due = now + DNS_STEP_US;
+	if (lookups) {
+		/* the sockets are not watched by the ring: look every step,
+		 * sooner when c-ares has a result or a timeout due */
+		int64_t t = cr__dns_timeout_us(s->dns);
+		int64_t step = t >= 0 && t < DNS_STEP_US ? t : DNS_STEP_US;
+		if (step < 1000)
+			step = 1000; /* never a busy loop */
+		if (now + step < due)
+			due = now + step;
+	}
 	return due;
 }
 
