@@ -59,19 +59,19 @@ static const struct opt table[] = {
 	{"floodgroupcap", K_UINT, 0, 1000000, "=<n>  inbound peers per netgroup while a flood is detected (default 8; 0 = no cap)"},
 	{"floodhold", K_UINT, 1, 86400, "=<s>  a flood counts as detected this long after its last sign (default 60)"},
 	{"routable127", K_BOOL, 0, 1, "=<0|1>  test only: 127.0.0.0/8 counts as routable IPv4 (distinct /16 netgroups)"},
-	{"dnsseed", K_SCHED, 0, 0, "=<0|1>  ask the chain's DNS seeds for addresses when few are known (default 1; 0 with -connect)"},
-	{"forcednsseed", K_SCHED, 0, 0, "=<0|1>  ask the DNS seeds even when addresses are known (default 0)"},
-	{"fixedseeds", K_SCHED, 0, 0, "=<0|1>  fall back to the chain's fixed seed addresses (default 1)"},
-	{"seednode", K_SCHED, 0, 0, "=<host>[:<port>]  connect, ask for addresses, disconnect (repeatable)"},
+	{"dnsseed", K_BOOL, 0, 1, "=<0|1>  ask the chain's DNS seeds for addresses when few are known (default 1; 0 with -connect)"},
+	{"forcednsseed", K_BOOL, 0, 1, "=<0|1>  ask the DNS seeds even when addresses are known (default 0)"},
+	{"fixedseeds", K_BOOL, 0, 1, "=<0|1>  fall back to the chain's fixed seed addresses (default 1)"},
+	{"seednode", K_LIST, 0, 127, "=<host>[:<port>]  connect, ask for addresses, disconnect (repeatable)"},
 	{"onlynet", K_SCHED, 0, 0, "=<net>  automatic connections only to ipv4, ipv6, onion, i2p or cjdns (repeatable)"},
-	{"asmap", K_SCHED, 0, 0, "=<file>  group peers by AS number with this asmap (Core's format)"},
-	{"dnsseedname", K_SCHED, 0, 0, "=<name>  test only: a DNS seed name replacing the chain's (repeatable)"},
-	{"dnsserver", K_SCHED, 0, 0, "=<ip>:<port>  test only: the one DNS server asked (default: the system's)"},
-	{"feelerinterval", K_SCHED, 0, 0, "=<ms>  test only: average time between feelers (default 120000)"},
-	{"extrapeerinterval", K_SCHED, 0, 0, "=<ms>  test only: average time between extra block-relay-only and network peers (default 300000)"},
-	{"staletipcheck", K_SCHED, 0, 0, "=<ms>  test only: stale-tip check interval (default 600000)"},
-	{"staletip", K_SCHED, 0, 0, "=<ms>  test only: no new block this long makes the tip stale (default 1800000); connringd takes a block hash no peer announced before as both the tip update and that peer's block announcement"},
-	{"addrsaveinterval", K_SCHED, 0, 0, "=<ms>  test only: how often peers.dat is saved (default 900000)"},
+	{"asmap", K_STR, 0, CR_CONF_PATH_MAX - 1, "=<file>  group peers by AS number with this asmap (Core's format)"},
+	{"dnsseedname", K_LIST, 0, 253, "=<name>  test only: a DNS seed name replacing the chain's (repeatable)"},
+	{"dnsserver", K_STR, 0, 63, "=<ip>:<port>  test only: the one DNS server asked (default: the system's)"},
+	{"feelerinterval", K_UINT, 1, 86400000, "=<ms>  test only: average time between feelers (default 120000)"},
+	{"extrapeerinterval", K_UINT, 1, 86400000, "=<ms>  test only: average time between extra block-relay-only and network peers (default 300000)"},
+	{"staletipcheck", K_UINT, 1, 86400000, "=<ms>  test only: stale-tip check interval (default 600000)"},
+	{"staletip", K_UINT, 1, 86400000, "=<ms>  test only: no new block this long makes the tip stale (default 1800000); connringd takes a block hash no peer announced before as both the tip update and that peer's block announcement"},
+	{"addrsaveinterval", K_UINT, 1, 86400000, "=<ms>  test only: how often peers.dat is saved (default 900000)"},
 	{"server", K_BOOL, 0, 1, "=<0|1>  accept JSON-RPC commands (default 1)"},
 	{"rpcbind", K_RPC, 0, 79, "=<addr>[:<port>]  JSON-RPC listen address, only with -rpcallowip (repeatable; default 127.0.0.1 and ::1)"},
 	{"rpcport", K_UINT, 1, 65535, "=<port>  JSON-RPC port (default: the chain's bitcoind port 8332, 18332, 48332, 38332, 18443)"},
@@ -240,6 +240,13 @@ static int set_list(struct cr_dopts *o, const char *name, const char *v, char *e
 	unsigned cap = bind ? CR_DOPTS_BIND_MAX : CR_DOPTS_MANUAL_MAX;
 	size_t width = bind ? sizeof(o->eng.bind[0]) : sizeof(o->eng.connect[0]);
 	char *slot0 = bind ? o->eng.bind[0] : addnode ? o->eng.addnode[0] : o->eng.connect[0];
+	if (strcmp(name, "seednode") == 0 || strcmp(name, "dnsseedname") == 0) {
+		bool seednode = name[1] == 'e';
+		n = seednode ? &o->sched.nseednode : &o->sched.nseedname;
+		cap = CR_DOPTS_SEED_MAX;
+		width = seednode ? sizeof(o->sched.seednode[0]) : sizeof(o->sched.seedname[0]);
+		slot0 = seednode ? o->sched.seednode[0] : o->sched.seedname[0];
+	}
 	if (!v || strcmp(v, "0") == 0) { /* -noconnect, -connect=0: none */
 		*n = 0;
 		return 0;
@@ -269,7 +276,10 @@ static int set_str(struct cr_dopts *o, const struct opt *t, const char *v, char 
 		if (*v && !cr_dopts_debug_mask(v))
 			return fail(err, len, "-debug=%s: expected categories such as net, proxy or all", v);
 	}
-	if (!v || !*v) {
+	bool clearable = strcmp(name, "asmap") == 0 || strcmp(name, "dnsserver") == 0;
+	if (clearable && v && strcmp(v, "0") == 0)
+		v = ""; /* -noasmap, -nodnsserver: none */
+	else if (!v || !*v) {
 		if (strcmp(name, "debug") != 0 && strcmp(name, "proxy") != 0)
 			return fail(err, len, "-%s needs a value", name);
 		v = "";
@@ -283,9 +293,30 @@ static int set_str(struct cr_dopts *o, const struct opt *t, const char *v, char 
 		    : strcmp(name, "conf") == 0    ? o->conf
 		    : strcmp(name, "logfile") == 0 ? o->logfile
 		    : strcmp(name, "statsfile") == 0 ? o->statsfile
+		    : strcmp(name, "asmap") == 0 ? o->sched.asmap
+		    : strcmp(name, "dnsserver") == 0 ? o->sched.dnsserver
 						     : o->debug;
 	memcpy(dst, v, strlen(v) + 1);
 	return 0;
+}
+
+/* -onlynet=<net>, repeatable: the networks add up; -noonlynet: all. */
+static int set_onlynet(struct cr_dopts_sched *s, const char *v, char *err, size_t len)
+{
+	static const struct { const char *name; unsigned bit; } nets[] = {
+		{ "ipv4", CR_ONLYNET_IPV4 }, { "ipv6", CR_ONLYNET_IPV6 }, { "onion", CR_ONLYNET_ONION },
+		{ "i2p", CR_ONLYNET_I2P },   { "cjdns", CR_ONLYNET_CJDNS },
+	};
+	if (!v || strcmp(v, "0") == 0) {
+		s->onlynet = 0;
+		return 0;
+	}
+	for (size_t i = 0; i < sizeof nets / sizeof nets[0]; i++)
+		if (strcmp(v, nets[i].name) == 0) {
+			s->onlynet |= nets[i].bit;
+			return 0;
+		}
+	return fail(err, len, "-onlynet=%s: expected ipv4, ipv6, onion, i2p or cjdns", v);
 }
 
 /* Core's -maxuploadtarget: a number with an optional unit, k/m/g/t in
@@ -445,6 +476,9 @@ static int apply(struct cr_dopts *o, const struct opt *t, const char *v, char *e
 		else if (strcmp(name, "floodguard") == 0) o->eng.flood_defence = b;
 		else if (strcmp(name, "routable127") == 0) o->eng.routable127 = b;
 		else if (strcmp(name, "server") == 0) o->rpc.server = b;
+		else if (strcmp(name, "dnsseed") == 0) o->sched.dnsseed = b;
+		else if (strcmp(name, "forcednsseed") == 0) o->sched.forcednsseed = b;
+		else if (strcmp(name, "fixedseeds") == 0) o->sched.fixedseeds = b;
 		else o->help = b;
 		return 0;
 	case K_NET:
@@ -468,14 +502,19 @@ static int apply(struct cr_dopts *o, const struct opt *t, const char *v, char *e
 		else if (strcmp(name, "maxsendtotal") == 0) o->eng.send_budget_mib = (unsigned)n;
 		else if (strcmp(name, "rpcport") == 0) o->rpc.port = (unsigned)n;
 		else if (strcmp(name, "rpcservertimeout") == 0) o->rpc.timeout_s = (unsigned)n;
+		else if (strcmp(name, "feelerinterval") == 0) o->sched.feeler_ms = (unsigned)n;
+		else if (strcmp(name, "extrapeerinterval") == 0) o->sched.extra_peer_ms = (unsigned)n;
+		else if (strcmp(name, "staletipcheck") == 0) o->sched.stale_check_ms = (unsigned)n;
+		else if (strcmp(name, "staletip") == 0) o->sched.stale_tip_ms = (unsigned)n;
+		else if (strcmp(name, "addrsaveinterval") == 0) o->sched.save_ms = (unsigned)n;
 		else o->stats_interval_s = (unsigned)n;
 		return 0;
 	case K_LIST:
 		return set_list(o, name, v, err, len);
 	case K_RPC:
 		return set_rpc(o, t, v, err, len);
-	case K_SCHED:
-		return cr_dopts_sched_set(&o->sched, name, v, err, len);
+	case K_SCHED: /* -onlynet */
+		return set_onlynet(&o->sched, v, err, len);
 	default:
 		return set_str(o, t, v, err, len);
 	}
@@ -498,8 +537,8 @@ int cr_dopts_set(struct cr_dopts *o, const char *name, const char *value, bool f
 	if (!t)
 		return fail(err, err_len, "unknown option -%s", name);
 	if (negated && t->kind != K_BOOL && t->kind != K_NET && t->kind != K_LIST && t->kind != K_RPC &&
-	    t->kind != K_SCHED &&
-	    strcmp(t->name, "debug") != 0)
+	    t->kind != K_SCHED && strcmp(t->name, "debug") != 0 && strcmp(t->name, "asmap") != 0 &&
+	    strcmp(t->name, "dnsserver") != 0)
 		return fail(err, err_len, "-no%s: -%s is not a yes/no option", t->name, t->name);
 	if (!from_cmdline && o->origin[i] == CR_DOPT_CMDLINE)
 		return 0; /* the command line wins */

@@ -108,9 +108,6 @@ struct cr_dopts_sched {
 };
 
 void cr_dopts_sched_init(struct cr_dopts_sched *s);
-/* One K_SCHED option (value NULL: the bare form). 0 or -EINVAL with err. */
-int cr_dopts_sched_set(struct cr_dopts_sched *s, const char *name, const char *v, char *err,
-		       size_t len);
 /* Hands them to cfg; automatic connections are on unless -connect was
  * given (then DNS seeds are off too, as Core). 0 or -EINVAL with err. */
 int cr_dopts_sched_apply(const struct cr_dopts_sched *s, bool have_connect, struct cr_config *cfg,

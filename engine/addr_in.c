@@ -148,7 +148,7 @@ void cr__addr_ready(struct cr_worker *w, struct cr_peer *p)
 /* The networks we can reach: IPv4 and IPv6, Tor through a proxy (Core's
  * default reachability without -i2psam or -cjdnsreachable), within
  * -onlynet when given (its bits are CR_ADDRMAN_NET's). */
-static unsigned reachable_nets(const struct cr_engine *e)
+unsigned cr__reachable_nets(const struct cr_engine *e)
 {
 	unsigned m = CR_ADDRMAN_NET(CR_NET_IPV4) | CR_ADDRMAN_NET(CR_NET_IPV6);
 	if (e->has_proxy)
@@ -216,7 +216,7 @@ static int on_addr(struct cr_worker *w, struct cr_peer *p, const struct cr_msg *
 	uint64_t limited = ar->rate_limited;
 	unsigned ngf = e->cfg.routable127 ? CR_NETGROUP_LOOPBACK_ROUTABLE : 0;
 	cr_process_addrs(&o, out_store, relay, reach, ar, &e->addr_keys, l.entries, l.count,
-			 reachable_nets(e), ngf, true, w->bans ? w->bans->bl : NULL,
+			 cr__reachable_nets(e), ngf, true, w->bans ? w->bans->bl : NULL,
 			 (int64_t)cr__wall_us(), cr__addr_rng(w));
 	CR_STAT_ADD(w, addrs_received, l.count);
 	CR_STAT_ADD(w, addrs_rate_limited, ar->rate_limited - limited);

@@ -222,30 +222,36 @@ static bool run_manual(struct cr_engine *e)
 	return waiting;
 }
 
-/* Arms an absolute timeout for due_us unless one at or before it is in
- * flight. Several may be in flight (a later one armed first); each slot's
- * completion frees it. With every slot taken the earliest in flight still
- * wakes us, and the next pass arms again. */
 void cr__coord_wake_at(struct cr_engine *e, uint64_t due_us)
 {
-	struct cr_coord *co = &e->co;
-	unsigned free_slot = CR_COORD_WAKES;
-	for (unsigned i = 0; i < CR_COORD_WAKES; i++) {
-		if (co->wake_due_us[i] && co->wake_due_us[i] <= due_us)
-			return;
-		if (!co->wake_due_us[i] && free_slot == CR_COORD_WAKES)
-			free_slot = i;
-	}
-	if (free_slot == CR_COORD_WAKES)
-		return;
-	struct __kernel_timespec *ts = &co->wake_ts[free_slot];
-	ts->tv_sec = (int64_t)(due_us / 1000000u);
-	ts->tv_nsec = (long long)(due_us % 1000000u) * 1000;
+	if (due_us < e->co.wake_want_us)
+		e->co.wake_want_us = due_us;
+}
+
+/* One absolute timeout (CLOCK_MONOTONIC, cr__now_us's clock) for the
+ * earliest deadline of this iteration: armed, or moved to it. An update
+ * that meets a timeout which has just fired fails (-ENOENT) harmlessly:
+ * that completion wakes the loop, which arms again. */
+static void arm_wake(struct cr_coord *co)
+{
+	uint64_t due = co->wake_want_us;
+	if (due == UINT64_MAX || due == co->wake_armed_us)
+		return; /* none asked (a timeout still armed wakes us once, harmless) */
+	if (!due)
+		due = 1;
+	struct __kernel_timespec *ts = co->wake_armed_us ? &co->wake_ts_upd : &co->wake_ts;
+	ts->tv_sec = (int64_t)(due / 1000000u);
+	ts->tv_nsec = (long long)(due % 1000000u) * 1000;
 	struct io_uring_sqe *sqe = cr__sqe(&co->ring);
-	/* IORING_TIMEOUT_ABS counts on CLOCK_MONOTONIC, cr__now_us's clock */
-	io_uring_prep_timeout(sqe, ts, 0, IORING_TIMEOUT_ABS);
-	io_uring_sqe_set_data64(sqe, cr__ud(OP_TICK, free_slot, 0));
-	co->wake_due_us[free_slot] = due_us ? due_us : 1;
+	if (co->wake_armed_us) {
+		io_uring_prep_timeout_update(sqe, ts, cr__ud(OP_TICK, 0, 0), IORING_TIMEOUT_ABS);
+		sqe->flags |= IOSQE_CQE_SKIP_SUCCESS;
+		io_uring_sqe_set_data64(sqe, cr__ud(OP_CANCEL, 0, 0));
+	} else {
+		io_uring_prep_timeout(sqe, ts, 0, IORING_TIMEOUT_ABS);
+		io_uring_sqe_set_data64(sqe, cr__ud(OP_TICK, 0, 0));
+	}
+	co->wake_armed_us = due;
 }
 
 static void *coord_main(void *arg)
@@ -257,6 +263,7 @@ static void *coord_main(void *arg)
 	atomic_store(&co->mb.rung, 0);
 	while (!co->stop) {
 		struct cr_mail *c;
+		co->wake_want_us = UINT64_MAX; /* each iteration asks anew */
 		cr__mailbox_rearm(&co->mb);
 		while ((c = cr__mailbox_pop(&co->mb))) {
 			if (cr__guard_mail(e, c))
@@ -276,13 +283,14 @@ static void *coord_main(void *arg)
 		uint64_t sched_due = cr__sched_tick(e, now);
 		if (sched_due != UINT64_MAX)
 			cr__coord_wake_at(e, sched_due);
+		arm_wake(co);
 		if (cr__ring_wait(e, &co->ring, "coordinator") < 0)
 			break;
 		unsigned head, n = 0;
 		struct io_uring_cqe *cqe;
 		io_uring_for_each_cqe(&co->ring, head, cqe) {
-			if (cr__ud_op(cqe->user_data) == OP_TICK && cr__ud_idx(cqe->user_data) < CR_COORD_WAKES)
-				co->wake_due_us[cr__ud_idx(cqe->user_data)] = 0;
+			if (cr__ud_op(cqe->user_data) == OP_TICK)
+				co->wake_armed_us = 0; /* fired (or cancelled): none in flight */
 			else if (cr__ud_op(cqe->user_data) == OP_BELL)
 				cr__bell_failed(e, cqe->user_data, cqe->res);
 			n++;

@@ -1,6 +1,8 @@
 /* The open-connections scheduler on the coordinator thread: Core's
  * ThreadOpenConnections driven by events instead of a 500 ms loop. A pass
- * builds the cr_sched_view from the summary table (every non-inbound peer)
+ * builds the cr_sched_view from the ready non-inbound peers (their ids
+ * kept as READY/CLOSED events come, rows looked up in the summary table;
+ * the connected-address set, inbound included, is the table's own)
  * plus the connections placed and not ready yet, calls the pure decisions
  * of engine/policy/sched.h with the wall clock and the coordinator's RNG,
  * and carries them out: connections of the chosen type on the least-loaded
@@ -18,8 +20,8 @@
  * Differs from Core: Core's chain-sync protection is approximated without
  * a chain: the first 4 outbound full-relay peers (in connection order)
  * that announced a block at or after our tip's time are protected; the
- * stale-tip clock is the tip's block time the embedder reports
- * (cr_tip_updated), and the tip is never stale before a first report; the
+ * stale-tip clock runs from the last cr_tip_updated (our clock, as Core's
+ * m_last_tip_update), and the tip is never stale before a first report; the
  * feeler's random start delay (up to 1 s) is not waited. */
 #include <errno.h>
 #include <stdio.h>
@@ -32,10 +34,17 @@
 #include "addr/addrstr.h"
 #include "engine/coord_sched.h"
 #include "engine/summary.h"
+#include "proto/services.h"
 
 #define PASS_IDLE_US 500000    /* Core's loop: 500 ms while slots are free */
 #define PASS_MIN_US 50000      /* never more often than this on timers */
 #define PASS_CONNECTS 16       /* connections opened per pass at most */
+
+/* The policy's connection types are the engine's (the casts rely on it) */
+_Static_assert(CR_CT_INBOUND == (int)CR_CONN_INBOUND && CR_CT_FULL_RELAY == (int)CR_CONN_OUTBOUND_FULL_RELAY &&
+		       CR_CT_MANUAL == (int)CR_CONN_MANUAL && CR_CT_FEELER == (int)CR_CONN_FEELER &&
+		       CR_CT_BLOCK_RELAY == (int)CR_CONN_BLOCK_RELAY && CR_CT_ADDR_FETCH == (int)CR_CONN_ADDR_FETCH,
+	       "enum cr_ctype and CR_CONN_* differ");
 
 static int64_t wall_us(void)
 {
@@ -46,11 +55,11 @@ static void conf_init(struct cr_engine *e, struct cr_sched_conf *cf)
 {
 	const struct cr_config *c = &e->cfg;
 	cr_sched_conf_default(cf, c->chain, e->chain->default_port, c->max_connections);
-	unsigned reach = c->onlynet ? c->onlynet
-				    : CR_ADDRMAN_NET(CR_NET_IPV4) | CR_ADDRMAN_NET(CR_NET_IPV6) |
-						(e->has_proxy ? CR_ADDRMAN_NET(CR_NET_TORV3) : 0);
+	unsigned reach = cr__reachable_nets(e); /* the same set as the addr relay's */
 	cf->reachable = reach;
-	cf->our_services = c->services;
+	/* Core: NODE_P2P_V2 is a local service with -v2transport, and an
+	 * automatic connection tries V2 only to a peer that advertises it */
+	cf->our_services = c->services | (c->v2transport ? CR_NODE_P2P_V2 : 0);
 	cf->use_addrman_outgoing = true;
 	cf->dnsseed = c->dnsseed && (reach & (CR_ADDRMAN_NET(CR_NET_IPV4) | CR_ADDRMAN_NET(CR_NET_IPV6)));
 	cf->seednodes = c->seednode.n > 0;
@@ -110,6 +119,7 @@ int cr__sched_start(struct cr_engine *e)
 	cr__random(&s->next_token, sizeof s->next_token);
 	s->next_token |= 1ull << 63; /* never 0 */
 	s->dirty = true;
+	s->net_on = cr__net_active(e);
 	return cr__seed_start(e);
 }
 
@@ -120,6 +130,7 @@ void cr__sched_finish(struct cr_engine *e)
 		return;
 	cr__seed_finish(e);
 	free(s->peers);
+	free(s->out_ids);
 	free(s);
 	e->co.sched = NULL;
 }
@@ -143,6 +154,30 @@ static void drop_pending(struct cr__sched *s, unsigned i)
 	s->pend[i] = s->pend[--s->npend];
 }
 
+static void out_add(struct cr__sched *s, uint64_t id)
+{
+	if (s->nout == s->cap_out) {
+		size_t cap = s->cap_out ? 2 * s->cap_out : 32;
+		uint64_t *v = realloc(s->out_ids, cap * sizeof *v);
+		if (!v) {
+			s->out_lost = true;
+			return;
+		}
+		s->out_ids = v;
+		s->cap_out = cap;
+	}
+	s->out_ids[s->nout++] = id;
+}
+
+static void out_remove(struct cr__sched *s, uint64_t id)
+{
+	for (size_t i = 0; i < s->nout; i++)
+		if (s->out_ids[i] == id) {
+			s->out_ids[i] = s->out_ids[--s->nout];
+			return;
+		}
+}
+
 void cr__sched_event(struct cr_engine *e, const struct cr_mail *c)
 {
 	struct cr__sched *s = e->co.sched;
@@ -153,9 +188,17 @@ void cr__sched_event(struct cr_engine *e, const struct cr_mail *c)
 	bool have = cr__sockaddr_to_netaddr(&c->addr, &na, &port);
 	int64_t now_s = cr__coord_now_s();
 	int i = find_pending(s, c->ev.token);
+	if (!have && i >= 0 && s->pend[i].peer.port) {
+		/* opened by name through the proxy (Tor): the address placed */
+		na = s->pend[i].peer.addr;
+		port = s->pend[i].peer.port;
+		have = true;
+	}
 	if (c->kind == MAIL_EV_READY) {
 		if (i >= 0)
 			drop_pending(s, (unsigned)i);
+		if (c->peer)
+			out_add(s, c->peer);
 		if (have) {
 			/* Core marks every outbound peer good, block-relay-only
 			 * included: a tried entry is worth more than the little it
@@ -168,14 +211,25 @@ void cr__sched_event(struct cr_engine *e, const struct cr_mail *c)
 	}
 	if (c->kind != MAIL_EV_CLOSED)
 		return;
-	if (i >= 0 && c->ev.close_reason != CR_CLOSE_V1_RETRY)
+	if (c->peer)
+		out_remove(s, c->peer);
+	if (i >= 0) /* a V1 retry sends no CLOSED: the attempt goes on */
 		drop_pending(s, (unsigned)i);
 	/* Core's FinalizeNode: Connected for ready outbound peers but
-	 * block-relay-only ones (their addresses are not to be told) */
-	if (c->ev.ready && have && c->ev.type != CR_CONN_BLOCK_RELAY)
+	 * block-relay-only ones (their addresses are not to be told) and
+	 * feelers (a test is not a connection) */
+	if (c->ev.ready && have && c->ev.type != CR_CONN_BLOCK_RELAY && c->ev.type != CR_CONN_FEELER)
 		cr_addrman_connected(e->co.am, &na, port, now_s);
 	if (c->ev.close_reason != CR_CLOSE_STOP)
 		s->dirty = true;
+}
+
+/* An address we can open: IPv4/IPv6 directly, any other network (Tor) by
+ * name through the proxy. */
+static bool placeable(const struct cr_engine *e, const struct cr_peeraddr *pa)
+{
+	struct sockaddr_storage ss;
+	return cr__netaddr_to_sockaddr(&pa->na, pa->port, &ss) || e->has_proxy;
 }
 
 void cr__sched_place(struct cr_engine *e, const struct cr_peeraddr *pa, const char *host,
@@ -185,14 +239,20 @@ void cr__sched_place(struct cr_engine *e, const struct cr_peeraddr *pa, const ch
 	struct sockaddr_storage ss;
 	char text[CR_HOSTPORT_MAX];
 	memset(&ss, 0, sizeof ss);
-	if (pa) {
-		if (!cr__netaddr_to_sockaddr(&pa->na, pa->port, &ss))
-			return;
-		cr__sockaddr_str(&ss, text, sizeof text);
-		host = text;
-	}
 	if (s->npend == CR_SCHED_PENDING_MAX)
 		return;
+	if (pa) {
+		if (cr__netaddr_to_sockaddr(&pa->na, pa->port, &ss)) {
+			cr__sockaddr_str(&ss, text, sizeof text);
+		} else {
+			/* Tor and the like: the proxy opens it by name (ss
+			 * stays empty, as for a name addr-fetch) */
+			memset(&ss, 0, sizeof ss);
+			if (!e->has_proxy || cr_addrstr_format(text, sizeof text, &pa->na, pa->port) < 0)
+				return;
+		}
+		host = text;
+	}
 	struct cr__sched_pending *p = &s->pend[s->npend++];
 	memset(p, 0, sizeof *p);
 	p->token = s->next_token++;
@@ -263,14 +323,16 @@ static bool build_view(struct cr_engine *e, struct cr__sched *s, struct cr_sched
 		       struct cr_sched_svc *added, size_t cap_added)
 {
 	struct cr_coord *co = &e->co;
-	size_t rows = cr__summary_count(&co->sum);
+	/* out of memory once for the id list: the whole table, as a fallback */
+	size_t rows = s->out_lost ? cr__summary_count(&co->sum) : s->nout;
 	if (!grow_peers(s, rows + CR_SCHED_PENDING_MAX))
 		return false;
 	size_t n = 0;
 	for (size_t i = 0; i < rows; i++) {
-		const struct cr__peer_summary *r = cr__summary_at(&co->sum, i);
-		if (r->type == CR_CONN_INBOUND)
-			continue;
+		const struct cr__peer_summary *r = s->out_lost ? cr__summary_at(&co->sum, i)
+							       : cr__summary_find(&co->sum, s->out_ids[i]);
+		if (!r || r->type == CR_CONN_INBOUND)
+			continue; /* no row: its summary was refused (out of memory) */
 		struct cr_sched_peer *p = &s->peers[n++];
 		memset(p, 0, sizeof *p);
 		p->id = r->id;
@@ -288,7 +350,7 @@ static bool build_view(struct cr_engine *e, struct cr__sched *s, struct cr_sched
 		s->peers[n++] = s->pend[i].peer;
 	size_t nadded = 0;
 	for (unsigned i = 0; i < co->nmanual && nadded < cap_added; i++)
-		if (cr__sockaddr_to_netaddr(&co->manual[i].addr, &added[nadded].addr, &added[nadded].port))
+		if (!co->manual[i].removed && cr__sockaddr_to_netaddr(&co->manual[i].addr, &added[nadded].addr, &added[nadded].port))
 			nadded++;
 	memset(v, 0, sizeof *v);
 	v->peers = s->peers;
@@ -302,16 +364,16 @@ static bool build_view(struct cr_engine *e, struct cr__sched *s, struct cr_sched
 
 static void disconnect(struct cr_engine *e, uint64_t id, const char *why)
 {
-	struct cr__peer_summary *r = cr__summary_find(&e->co.sum, id);
-	if (r)
-		r->disconnecting = true;
 	struct cr_mail *m = cr__mail_new(MAIL_DISCONNECT, 0);
 	if (!m)
-		return;
+		return; /* not asked: the next pass chooses again */
 	m->peer = id;
 	m->reason = CR_CLOSE_LOCAL;
 	snprintf(m->host, sizeof m->host, "%s", why);
 	cr__mailbox_post(e, &e->w[cr__id_worker(id)].mb, m);
+	struct cr__peer_summary *r = cr__summary_find(&e->co.sum, id);
+	if (r)
+		r->disconnecting = true;
 }
 
 /* Core's DNS/fixed-seed decisions aside, one ThreadOpenConnections step:
@@ -323,9 +385,17 @@ static void run_pass(struct cr_engine *e, struct cr__sched *s, int64_t now)
 	expire_pending(e, s, now);
 	int64_t now_s = now / 1000000;
 	cr_addrman_resolve_collisions(co->am, now_s);
+	/* stale: our local clock since the tip last changed (Core's
+	 * m_last_tip_update); recent: the tip block's own time */
 	int64_t tip = co->tip_block_us;
 	bool tip_recent = tip && now - tip < 20 * s->cf.iv.block_spacing_us;
-	cr_sched_check_stale_tip(&s->st, &s->cf, tip, false, tip_recent, now);
+	int64_t changed = 0;
+	if (co->last_tip_us) {
+		changed = now - ((int64_t)cr__now_us() - co->last_tip_us);
+		if (!changed)
+			changed = 1; /* 0 is "never" */
+	}
+	cr_sched_check_stale_tip(&s->st, &s->cf, changed, false, tip_recent, now);
 	struct cr_sched_svc added[64];
 	struct cr_sched_view v;
 	if (!build_view(e, s, &v, added, 64))
@@ -351,11 +421,14 @@ static void run_pass(struct cr_engine *e, struct cr__sched *s, int64_t now)
 		if (d.action == CR_SCHED_ADDR_FETCH) {
 			cr__seed_addr_fetch(e, d.host);
 		} else {
+			/* Attempt only for a connection that is opened */
+			if (s->npend == CR_SCHED_PENDING_MAX || !placeable(e, &d.addr))
+				break;
 			cr_addrman_attempt(co->am, &d.addr.na, d.addr.port, d.count_failure, now_s);
 			if (d.anchor)
 				cr__log(e, CR_LOG_INFO, CR_LOG_NET, "trying anchor %u as block-relay-only",
 					(unsigned)s->st.nanchors);
-			cr__sched_place(e, &d.addr, NULL, d.type, d.v2 || e->cfg.v2transport);
+			cr__sched_place(e, &d.addr, NULL, d.type, d.v2);
 		}
 		if (s->npend == before)
 			break; /* nothing placed (a name being resolved, or full) */
@@ -365,6 +438,8 @@ static void run_pass(struct cr_engine *e, struct cr__sched *s, int64_t now)
 
 static int64_t next_pass(const struct cr__sched *s, const struct cr_engine *e, int64_t now)
 {
+	if (!cr__net_active(e))
+		return INT64_MAX; /* nothing opens: the tick that sees it on again runs a pass */
 	const struct cr__summaries *t = &e->co.sum;
 	unsigned automatic = t->by_type[CR_CONN_OUTBOUND_FULL_RELAY] + t->by_type[CR_CONN_BLOCK_RELAY] +
 		    t->by_type[CR_CONN_FEELER] + t->by_type[CR_CONN_ADDR_FETCH] + s->npend;
@@ -386,13 +461,21 @@ uint64_t cr__sched_tick(struct cr_engine *e, uint64_t now_mono)
 	if (!s)
 		return UINT64_MAX;
 	int64_t now = wall_us();
+	bool on = cr__net_active(e);
+	if (on && !s->net_on)
+		s->dirty = true; /* setnetworkactive true: connect at once */
+	s->net_on = on;
 	int64_t seed_due = cr__seed_tick(e, now);
-	if (s->dirty || now >= s->next_pass_us) {
+	if (s->dirty || now_mono >= s->next_pass_mono) {
 		run_pass(e, s, now);
-		s->next_pass_us = next_pass(s, e, now);
+		/* the policy counts in wall time; the deadline is kept on the
+		 * monotonic clock, which a wall-clock step does not move */
+		int64_t due = next_pass(s, e, now);
+		s->next_pass_mono = due == INT64_MAX ? UINT64_MAX : now_mono + (uint64_t)(due > now ? due - now : 0);
 	}
-	int64_t due = s->next_pass_us < seed_due ? s->next_pass_us : seed_due;
-	return now_mono + (uint64_t)(due > now ? due - now : 0);
+	uint64_t seed_mono = seed_due == INT64_MAX ? UINT64_MAX
+						  : now_mono + (uint64_t)(seed_due > now ? seed_due - now : 0);
+	return s->next_pass_mono < seed_mono ? s->next_pass_mono : seed_mono;
 }
 
 void cr__sched_stop(struct cr_engine *e)

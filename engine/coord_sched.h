@@ -41,12 +41,18 @@ struct cr__sched {
 	struct cr_sched_state st;
 	bool on;                    /* automatic connections */
 	bool dirty;                 /* run a pass at the next chance */
-	int64_t next_pass_us;       /* wall clock */
+	bool net_on;                /* cr__net_active at the last tick */
+	uint64_t next_pass_mono;    /* monotonic (UINT64_MAX: none) */
 	uint64_t next_token;
 	struct cr__sched_pending pend[CR_SCHED_PENDING_MAX];
 	unsigned npend;
 	struct cr_sched_peer *peers; /* the view's rows (grown as needed) */
 	size_t cap_peers;
+	/* the ready non-inbound peers (READY adds, CLOSED removes): the
+	 * view is built from these, not from the whole summary table */
+	uint64_t *out_ids;
+	size_t nout, cap_out;
+	bool out_lost;              /* one not kept (out of memory): scan the table */
 	uint64_t seq;
 	/* DNS seeds (coord_seed.c) */
 	struct cr_dnsseed ds;

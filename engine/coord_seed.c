@@ -17,6 +17,7 @@
 #include "addr/seeds.h"
 #include "engine/coord_sched.h"
 #include "engine/dns.h"
+#include "proto/services.h"
 
 #define DNS_STEP_US 50000
 
@@ -90,8 +91,8 @@ static void seed_done(void *arg, int status, const struct cr_netaddr *addrs, siz
 static void query(struct cr_engine *e, struct cr__sched *s, size_t seed)
 {
 	const char *name = s->seed_names[seed];
-	char x9[300];
-	snprintf(x9, sizeof x9, "x9.%s", name); /* NODE_NETWORK | NODE_WITNESS */
+	char x9[300]; /* the service-bits subdomain, as cr_dnsseed_add names the source */
+	snprintf(x9, sizeof x9, "x%llx.%s", (unsigned long long)CR_SEEDS_SERVICES, name);
 	struct cr__seed_query *q = &s->sq[seed];
 	*q = (struct cr__seed_query){ .e = e, .seed = seed, .busy = true };
 	int ret = dns_ready(e, s) ? cr__dns_lookup(s->dns, x9, e->chain->default_port, seed_done, q) : -EIO;
@@ -108,8 +109,8 @@ static void query(struct cr_engine *e, struct cr__sched *s, size_t seed)
 int64_t cr__seed_tick(struct cr_engine *e, int64_t now)
 {
 	struct cr__sched *s = e->co.sched;
-	if (s->dns)
-		cr__dns_process(s->dns);
+	if (s->dns && cr__dns_pending(s->dns))
+		cr__dns_process(s->dns); /* nothing to read or time out otherwise */
 	while (!s->ds_done) {
 		const struct cr__summaries *t = &e->co.sum;
 		struct cr_dnsseed_input in = {
@@ -139,8 +140,16 @@ int64_t cr__seed_tick(struct cr_engine *e, int64_t now)
 	}
 	bool lookups = s->dns && cr__dns_pending(s->dns);
 	int64_t due = s->ds_done ? INT64_MAX : s->ds_wake_us;
-	if (lookups && now + DNS_STEP_US < due)
-		due = now + DNS_STEP_US;
+	if (lookups) {
+		/* the sockets are not watched by the ring: look every step,
+		 * sooner when c-ares has a result or a timeout due */
+		int64_t t = cr__dns_timeout_us(s->dns);
+		int64_t step = t >= 0 && t < DNS_STEP_US ? t : DNS_STEP_US;
+		if (step < 1000)
+			step = 1000; /* never a busy loop */
+		if (now + step < due)
+			due = now + step;
+	}
 	return due;
 }
 
@@ -184,8 +193,13 @@ void cr__seed_addr_fetch(struct cr_engine *e, const char *host)
 	for (unsigned i = 0; i < CR_SEED_FETCH_LOOKUPS && !q; i++)
 		if (!s->fq[i].busy)
 			q = &s->fq[i];
-	if (!q || !dns_ready(e, s)) {
-		cr__log(e, CR_LOG_WARN, CR_LOG_NET, "addr-fetch %s: no resolver free", host);
+	if (!q) { /* every lookup busy: asked again at a later pass */
+		if (cr_sched_add_addr_fetch(&s->st, host) < 0)
+			cr__log(e, CR_LOG_WARN, CR_LOG_NET, "addr-fetch %s: no resolver free, queue full", host);
+		return;
+	}
+	if (!dns_ready(e, s)) {
+		cr__log(e, CR_LOG_WARN, CR_LOG_NET, "addr-fetch %s: no resolver", host);
 		return;
 	}
 	*q = (struct cr__seed_query){ .e = e, .busy = true, .port = port };

@@ -2,7 +2,9 @@
  * seeds' names through c-ares (Debian 12's 1.18.1; nothing newer is used),
  * driven by the caller's own event loop: it watches cr__dns_fds(), sleeps at
  * most cr__dns_timeout_us() and then calls cr__dns_process(). Nothing here
- * blocks, creates a thread or reads /etc files after cr__dns_new(). One
+ * waits on the network or creates a thread; /etc/resolv.conf is read once in
+ * cr__dns_new(), but without a server override c-ares (1.18, lookups "fb")
+ * reads /etc/hosts again at each lookup (a local file read). One
  * thread (the coordinator) owns a struct cr__dns and makes every call on it.
  *
  * Names are resolved here only. When a proxy is configured the caller must
@@ -64,7 +66,7 @@ typedef void (*cr__dns_cb)(void *arg, int status, const struct cr_netaddr *addrs
 /* A resolver. server_override: "ip:port" (or "[ip6]:port") of the only
  * server to ask, and then neither /etc/hosts nor the system's servers are
  * used (tests); NULL: the system's resolver config (/etc/resolv.conf,
- * /etc/hosts), read once here.
+ * /etc/hosts), the former read once here, /etc/hosts at each lookup.
  *  Returns: the resolver, or NULL with *err set (-ENOMEM, -EINVAL for a
  *           bad server_override, -EIO when c-ares could not start). */
 struct cr__dns *cr__dns_new(const char *server_override, int *err);

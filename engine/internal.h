@@ -568,7 +568,6 @@ struct cr_manual {
 	uint64_t next_us;        /* monotonic time of the next attempt (0 = now) */
 };
 
-#define CR_COORD_WAKES 8
 struct cr__sched;
 
 struct cr_coord {
@@ -583,10 +582,11 @@ struct cr_coord {
 	int64_t tip_block_us;         /* wall: that tip's block time */
 	struct cr_manual *manual;
 	unsigned nmanual, cap_manual;
-	/* wake-ups: absolute timeouts in flight, each slot's due time (0 =
-	 * free); the earliest is the next wake-up (coord.c) */
-	uint64_t wake_due_us[CR_COORD_WAKES];
-	struct __kernel_timespec wake_ts[CR_COORD_WAKES];
+	/* wake-up: the earliest deadline asked this loop iteration
+	 * (monotonic), and the one absolute timeout in flight (0 = none),
+	 * moved by a timeout update (coord.c) */
+	uint64_t wake_want_us, wake_armed_us;
+	struct __kernel_timespec wake_ts, wake_ts_upd;
 	bool stop;
 	struct cr_guard *guard;  /* bans, admission, eviction (guard.c) */
 	struct cr_coord_addr *addr; /* address relay and getaddr answers (coord_addr.c) */
@@ -825,6 +825,10 @@ void cr__worker_net_mail(struct cr_worker *w, struct cr_mail *c);
 int cr__coord_am_op(struct cr_engine *e, struct cr_mail *c);
 int cr__coord_add_manual(struct cr_engine *e, const char *hostport, const struct sockaddr_storage *addr,
 			 unsigned flags);
+/* addr_in.c: the networks we can reach (CR_ADDRMAN_NET bits): IPv4, IPv6,
+ * Tor through a proxy, within -onlynet. The addr relay and the scheduler
+ * share it. */
+unsigned cr__reachable_nets(const struct cr_engine *e);
 static inline bool cr__net_active(const struct cr_engine *e)
 {
 	return !atomic_load_explicit(&e->net_off, memory_order_relaxed);
@@ -840,7 +844,8 @@ int cr__coord_am_start(struct cr_engine *e);
 uint64_t cr__coord_am_tick(struct cr_engine *e, uint64_t now_us);
 void cr__coord_am_stop(struct cr_engine *e);
 void cr__coord_am_finish(struct cr_engine *e);
-/* Wakes the coordinator at due_us (monotonic) or earlier; coordinator. */
+/* Wakes the coordinator at due_us (monotonic) or earlier: the loop arms
+ * one timeout for the earliest deadline asked in an iteration; coordinator. */
 void cr__coord_wake_at(struct cr_engine *e, uint64_t due_us);
 /* Seconds since the epoch, the address manager's time. */
 int64_t cr__coord_now_s(void);

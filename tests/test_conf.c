@@ -366,6 +366,38 @@ static void test_conf_chain_precedence(void)
 	CHECK(strstr(c.msg, "cannot change") != NULL);
 }
 
+/* -asmap=<file> then -noasmap: no asmap at all (not a file named "0") */
+static void test_conf_noasmap(void)
+{
+	struct cr_dopts o;
+	char err[256];
+	CHECK_EQ(cmdline(&o, err, sizeof(err), ARGV("-asmap=ip_asn.map", "-noasmap", "-dnsserver=127.0.0.1:53",
+						   "-nodnsserver")),
+		 0);
+	CHECK_EQ(o.sched.asmap[0], 0);
+	CHECK_EQ(o.sched.dnsserver[0], 0);
+	CHECK_EQ(cmdline(&o, err, sizeof(err), ARGV("-asmap=ip_asn.map")), 0);
+	CHECK(strcmp(o.sched.asmap, "ip_asn.map") == 0);
+	/* the scheduler's options through the common kinds: values, ranges */
+	CHECK_EQ(cmdline(&o, err, sizeof(err), ARGV("-dnsseed=0", "-nofixedseeds", "-seednode=127.0.0.1:1",
+						   "-seednode=127.0.0.2", "-dnsseedname=seed.test",
+						   "-feelerinterval=250", "-staletip=86400000", "-onlynet=ipv4")),
+		 0);
+	CHECK(!o.sched.dnsseed && !o.sched.fixedseeds);
+	CHECK_EQ(o.sched.nseednode, 2);
+	CHECK(strcmp(o.sched.seednode[1], "127.0.0.2") == 0);
+	CHECK_EQ(o.sched.nseedname, 1);
+	CHECK_EQ(o.sched.feeler_ms, 250);
+	CHECK_EQ(o.sched.stale_tip_ms, 86400000);
+	CHECK_EQ(o.sched.onlynet, CR_ONLYNET_IPV4);
+	CHECK_EQ(cmdline(&o, err, sizeof(err), ARGV("-feelerinterval=0")), -EINVAL);
+	CHECK_EQ(cmdline(&o, err, sizeof(err), ARGV("-staletip=86400001")), -EINVAL);
+	CHECK_EQ(cmdline(&o, err, sizeof(err), ARGV("-dnsseed=2")), -EINVAL);
+	CHECK_EQ(cmdline(&o, err, sizeof(err), ARGV("-seednode=a b")), -EINVAL);
+	CHECK_EQ(cmdline(&o, err, sizeof(err), ARGV("-seednode=127.0.0.1", "-noseednode")), 0);
+	CHECK_EQ(o.sched.nseednode, 0);
+}
+
 int main(void)
 {
 	RUN(test_conf_cmdline_values);
@@ -375,5 +407,6 @@ int main(void)
 	RUN(test_conf_apply_and_debug);
 	RUN(test_conf_defence);
 	RUN(test_conf_chain_precedence);
+	RUN(test_conf_noasmap);
 	return check_done();
 }
