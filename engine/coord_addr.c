@@ -23,9 +23,15 @@
 struct cr_coord_addr {
 	struct cr_rng rng;
 	struct cr_addrcache cache;
-	uint64_t *cand_ids;      /* relay candidates of the batch at hand */
+	/* relay candidates, rebuilt when the summary table's gen moved */
+	uint64_t *cand_ids;
 	bool *cand_v2;
-	size_t cand_cap;
+	size_t ncand, cand_cap;
+	uint64_t cand_gen;
+	bool cand_ok;
+	/* the engine-wide relay bucket (CR_ADDR_RELAY_ENGINE_*) */
+	double tokens;
+	int64_t tokens_us;
 	struct cr_peeraddr *full; /* the addr permission's answer, CR_ADDR_MAX_PER_MSG */
 };
 
@@ -40,6 +46,8 @@ int cr__coord_addr_new(struct cr_engine *e)
 	cr__random(&seed, sizeof seed);
 	cr_rng_seed(&ca->rng, seed);
 	cr_addrcache_init(&ca->cache);
+	ca->tokens = CR_ADDR_RELAY_ENGINE_BURST;
+	ca->tokens_us = (int64_t)cr__now_us();
 	e->co.addr = ca;
 	note_size(e); /* what was loaded */
 	return 0;
@@ -80,14 +88,20 @@ static void relay_enabled(struct cr_engine *e, uint64_t id, bool v2)
 	}
 }
 
+/* The peers with address relay on, ready and not being closed: rebuilt
+ * only when the summary table changed (its gen), so a relayed address
+ * costs its hashes, not a walk of every row. */
 static size_t gather_candidates(struct cr_engine *e)
 {
 	struct cr_coord_addr *ca = e->co.addr;
 	const struct cr__summaries *t = &e->co.sum;
+	if (ca->cand_ok && ca->cand_gen == t->gen)
+		return ca->ncand;
 	size_t n = 0;
+	bool whole = true;
 	for (size_t i = 0; i < cr__summary_count(t); i++) {
 		const struct cr__peer_summary *s = cr__summary_at(t, i);
-		if (!s->ready || !s->addr_relay || s->disconnecting || s->type == CR_CONN_BLOCK_RELAY)
+		if (!s->ready || !s->addr_relay || s->disconnecting)
 			continue;
 		if (n == ca->cand_cap) {
 			size_t cap = ca->cand_cap ? ca->cand_cap * 2 : 64;
@@ -97,15 +111,43 @@ static size_t gather_candidates(struct cr_engine *e)
 			bool *v2 = realloc(ca->cand_v2, cap * sizeof *v2);
 			if (v2)
 				ca->cand_v2 = v2;
-			if (!ids || !v2)
+			if (!ids || !v2) {
+				whole = false; /* not cached: tried again next time */
 				break;
+			}
 			ca->cand_cap = cap;
 		}
 		ca->cand_ids[n] = s->id;
 		ca->cand_v2[n] = s->addrv2;
 		n++;
 	}
+	ca->ncand = n;
+	ca->cand_ok = whole;
+	ca->cand_gen = t->gen;
 	return n;
+}
+
+/* Takes one token of the engine-wide relay bucket: refilled at
+ * CR_ADDR_RATE_PER_S per connected peer (what the peers' own buckets let
+ * in, Core's sum), at most CR_ADDR_RELAY_ENGINE_RATE_MAX/s, holding at most
+ * CR_ADDR_RELAY_ENGINE_BURST. */
+static bool relay_token(struct cr_engine *e)
+{
+	struct cr_coord_addr *ca = e->co.addr;
+	int64_t now = (int64_t)cr__now_us();
+	double rate = CR_ADDR_RATE_PER_S * (double)cr__summary_count(&e->co.sum);
+	if (rate > CR_ADDR_RELAY_ENGINE_RATE_MAX)
+		rate = CR_ADDR_RELAY_ENGINE_RATE_MAX;
+	if (now > ca->tokens_us) {
+		ca->tokens += rate * (double)(now - ca->tokens_us) / 1e6;
+		if (ca->tokens > CR_ADDR_RELAY_ENGINE_BURST)
+			ca->tokens = CR_ADDR_RELAY_ENGINE_BURST;
+		ca->tokens_us = now;
+	}
+	if (ca->tokens < 1.0)
+		return false;
+	ca->tokens -= 1.0;
+	return true;
 }
 
 static void push_to(struct cr_engine *e, uint64_t dest, const struct cr_peeraddr *a, size_t n)
@@ -126,25 +168,51 @@ static void push_to(struct cr_engine *e, uint64_t dest, const struct cr_peeraddr
 	cr__mailbox_post(e, &e->w[wi].mb, c);
 }
 
-/* Core's RelayAddress for each relay candidate, one mail per destination. */
+/* Core's RelayAddress for each relay candidate the engine-wide bucket
+ * lets through (the others are stored only, and counted), one mail per
+ * destination. A destination found closing since the candidates were
+ * cached (coord_sched.c marks rows disconnecting in place) makes them
+ * rebuilt and the choice made again, as Core never picks a node being
+ * disconnected. */
 static void relay(struct cr_engine *e, uint64_t from, const struct cr__addr_batch *b)
 {
 	struct cr_coord_addr *ca = e->co.addr;
-	size_t ncand = gather_candidates(e);
-	if (!ncand)
+	uint32_t pick[CR_ADDR_RELAY_MAX_ENTRIES];
+	size_t npick = 0;
+	for (uint32_t i = 0; i < b->nrelay && i < CR_ADDR_RELAY_MAX_ENTRIES; i++) {
+		if (relay_token(e))
+			pick[npick++] = b->nstore + i;
+		else
+			CR_STAT_ADD(&e->co, addrs_relay_skipped, 1);
+	}
+	if (!npick)
 		return;
 	uint64_t dest[2 * CR_ADDR_RELAY_MAX_ENTRIES];
 	uint32_t which[2 * CR_ADDR_RELAY_MAX_ENTRIES];
-	size_t k = 0;
+	size_t k;
 	int64_t now = (int64_t)cr__wall_us();
-	for (uint32_t i = 0; i < b->nrelay && i < CR_ADDR_RELAY_MAX_ENTRIES; i++) {
-		size_t best[2];
-		size_t n = cr_relay_address(best, &b->a[b->nstore + i], b->reach[i], from, ca->cand_ids,
-					    ca->cand_v2, ncand, &e->addr_keys, now);
-		for (size_t j = 0; j < n; j++) {
-			dest[k] = ca->cand_ids[best[j]];
-			which[k++] = b->nstore + i;
+	for (int attempt = 0;; attempt++) {
+		size_t ncand = gather_candidates(e);
+		if (!ncand)
+			return;
+		k = 0;
+		for (size_t i = 0; i < npick; i++) {
+			size_t best[2];
+			size_t n = cr_relay_address(best, &b->a[pick[i]], b->reach[pick[i] - b->nstore], from,
+						    ca->cand_ids, ca->cand_v2, ncand, &e->addr_keys, now);
+			for (size_t j = 0; j < n; j++) {
+				dest[k] = ca->cand_ids[best[j]];
+				which[k++] = pick[i];
+			}
 		}
+		bool stale = false;
+		for (size_t i = 0; i < k && !stale; i++) {
+			const struct cr__peer_summary *s = cr__summary_find(&e->co.sum, dest[i]);
+			stale = !s || s->disconnecting;
+		}
+		if (!stale || attempt)
+			break;
+		ca->cand_ok = false;
 	}
 	for (size_t i = 0; i < k; i++) {
 		if (!dest[i])

@@ -13,6 +13,7 @@
 #include "engine_util.h"
 #include "raw_peer.h"
 #include "addr_peer.h"
+#include "engine/policy/addrrelay.h"
 
 #define MAIL_CAP_PER_WORKER (2u << 20)
 
@@ -261,6 +262,44 @@ static void test_engine_addr_flood_bounded(void)
 	close(late);
 }
 
+/* Many peers (the addr permission: no per-peer bucket) send small fresh
+ * addr messages, all relayable: past the engine-wide bucket they are
+ * stored, not relayed, and counted; what was relayed stays within the
+ * bucket (its burst plus its rate for the time the test ran, 2
+ * destinations each). */
+static void test_engine_addr_relay_bounded(void)
+{
+	struct rec r;
+	uint64_t t0 = ap_now_ms();
+	struct cr_engine *e = start(&r, "K", true);
+	enum { PEERS = 8, MSGS = 40, PER = 10 };
+	int fd[PEERS];
+	for (int i = 0; i < PEERS; i++)
+		fd[i] = inbound(e, &r);
+	for (int m = 0; m < MSGS; m++)
+		for (int i = 0; i < PEERS; i++)
+			ap_send_addrs(fd[i], (uint32_t)(i * MSGS + m) * PER, PER, ap_time_now());
+	for (int i = 0; i < PEERS; i++)
+		CHECK_EQ(ap_barrier(fd[i], NULL, NULL, 20000), 1);
+	struct cr_totals t;
+	CHECK(WAIT_FOR((t = ap_totals(e)).addr_mail_bytes == 0, 10000));
+	double secs = (double)(ap_now_ms() - t0) / 1000.0 + 1.0;
+	double bound = 2.0 * (CR_ADDR_RELAY_ENGINE_BURST + CR_ADDR_RATE_PER_S * PEERS * secs);
+	printf("  %llu relayable in, %llu relayed, %llu skipped (bound %.0f for %.1f s)\n",
+	       (unsigned long long)t.addrs_received, (unsigned long long)t.addrs_relayed,
+	       (unsigned long long)t.addrs_relay_skipped, bound, secs);
+	CHECK_EQ(t.addrs_received, (uint64_t)PEERS * MSGS * PER);
+	CHECK(t.addrs_relay_skipped > 0);
+	CHECK(t.addrs_relayed > 0);
+	CHECK((double)t.addrs_relayed <= bound);
+	/* every address reached the address manager all the same */
+	CHECK_EQ(t.addrs_mail_dropped, 0);
+	CHECK(WAIT_FOR(ap_totals(e).addrman_size > (uint64_t)PEERS * MSGS * PER / 2, 5000));
+	cr_engine_free(e);
+	for (int i = 0; i < PEERS; i++)
+		close(fd[i]);
+}
+
 int main(void)
 {
 	test_watchdog();
@@ -268,5 +307,6 @@ int main(void)
 	RUN(test_engine_addr_getaddr_once);
 	RUN(test_engine_addr_self_advertised);
 	RUN(test_engine_addr_flood_bounded);
+	RUN(test_engine_addr_relay_bounded);
 	return check_done();
 }

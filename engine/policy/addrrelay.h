@@ -42,6 +42,16 @@
 #define CR_ADDR_ROTATE_S 86400         /* ROTATE_ADDR_RELAY_DEST_INTERVAL */
 #define CR_ADDR_KNOWN_MAX 64
 #define CR_ADDR_QUEUE_MAX 64
+/* The engine-wide bound on relayed addresses (not Core's: its per-peer
+ * buckets are its only bound, fine at 125 peers, not at 100,000): a bucket
+ * refilled at CR_ADDR_RATE_PER_S per connected peer, at most
+ * CR_ADDR_RELAY_ENGINE_RATE_MAX per second, holding at most
+ * CR_ADDR_RELAY_ENGINE_BURST; each address relayed takes one token, one
+ * found none is stored but not relayed. Each relayed address costs a
+ * keyed hash per relay candidate (~20 ns each: 2 ms at 100,000 peers), so
+ * the relay work is at most ~2% of the coordinator there. */
+#define CR_ADDR_RELAY_ENGINE_RATE_MAX 10.0
+#define CR_ADDR_RELAY_ENGINE_BURST 100.0
 
 /* Keys of the keyed hashes (drawn at start-up). */
 struct cr_addr_keys {
