@@ -108,9 +108,14 @@ struct cr_addr_relay *cr__addr_relay_on(struct cr_worker *w, struct cr_peer *p)
 		cr_addr_relay_init(p->ar, (int64_t)cr__wall_us());
 		p->ar->send_mean_us = (int64_t)w->e->cfg.addr_send_interval_ms * 1000;
 		p->ar->addr_perm = cr_perm_has(p->perms, CR_PERM_ADDR);
-		if (p->state == PS_READY)
+		if (p->state == PS_READY) {
 			cr__node_schedule(w, p); /* its address timers start */
+			/* the coordinator's summary learns it here, the one
+			 * path (before it: the ready event carries it) */
+			cr__coord_peer_event(w, p, MAIL_EV_UPDATE, true, 0);
+		}
 	}
+	/* an outbound peer's is set up before its sendaddrv2 may come */
 	p->ar->wants_addrv2 = (p->flags & PF_WANTS_ADDRV2) != 0;
 	return p->ar;
 }
@@ -169,7 +174,6 @@ static void post_batch(struct cr_worker *w, struct cr_peer *p, const struct cr_p
 	c->peer = cr__peer_id(w, p);
 	b->nstore = (uint32_t)nstore;
 	b->nrelay = (uint32_t)nrelay;
-	b->v2 = (p->flags & PF_WANTS_ADDRV2) != 0;
 	peer_netaddr(p, &b->source);
 	memcpy(b->a, store, nstore * sizeof *store);
 	memcpy(b->a + nstore, relay, nrelay * sizeof *relay);
@@ -252,7 +256,6 @@ static void on_getaddr(struct cr_worker *w, struct cr_peer *p)
 	}
 	struct cr__addr_batch *b = c->ptr;
 	c->peer = cr__peer_id(w, p);
-	b->v2 = ar->wants_addrv2;
 	b->addr_perm = ar->addr_perm;
 	b->netclass = p->netclass;
 	peer_netaddr(p, &b->source);

@@ -8,7 +8,7 @@
  * inbound peers is answered from Core's GetAddresses cache (or in full
  * for the addr permission). Which peers relay addresses the summary table
  * says (outbound at the handshake, inbound from their first address
- * message). Coordinator thread, except _new/_free (the thread starting or
+ * message: the worker posts an update event then). Coordinator thread, except _new/_free (the thread starting or
  * stopping the engine). */
 #include <errno.h>
 #include <stdlib.h>
@@ -76,16 +76,6 @@ static void note_size(struct cr_engine *e)
 	struct cr_coord *co = &e->co;
 	uint64_t n = co->am ? cr_addrman_size(co->am, 0, CR_ADDRMAN_ANY) : 0;
 	atomic_store_explicit(&co->stats.v[CR_STAT_IDX(addrman_size)], n, memory_order_relaxed);
-}
-
-/* The peer now relays addresses (an inbound peer's first address message). */
-static void relay_enabled(struct cr_engine *e, uint64_t id, bool v2)
-{
-	struct cr__peer_summary *s = cr__summary_find(&e->co.sum, id);
-	if (s && s->type != CR_CONN_BLOCK_RELAY) {
-		s->addr_relay = true;
-		s->addrv2 = v2;
-	}
 }
 
 /* The peers with address relay on, ready and not being closed: rebuilt
@@ -235,7 +225,6 @@ static void on_addrs(struct cr_engine *e, struct cr_mail *c)
 	struct cr_coord *co = &e->co;
 	struct cr_coord_addr *ca = co->addr;
 	const struct cr__addr_batch *b = c->ptr;
-	relay_enabled(e, c->peer, b->v2);
 	if (co->am && b->nstore) {
 		int64_t now_s = (int64_t)(cr__wall_us() / 1000000u);
 		size_t added = cr_addrman_add(co->am, b->a, b->nstore, &b->source, CR_ADDR_TIME_PENALTY_S,
@@ -255,7 +244,6 @@ static void on_getaddr(struct cr_engine *e, struct cr_mail *c)
 	struct cr_coord *co = &e->co;
 	struct cr_coord_addr *ca = co->addr;
 	const struct cr__addr_batch *b = c->ptr;
-	relay_enabled(e, c->peer, b->v2);
 	if (!co->am)
 		return;
 	const struct cr_banlist *bans = bans_of(e);

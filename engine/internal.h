@@ -180,7 +180,6 @@ struct cr__addr_batch {
 	uint16_t local_port;      /* MAIL_GETADDR: our side of the connection */
 	struct cr_netaddr local;
 	uint8_t netclass;         /* MAIL_GETADDR: the network it came through */
-	bool v2;                  /* the peer sent sendaddrv2 */
 	bool addr_perm;           /* the addr permission: answered in full, not cached */
 	bool *reach;
 	struct cr_peeraddr a[];
