@@ -21,7 +21,6 @@
 #include "engine/summary.h"
 
 struct cr_coord_addr {
-	struct cr_rng rng;
 	struct cr_addrcache cache;
 	/* relay candidates, rebuilt when the summary table's gen moved */
 	uint64_t *cand_ids;
@@ -35,21 +34,16 @@ struct cr_coord_addr {
 	struct cr_peeraddr *full; /* the addr permission's answer, CR_ADDR_MAX_PER_MSG */
 };
 
-static void note_size(struct cr_engine *e);
-
 int cr__coord_addr_new(struct cr_engine *e)
 {
 	struct cr_coord_addr *ca = calloc(1, sizeof *ca);
 	if (!ca)
 		return -ENOMEM;
-	uint64_t seed;
-	cr__random(&seed, sizeof seed);
-	cr_rng_seed(&ca->rng, seed);
 	cr_addrcache_init(&ca->cache);
 	ca->tokens = CR_ADDR_RELAY_ENGINE_BURST;
 	ca->tokens_us = (int64_t)cr__now_us();
 	e->co.addr = ca;
-	note_size(e); /* what was loaded */
+	cr__coord_addr_gauge(e); /* what was loaded */
 	return 0;
 }
 
@@ -71,7 +65,7 @@ static const struct cr_banlist *bans_of(struct cr_engine *e)
 	return e->co.guard ? e->co.guard->bl : NULL;
 }
 
-static void note_size(struct cr_engine *e)
+void cr__coord_addr_gauge(struct cr_engine *e)
 {
 	struct cr_coord *co = &e->co;
 	uint64_t n = co->am ? cr_addrman_size(co->am, 0, CR_ADDRMAN_ANY) : 0;
@@ -223,14 +217,13 @@ static void relay(struct cr_engine *e, uint64_t from, const struct cr__addr_batc
 static void on_addrs(struct cr_engine *e, struct cr_mail *c)
 {
 	struct cr_coord *co = &e->co;
-	struct cr_coord_addr *ca = co->addr;
 	const struct cr__addr_batch *b = c->ptr;
 	if (co->am && b->nstore) {
 		int64_t now_s = (int64_t)(cr__wall_us() / 1000000u);
 		size_t added = cr_addrman_add(co->am, b->a, b->nstore, &b->source, CR_ADDR_TIME_PENALTY_S,
-					      now_s, &ca->rng);
+					      now_s, &co->rng);
 		CR_STAT_ADD(co, addrs_added, added);
-		note_size(e);
+		cr__coord_addr_gauge(e);
 	}
 	if (b->nrelay)
 		relay(e, c->peer, b);
@@ -257,7 +250,7 @@ static void on_getaddr(struct cr_engine *e, struct cr_mail *c)
 			return;
 		int64_t now_s = now_us / 1000000;
 		size_t got = cr_addrman_get_addr(co->am, ca->full, CR_ADDR_MAX_PER_MSG, CR_ADDRMAN_GETADDR_PCT, 0,
-						 now_s, &ca->rng);
+						 now_s, &co->rng);
 		for (size_t i = 0; i < got; i++)
 			if (!bans || (!cr_banlist_is_discouraged(bans, &ca->full[i].na) &&
 				      !cr_banlist_is_banned(bans, &ca->full[i].na, now_s)))
@@ -265,7 +258,7 @@ static void on_getaddr(struct cr_engine *e, struct cr_mail *c)
 		out = ca->full;
 	} else {
 		uint64_t id = cr_addrcache_id(&e->addr_keys, b->netclass, &b->local, b->local_port);
-		if (cr_addrcache_get(&out, &n, &ca->cache, id, co->am, bans, now_us, &ca->rng) < 0)
+		if (cr_addrcache_get(&out, &n, &ca->cache, id, co->am, bans, now_us, &co->rng) < 0)
 			return;
 	}
 	unsigned wi = cr__id_worker(c->peer);

@@ -909,5 +909,10 @@ void cr__addr_engine_init(struct cr_engine *e);
 int cr__coord_addr_new(struct cr_engine *e);
 void cr__coord_addr_free(struct cr_engine *e);
 bool cr__coord_addr_mail(struct cr_engine *e, struct cr_mail *c); /* true: its kind */
+/* Sets the addrman_size gauge from the address manager (coordinator
+ * thread): after the relay's additions, and meant for each loop of the
+ * coordinator so that every other change (cr_add_peer_address, imports,
+ * Good/Attempt) shows as well. */
+void cr__coord_addr_gauge(struct cr_engine *e);
 
 #endif
