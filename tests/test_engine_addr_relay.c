@@ -274,8 +274,13 @@ static void test_engine_addr_relay_bounded(void)
 	struct cr_engine *e = start(&r, "K", true);
 	enum { PEERS = 8, MSGS = 40, PER = 10 };
 	int fd[PEERS];
-	for (int i = 0; i < PEERS; i++)
+	for (int i = 0; i < PEERS; i++) {
 		fd[i] = inbound(e, &r);
+		/* relay on for each first, so that every address has
+		 * destinations whatever order the workers read in */
+		raw_send(fd[i], "getaddr", NULL, 0);
+		CHECK_EQ(ap_barrier(fd[i], NULL, NULL, 5000), 1);
+	}
 	for (int m = 0; m < MSGS; m++)
 		for (int i = 0; i < PEERS; i++)
 			ap_send_addrs(fd[i], (uint32_t)(i * MSGS + m) * PER, PER, ap_time_now());
