@@ -68,6 +68,11 @@ struct cr_mail *cr__addr_mail_new(struct cr_engine *e, enum cr_mail_kind kind, u
 		atomic_fetch_sub_explicit(&w->addr_mail_bytes, cost, memory_order_relaxed);
 		return NULL;
 	}
+	uint64_t peak = atomic_load_explicit(&w->addr_mail_peak, memory_order_relaxed);
+	while (before + cost > peak &&
+	       !atomic_compare_exchange_weak_explicit(&w->addr_mail_peak, &peak, before + cost,
+						      memory_order_relaxed, memory_order_relaxed))
+		;
 	c->nids = 0; /* the storage holds a batch, not ids */
 	struct cr__addr_batch *b = (struct cr__addr_batch *)c->ids;
 	b->bytes = cost;
@@ -248,12 +253,13 @@ static void on_getaddr(struct cr_worker *w, struct cr_peer *p)
 	struct cr_addr_relay *ar = cr__addr_relay_on(w, p);
 	if (!ar)
 		return;
-	p->flags |= PF_GETADDR_RECVD;
 	struct cr_mail *c = cr__addr_mail_new(e, MAIL_GETADDR, w->idx, 0, 0);
 	if (!c) {
+		/* not answered: a later getaddr may still be */
 		CR_STAT_ADD(w, addr_msgs_ignored, 1);
 		return;
 	}
+	p->flags |= PF_GETADDR_RECVD;
 	struct cr__addr_batch *b = c->ptr;
 	c->peer = cr__peer_id(w, p);
 	b->addr_perm = ar->addr_perm;

@@ -541,6 +541,7 @@ struct cr_worker {
 	bool addr_rng_ok;
 	struct cr_peeraddr *addr_scratch;
 	_Atomic uint64_t addr_mail_bytes;
+	_Atomic uint64_t addr_mail_peak; /* the most addr_mail_bytes ever was */
 };
 
 /* An immutable copy of the bans shared by every worker: each holds one

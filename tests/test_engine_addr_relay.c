@@ -13,6 +13,7 @@
 #include "engine_util.h"
 #include "raw_peer.h"
 #include "addr_peer.h"
+#include "engine/internal.h"
 #include "engine/policy/addrrelay.h"
 
 #define MAIL_CAP_PER_WORKER (2u << 20)
@@ -251,7 +252,10 @@ static void test_engine_addr_flood_bounded(void)
 	       (unsigned long long)t.addrs_received, (unsigned long long)t.addrs_mail_dropped,
 	       (unsigned long long)t.addrs_added, (unsigned long long)s.max_mail);
 	CHECK_EQ(t.addrs_received, (uint64_t)PEERS * MSGS * 1000);
+	CHECK(t.addrs_mail_dropped > 0);
 	CHECK(s.max_mail <= (uint64_t)cr_engine_workers(e) * MAIL_CAP_PER_WORKER);
+	/* each worker's own cap, from its high-water mark */
+	CHECK(t.addr_mail_peak > 0 && t.addr_mail_peak <= MAIL_CAP_PER_WORKER);
 	CHECK(t.addrman_size <= t.addrs_received);
 	/* still answering */
 	int late = inbound(e, &r);
@@ -305,6 +309,90 @@ static void test_engine_addr_relay_bounded(void)
 		close(fd[i]);
 }
 
+/* Holds every worker's address mail budget (as in-flight mail would),
+ * leaving less than one small mail's room when small is true, none at all
+ * otherwise... both less than any getaddr answer needs. */
+struct held {
+	struct cr_mail *m[4096];
+	size_t n;
+};
+
+static void hold_all(struct cr_engine *e, struct held *h)
+{
+	for (unsigned wi = 0; wi < e->nworkers; wi++) {
+		for (size_t big = 1000;; big = 0) {
+			struct cr_mail *c;
+			while (h->n < 4096 && (c = cr__addr_mail_new(e, MAIL_ADDR_SEND, wi, big, 0)))
+				h->m[h->n++] = c;
+			if (!big)
+				break;
+		}
+	}
+}
+
+static void release_last_per_worker(struct cr_engine *e, struct held *h)
+{
+	for (unsigned wi = 0; wi < e->nworkers; wi++)
+		for (size_t i = h->n; i-- > 0;)
+			if (h->m[i] && ((struct cr__addr_batch *)h->m[i]->ptr)->worker == wi) {
+				cr__addr_mail_done(e, h->m[i]);
+				h->m[i] = NULL;
+				break;
+			}
+}
+
+static void release_all(struct cr_engine *e, struct held *h)
+{
+	for (size_t i = 0; i < h->n; i++)
+		if (h->m[i])
+			cr__addr_mail_done(e, h->m[i]);
+	h->n = 0;
+}
+
+/* The address mail cap in both directions, and getaddr not lost to it: a
+ * getaddr the worker could not pass on (its budget full) leaves the peer
+ * free to ask again; an answer the coordinator could not send back (the
+ * budget full that way) is dropped and counted. */
+static void test_engine_addr_mail_cap_getaddr(void)
+{
+	struct rec r;
+	struct cr_engine *e = start(&r, "C", false);
+	uint16_t port;
+	int lfd = ap_listen(&port);
+	int o = outbound(e, &r, lfd, port, CR_CONN_OUTBOUND_FULL_RELAY);
+	CHECK_EQ(ap_wait_cmd(o, "getaddr", NULL, NULL, 5000), 1);
+	ap_send_addrs(o, 0, 1000, ap_time_now() - 3600);
+	CHECK(WAIT_FOR(ap_totals(e).addrman_size >= 500, 5000));
+	int a = inbound(e, &r);
+	uint64_t ignored = ap_totals(e).addr_msgs_ignored;
+	static struct held h;
+	hold_all(e, &h);
+	/* worker -> coordinator: no room for the getaddr mail */
+	CHECK_EQ(getaddr_answer(a), -1);
+	CHECK_EQ(ap_totals(e).addr_msgs_ignored, ignored + 1);
+	/* room for the getaddr mail, not for its answer: coordinator ->
+	 * worker drops it; the same peer's getaddr was taken this time */
+	release_last_per_worker(e, &h);
+	raw_send(a, "getaddr", NULL, 0);
+	CHECK(WAIT_FOR(ap_totals(e).addrs_mail_dropped > 0, 5000));
+	CHECK_EQ(getaddr_answer(a), -1);
+	struct cr_totals t = ap_totals(e);
+	CHECK_EQ(t.addr_msgs_ignored, ignored + 2); /* the repeat after it */
+	CHECK_EQ(t.getaddr_answered, 0);
+	printf("  answer of %llu entries dropped at the cap\n", (unsigned long long)t.addrs_mail_dropped);
+	release_all(e, &h);
+	CHECK(WAIT_FOR(ap_totals(e).addr_mail_bytes == 0, 5000));
+	int b = inbound(e, &r);
+	CHECK(getaddr_answer(b) > 0);
+	t = ap_totals(e);
+	CHECK(t.addr_mail_peak <= MAIL_CAP_PER_WORKER);
+	cr_engine_free(e);
+	close(a);
+	close(b);
+	close(o);
+	close(lfd);
+}
+
 int main(void)
 {
 	test_watchdog();
@@ -313,5 +401,6 @@ int main(void)
 	RUN(test_engine_addr_self_advertised);
 	RUN(test_engine_addr_flood_bounded);
 	RUN(test_engine_addr_relay_bounded);
+	RUN(test_engine_addr_mail_cap_getaddr);
 	return check_done();
 }
