@@ -49,6 +49,13 @@ struct cr_rng *cr__addr_rng(struct cr_worker *w)
 	return &w->addr_rng;
 }
 
+struct cr_peeraddr *cr__addr_scratch(struct cr_worker *w)
+{
+	if (!w->addr_scratch)
+		w->addr_scratch = malloc(2 * CR_ADDR_MAX_PER_MSG * sizeof *w->addr_scratch);
+	return w->addr_scratch;
+}
+
 struct cr_mail *cr__addr_mail_new(struct cr_engine *e, enum cr_mail_kind kind, unsigned wi,
 				  size_t n, size_t nrelay)
 {
@@ -201,9 +208,7 @@ static int on_addr(struct cr_worker *w, struct cr_peer *p, const struct cr_msg *
 		return p->state == PS_CLOSING ? -ECONNRESET : 0;
 	}
 	struct cr_addr_relay *ar = cr__addr_relay_on(w, p);
-	if (!w->addr_scratch)
-		w->addr_scratch = malloc(2 * CR_ADDR_MAX_PER_MSG * sizeof *w->addr_scratch);
-	if (!ar || !w->addr_scratch) {
+	if (!ar || !cr__addr_scratch(w)) {
 		CR_STAT_ADD(w, addr_msgs_ignored, 1);
 		return 0;
 	}

@@ -540,6 +540,7 @@ struct cr_worker {
 	struct cr_rng addr_rng;
 	bool addr_rng_ok;
 	struct cr_peeraddr *addr_scratch;
+	uint8_t *addr_wire;      /* an addr/addrv2 message being built (addr_out.c) */
 	_Atomic uint64_t addr_mail_bytes;
 	_Atomic uint64_t addr_mail_peak; /* the most addr_mail_bytes ever was */
 };
@@ -893,7 +894,13 @@ void cr__addr_mail(struct cr_worker *w, struct cr_mail *c);
 void cr__addr_peer_free(struct cr_peer *p);
 struct cr_addr_relay *cr__addr_relay_on(struct cr_worker *w, struct cr_peer *p);
 struct cr_rng *cr__addr_rng(struct cr_worker *w);
-void cr__addr_send_now(struct cr_worker *w, struct cr_peer *p, const struct cr_peeraddr *a, size_t n);
+/* Sends a[n] now in addr/addrv2 messages of up to 1,000 (mark_known: into
+ * the peer's known addresses as well; the timer path's are already). */
+void cr__addr_send_now(struct cr_worker *w, struct cr_peer *p, const struct cr_peeraddr *a, size_t n,
+		       bool mark_known);
+/* The worker's 2 x CR_ADDR_MAX_PER_MSG entries (allocated on first use;
+ * NULL when out of memory). */
+struct cr_peeraddr *cr__addr_scratch(struct cr_worker *w);
 /* Address mail: allocates a mail with a batch of n entries (+ nrelay
  * reach flags) counted against worker wi's cap; NULL when over it or out
  * of memory. _done uncounts and frees. Any thread. */

@@ -167,6 +167,8 @@ static void teardown_one(struct cr_worker *w)
 		cr__addr_peer_free(&w->peers[i]);
 	free(w->addr_scratch);
 	w->addr_scratch = NULL;
+	free(w->addr_wire);
+	w->addr_wire = NULL;
 	cr__bansnap_unref(w->bans);
 	w->bans = NULL;
 	explicit_bzero(w->rnd, sizeof w->rnd);
