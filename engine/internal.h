@@ -908,6 +908,12 @@ struct cr_mail *cr__addr_mail_new(struct cr_engine *e, enum cr_mail_kind kind, u
 				  size_t n, size_t nrelay);
 void cr__addr_mail_done(struct cr_engine *e, struct cr_mail *c);
 
+/* api_addr.c: a connection request to the coordinator (cr_connect,
+ * cr_add_connection): hostport checked and parsed (a name only with a
+ * proxy), flags as given, type 0 for a manual connection. Any thread.
+ * Returns 0, -ESHUTDOWN, -ENOMEM or CR_E_BAD_ADDRESS (or the parser's). */
+int cr__post_connect(struct cr_engine *e, const char *hostport, unsigned flags, enum cr_conn_type type);
+
 /* api_addr.c: the engine's address keys, our own address and the inbound
  * timers, set up by cr_engine_new. */
 void cr__addr_engine_init(struct cr_engine *e);
