@@ -248,13 +248,7 @@ static void on_getaddr(struct cr_engine *e, struct cr_mail *c)
 			ca->full = malloc(CR_ADDR_MAX_PER_MSG * sizeof *ca->full);
 		if (!ca->full)
 			return;
-		int64_t now_s = now_us / 1000000;
-		size_t got = cr_addrman_get_addr(co->am, ca->full, CR_ADDR_MAX_PER_MSG, CR_ADDRMAN_GETADDR_PCT, 0,
-						 now_s, &co->rng);
-		for (size_t i = 0; i < got; i++)
-			if (!bans || (!cr_banlist_is_discouraged(bans, &ca->full[i].na) &&
-				      !cr_banlist_is_banned(bans, &ca->full[i].na, now_s)))
-				ca->full[n++] = ca->full[i];
+		n = cr_addrcache_draw(ca->full, co->am, bans, now_us, &co->rng);
 		out = ca->full;
 	} else {
 		uint64_t id = cr_addrcache_id(&e->addr_keys, b->netclass, &b->local, b->local_port);
