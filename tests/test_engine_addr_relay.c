@@ -31,32 +31,7 @@ static struct cr_engine *start(struct rec *r, const char *name, bool addr_perm)
 	return e;
 }
 
-static int inbound(struct cr_engine *e, struct rec *r)
-{
-	unsigned ready = rec_get(r, &r->ready);
-	int fd = raw_connect(cr_engine_port(e));
-	raw_handshake(fd);
-	CHECK(WAIT_FOR(rec_get(r, &r->ready) > ready, 5000));
-	return fd;
-}
 
-/* The engine connects out to our listener as type (V1); our end, through
- * the handshake. */
-static int outbound(struct cr_engine *e, struct rec *r, int lfd, uint16_t port, enum cr_conn_type type)
-{
-	char hp[32];
-	snprintf(hp, sizeof hp, "127.0.0.1:%u", port);
-	unsigned ready = rec_get(r, &r->ready);
-	CHECK_EQ(cr_add_connection(e, hp, type, CR_CONNECT_V1), 0);
-	int fd = ap_accept(lfd, 5000);
-	CHECK(fd >= 0);
-	if (fd < 0)
-		return -1;
-	CHECK_EQ(ap_wait_cmd(fd, "version", NULL, NULL, 5000), 1);
-	raw_handshake(fd);
-	CHECK(WAIT_FOR(rec_get(r, &r->ready) > ready, 5000));
-	return fd;
-}
 
 static void test_engine_addr_relay_peers(void)
 {
@@ -64,11 +39,11 @@ static void test_engine_addr_relay_peers(void)
 	struct cr_engine *e = start(&r, "R", false);
 	uint16_t port;
 	int lfd = ap_listen(&port);
-	int x = outbound(e, &r, lfd, port, CR_CONN_BLOCK_RELAY);
-	int s = inbound(e, &r);
+	int x = ap_outbound(e, &r, lfd, port, CR_CONN_BLOCK_RELAY, NULL);
+	int s = ap_inbound(e, &r);
 	int peer[3];
 	for (int i = 0; i < 3; i++) {
-		peer[i] = inbound(e, &r);
+		peer[i] = ap_inbound(e, &r);
 		/* an inbound peer relays addresses from its first address
 		 * message: a getaddr here */
 		raw_send(peer[i], "getaddr", NULL, 0);
@@ -126,12 +101,12 @@ static void test_engine_addr_getaddr_once(void)
 	uint16_t port;
 	int lfd = ap_listen(&port);
 	/* an outbound peer's answer fills the address manager */
-	int o = outbound(e, &r, lfd, port, CR_CONN_OUTBOUND_FULL_RELAY);
+	int o = ap_outbound(e, &r, lfd, port, CR_CONN_OUTBOUND_FULL_RELAY, NULL);
 	CHECK_EQ(ap_wait_cmd(o, "getaddr", NULL, NULL, 5000), 1);
 	ap_send_addrs(o, 0, 1000, ap_time_now() - 3600);
 	struct cr_totals t;
 	CHECK(WAIT_FOR((t = ap_totals(e)).addrman_size >= 500, 5000));
-	int a = inbound(e, &r), b = inbound(e, &r);
+	int a = ap_inbound(e, &r), b = ap_inbound(e, &r);
 	long n = getaddr_answer(a);
 	printf("  answer: %ld of %llu addresses\n", n, (unsigned long long)t.addrman_size);
 	CHECK(n > 0);
@@ -192,10 +167,10 @@ static void test_engine_addr_self_advertised(void)
 	self.na.addr[1] = 99;
 	uint16_t port;
 	int lfd = ap_listen(&port);
-	int x = outbound(e, &r, lfd, port, CR_CONN_BLOCK_RELAY);
-	int o = outbound(e, &r, lfd, port, CR_CONN_OUTBOUND_FULL_RELAY);
+	int x = ap_outbound(e, &r, lfd, port, CR_CONN_BLOCK_RELAY, NULL);
+	int o = ap_outbound(e, &r, lfd, port, CR_CONN_OUTBOUND_FULL_RELAY, NULL);
 	CHECK(wait_self(o, &self));
-	int in = inbound(e, &r);
+	int in = ap_inbound(e, &r);
 	raw_send(in, "getaddr", NULL, 0);
 	CHECK(wait_self(in, &self));
 	unsigned addr_msgs = 0;
@@ -276,7 +251,7 @@ static void test_engine_addr_flood_bounded(void)
 	enum { PEERS = 8, MSGS = 20 };
 	int fd[PEERS];
 	for (int i = 0; i < PEERS; i++)
-		fd[i] = inbound(e, &r);
+		fd[i] = ap_inbound(e, &r);
 	struct sampler s = { .e = e };
 	pthread_t th;
 	CHECK_EQ(pthread_create(&th, NULL, sample, &s), 0);
@@ -309,7 +284,7 @@ static void test_engine_addr_flood_bounded(void)
 	CHECK(t.addr_mail_peak > 0 && t.addr_mail_peak <= MAIL_CAP_PER_WORKER);
 	CHECK(t.addrman_size <= t.addrs_received);
 	/* still answering */
-	int late = inbound(e, &r);
+	int late = ap_inbound(e, &r);
 	CHECK_EQ(ap_barrier(late, NULL, NULL, 5000), 1);
 	cr_engine_free(e);
 	for (int i = 0; i < PEERS; i++)
@@ -330,7 +305,7 @@ static void test_engine_addr_relay_bounded(void)
 	enum { PEERS = 8, MSGS = 40, PER = 10 };
 	int fd[PEERS];
 	for (int i = 0; i < PEERS; i++) {
-		fd[i] = inbound(e, &r);
+		fd[i] = ap_inbound(e, &r);
 		/* relay on for each first, so that every address has
 		 * destinations whatever order the workers read in */
 		raw_send(fd[i], "getaddr", NULL, 0);
@@ -370,11 +345,11 @@ static void test_engine_addr_mail_cap_getaddr(void)
 	struct cr_engine *e = start(&r, "C", false);
 	uint16_t port;
 	int lfd = ap_listen(&port);
-	int o = outbound(e, &r, lfd, port, CR_CONN_OUTBOUND_FULL_RELAY);
+	int o = ap_outbound(e, &r, lfd, port, CR_CONN_OUTBOUND_FULL_RELAY, NULL);
 	CHECK_EQ(ap_wait_cmd(o, "getaddr", NULL, NULL, 5000), 1);
 	ap_send_addrs(o, 0, 1000, ap_time_now() - 3600);
 	CHECK(WAIT_FOR(ap_totals(e).addrman_size >= 500, 5000));
-	int a = inbound(e, &r);
+	int a = ap_inbound(e, &r);
 	uint64_t ignored = ap_totals(e).addr_msgs_ignored;
 	static struct held h;
 	hold_all(e, &h);
@@ -393,7 +368,7 @@ static void test_engine_addr_mail_cap_getaddr(void)
 	printf("  answer of %llu entries dropped at the cap\n", (unsigned long long)t.addrs_mail_dropped);
 	release_all(e, &h);
 	CHECK(WAIT_FOR(ap_totals(e).addr_mail_bytes == 0, 5000));
-	int b = inbound(e, &r);
+	int b = ap_inbound(e, &r);
 	CHECK(getaddr_answer(b) > 0);
 	t = ap_totals(e);
 	CHECK(t.addr_mail_peak <= MAIL_CAP_PER_WORKER);
