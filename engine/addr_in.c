@@ -26,7 +26,16 @@
  *   I2P or CJDNS configuration yet);
  * - accepted entries cross to the coordinator by mail, bounded per worker
  *   (CR_ADDR_MAIL_MAX): past it they are dropped (Core has one thread and
- *   adds them at once). */
+ *   adds them at once); a getaddr dropped there is not marked answered, so
+ *   the peer may ask again;
+ * - the getaddr cache is keyed by the network class and the bound address
+ *   and port of the listener the peer came through (Core: the socket's
+ *   local address, without the port);
+ * - the pending relay queue is kept when a getaddr is answered, the answer
+ *   sent at once beside it (Core clears m_addrs_to_send and queues the
+ *   answer in its place);
+ * - relay is bounded engine-wide as well (CR_ADDR_RELAY_ENGINE_*, in
+ *   coord_addr.c): past it addresses are stored, not relayed. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>

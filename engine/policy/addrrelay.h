@@ -4,13 +4,15 @@
  * PushAddress's per-peer queue and MaybeSendAddr's exponential send timer
  * and daily self-advertisement.
  *
- * The coordinator keeps one cr_addr_relay per peer that has address relay
- * enabled (outbound full-relay, manual and addr-fetch peers at the
+ * The peer's worker keeps one cr_addr_relay per peer that has address
+ * relay enabled (outbound full-relay, manual and addr-fetch peers at the
  * handshake; inbound peers at their first addr, addrv2 or getaddr; never
  * block-relay-only or feeler peers) and calls these functions with the
- * clock and an RNG. Queue and known-address memory is allocated on first
- * use and the queue is freed again once sent, so an idle peer costs the
- * struct only. One thread (the coordinator).
+ * clock and an RNG; the coordinator calls cr_relay_address only. Queue and
+ * known-address memory is allocated on first use and the queue is freed
+ * again once sent, so an idle peer costs the struct only (96 B; at most
+ * 3.7 KB with a full queue and known ring). A cr_addr_relay belongs to one
+ * thread (its peer's worker); the functions keep no other state.
  *
  * Where this differs from Core, on purpose:
  * - "known addresses" per peer are the last 64 keyed hashes sent to or
@@ -20,7 +22,8 @@
  * - the relay queue holds at most 64 addresses (Core: 1,000) with Core's
  *   random replacement when full; a getaddr answer does not go through it
  *   (the coordinator sends it at once from the cache: Core sends it at the
- *   peer's first send opportunity, which for a new peer is also at once). */
+ *   peer's first send opportunity, which for a new peer is also at once);
+ * - an engine-wide bucket bounds the addresses relayed (below). */
 #ifndef CR_POLICY_ADDRRELAY_H
 #define CR_POLICY_ADDRRELAY_H
 
