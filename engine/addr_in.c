@@ -47,17 +47,6 @@
 #include "proto/msg.h"
 #include "proto/wire.h"
 
-struct cr_rng *cr__addr_rng(struct cr_worker *w)
-{
-	if (!w->addr_rng_ok) {
-		uint64_t seed;
-		cr__wrandom(w, &seed, sizeof seed);
-		cr_rng_seed(&w->addr_rng, seed);
-		w->addr_rng_ok = true;
-	}
-	return &w->addr_rng;
-}
-
 struct cr_peeraddr *cr__addr_scratch(struct cr_worker *w)
 {
 	if (!w->addr_scratch)
@@ -240,7 +229,7 @@ static int on_addr(struct cr_worker *w, struct cr_peer *p, const struct cr_msg *
 	unsigned ngf = e->cfg.routable127 ? CR_NETGROUP_LOOPBACK_ROUTABLE : 0;
 	cr_process_addrs(&o, out_store, relay, reach, ar, &e->addr_keys, l.entries, l.count,
 			 reachable_nets(e), ngf, true, w->bans ? w->bans->bl : NULL,
-			 (int64_t)cr__wall_us(), cr__addr_rng(w));
+			 (int64_t)cr__wall_us(), &w->addr_rng);
 	CR_STAT_ADD(w, addrs_received, l.count);
 	CR_STAT_ADD(w, addrs_rate_limited, ar->rate_limited - limited);
 	if (o.nstore || o.nrelay)

@@ -100,7 +100,7 @@ bool cr__addr_timer(struct cr_worker *w, struct cr_peer *p, uint64_t now_us)
 	struct cr_peeraddr out[CR_ADDR_QUEUE_MAX], tmp; /* self is queued, not added */
 	int64_t next;
 	size_t n = cr_maybe_send_addr(out, p->ar, &e->addr_keys, self_addr(e, &tmp),
-				      (int64_t)cr__wall_us(), &next, cr__addr_rng(w));
+				      (int64_t)cr__wall_us(), &next, &w->addr_rng);
 	if (n) /* cr_maybe_send_addr marked them known */
 		cr__addr_send_now(w, p, out, n, false);
 	return p->state == PS_READY;
@@ -126,6 +126,6 @@ void cr__addr_mail(struct cr_worker *w, struct cr_mail *c)
 		return;
 	int64_t now = (int64_t)cr__wall_us();
 	for (uint32_t i = 0; i < b->nstore; i++)
-		cr_push_address(ar, &e->addr_keys, &b->a[i], now, cr__addr_rng(w));
+		cr_push_address(ar, &e->addr_keys, &b->a[i], now, &w->addr_rng);
 	cr__node_schedule(w, p);
 }

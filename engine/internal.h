@@ -537,8 +537,7 @@ struct cr_worker {
 
 	/* address relay (addr_in.c): the policy RNG, a buffer of 2 x
 	 * CR_ADDR_MAX_PER_MSG entries, and address mail in flight (any thread) */
-	struct cr_rng addr_rng;
-	bool addr_rng_ok;
+	struct cr_rng addr_rng;  /* seeded when the worker thread starts */
 	struct cr_peeraddr *addr_scratch;
 	uint8_t *addr_wire;      /* an addr/addrv2 message being built (addr_out.c) */
 	_Atomic uint64_t addr_mail_bytes;
@@ -893,7 +892,6 @@ bool cr__addr_timer(struct cr_worker *w, struct cr_peer *p, uint64_t now_us);
 void cr__addr_mail(struct cr_worker *w, struct cr_mail *c);
 void cr__addr_peer_free(struct cr_peer *p);
 struct cr_addr_relay *cr__addr_relay_on(struct cr_worker *w, struct cr_peer *p);
-struct cr_rng *cr__addr_rng(struct cr_worker *w);
 /* Sends a[n] now in addr/addrv2 messages of up to 1,000 (mark_known: into
  * the peer's known addresses as well; the timer path's are already). */
 void cr__addr_send_now(struct cr_worker *w, struct cr_peer *p, const struct cr_peeraddr *a, size_t n,
