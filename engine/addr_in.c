@@ -54,13 +54,26 @@ struct cr_peeraddr *cr__addr_scratch(struct cr_worker *w)
 	return w->addr_scratch;
 }
 
-struct cr_mail *cr__addr_mail_new(struct cr_engine *e, enum cr_mail_kind kind, unsigned wi,
-				  size_t n, size_t nrelay)
+/* What an address mail of n + nrelay entries counts against its worker. */
+static uint64_t mail_words(size_t n, size_t nrelay)
 {
-	struct cr_worker *w = &e->w[wi];
 	size_t bytes = sizeof(struct cr__addr_batch) + (n + nrelay) * sizeof(struct cr_peeraddr) + nrelay;
-	size_t words = (bytes + sizeof(uint64_t) - 1) / sizeof(uint64_t);
-	uint64_t cost = sizeof(struct cr_mail) + words * sizeof(uint64_t);
+	return (bytes + sizeof(uint64_t) - 1) / sizeof(uint64_t);
+}
+
+static uint64_t mail_cost(size_t n, size_t nrelay)
+{
+	return sizeof(struct cr_mail) + mail_words(n, nrelay) * sizeof(uint64_t);
+}
+
+struct cr_mail *cr__addr_mail_new(struct cr_engine *e, enum cr_mail_kind kind, uint64_t peer, size_t n,
+				  size_t nrelay)
+{
+	unsigned wi = cr__id_worker(peer);
+	if (wi >= e->nworkers)
+		return NULL;
+	struct cr_worker *w = &e->w[wi];
+	uint64_t cost = mail_cost(n, nrelay);
 	/* a reservation, undone when over: a racing poster may see the sum
 	 * above the cap for an instant, never keep it there */
 	uint64_t before = atomic_fetch_add_explicit(&w->addr_mail_bytes, cost, memory_order_relaxed);
@@ -68,7 +81,7 @@ struct cr_mail *cr__addr_mail_new(struct cr_engine *e, enum cr_mail_kind kind, u
 		atomic_fetch_sub_explicit(&w->addr_mail_bytes, cost, memory_order_relaxed);
 		return NULL;
 	}
-	struct cr_mail *c = cr__mail_new(kind, words);
+	struct cr_mail *c = cr__mail_new(kind, mail_words(n, nrelay));
 	if (!c) {
 		atomic_fetch_sub_explicit(&w->addr_mail_bytes, cost, memory_order_relaxed);
 		return NULL;
@@ -79,9 +92,10 @@ struct cr_mail *cr__addr_mail_new(struct cr_engine *e, enum cr_mail_kind kind, u
 						      memory_order_relaxed, memory_order_relaxed))
 		;
 	c->nids = 0; /* the storage holds a batch, not ids */
+	c->peer = peer;
 	struct cr__addr_batch *b = (struct cr__addr_batch *)c->ids;
-	b->bytes = cost;
-	b->worker = wi;
+	b->nstore = (uint32_t)n;
+	b->nrelay = (uint32_t)nrelay;
 	b->reach = (bool *)(b->a + n + nrelay);
 	c->ptr = b;
 	return c;
@@ -90,8 +104,10 @@ struct cr_mail *cr__addr_mail_new(struct cr_engine *e, enum cr_mail_kind kind, u
 void cr__addr_mail_done(struct cr_engine *e, struct cr_mail *c)
 {
 	struct cr__addr_batch *b = c->ptr;
-	if (b && b->worker < e->nworkers)
-		atomic_fetch_sub_explicit(&e->w[b->worker].addr_mail_bytes, b->bytes, memory_order_relaxed);
+	unsigned wi = cr__id_worker(c->peer);
+	if (b && wi < e->nworkers)
+		atomic_fetch_sub_explicit(&e->w[wi].addr_mail_bytes, mail_cost(b->nstore, b->nrelay),
+					  memory_order_relaxed);
 	cr__mail_free(c);
 }
 
@@ -175,15 +191,12 @@ static void post_batch(struct cr_worker *w, struct cr_peer *p, const struct cr_p
 		       size_t nstore, const struct cr_peeraddr *relay, const bool *reach, size_t nrelay)
 {
 	struct cr_engine *e = w->e;
-	struct cr_mail *c = cr__addr_mail_new(e, MAIL_ADDRS, w->idx, nstore, nrelay);
+	struct cr_mail *c = cr__addr_mail_new(e, MAIL_ADDRS, cr__peer_id(w, p), nstore, nrelay);
 	if (!c) {
 		CR_STAT_ADD(w, addrs_mail_dropped, nstore + nrelay);
 		return;
 	}
 	struct cr__addr_batch *b = c->ptr;
-	c->peer = cr__peer_id(w, p);
-	b->nstore = (uint32_t)nstore;
-	b->nrelay = (uint32_t)nrelay;
 	peer_netaddr(p, &b->source);
 	memcpy(b->a, store, nstore * sizeof *store);
 	memcpy(b->a + nstore, relay, nrelay * sizeof *relay);
@@ -256,7 +269,7 @@ static void on_getaddr(struct cr_worker *w, struct cr_peer *p)
 	struct cr_addr_relay *ar = cr__addr_relay_on(w, p);
 	if (!ar)
 		return;
-	struct cr_mail *c = cr__addr_mail_new(e, MAIL_GETADDR, w->idx, 0, 0);
+	struct cr_mail *c = cr__addr_mail_new(e, MAIL_GETADDR, cr__peer_id(w, p), 0, 0);
 	if (!c) {
 		/* not answered: a later getaddr may still be */
 		CR_STAT_ADD(w, addr_msgs_ignored, 1);
@@ -264,7 +277,6 @@ static void on_getaddr(struct cr_worker *w, struct cr_peer *p)
 	}
 	p->flags |= PF_GETADDR_RECVD;
 	struct cr__addr_batch *b = c->ptr;
-	c->peer = cr__peer_id(w, p);
 	b->addr_perm = ar->addr_perm;
 	b->netclass = p->netclass;
 	peer_netaddr(p, &b->source);

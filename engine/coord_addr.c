@@ -139,14 +139,12 @@ static void push_to(struct cr_engine *e, uint64_t dest, const struct cr_peeraddr
 	unsigned wi = cr__id_worker(dest);
 	if (wi >= e->nworkers)
 		return;
-	struct cr_mail *c = cr__addr_mail_new(e, MAIL_ADDR_PUSH, wi, n, 0);
+	struct cr_mail *c = cr__addr_mail_new(e, MAIL_ADDR_PUSH, dest, n, 0);
 	if (!c) {
 		CR_STAT_ADD(&e->co, addrs_mail_dropped, n);
 		return;
 	}
 	struct cr__addr_batch *b = c->ptr;
-	c->peer = dest;
-	b->nstore = (uint32_t)n;
 	memcpy(b->a, a, n * sizeof *a);
 	CR_STAT_ADD(&e->co, addrs_relayed, n);
 	cr__mailbox_post(e, &e->w[wi].mb, c);
@@ -258,14 +256,12 @@ static void on_getaddr(struct cr_engine *e, struct cr_mail *c)
 	unsigned wi = cr__id_worker(c->peer);
 	if (wi >= e->nworkers)
 		return;
-	struct cr_mail *r = cr__addr_mail_new(e, MAIL_ADDR_SEND, wi, n, 0);
+	struct cr_mail *r = cr__addr_mail_new(e, MAIL_ADDR_SEND, c->peer, n, 0);
 	if (!r) {
 		CR_STAT_ADD(co, addrs_mail_dropped, n);
 		return;
 	}
 	struct cr__addr_batch *rb = r->ptr;
-	r->peer = c->peer;
-	rb->nstore = (uint32_t)n;
 	if (n)
 		memcpy(rb->a, out, n * sizeof *out);
 	cr__mailbox_post(e, &e->w[wi].mb, r);

@@ -173,9 +173,7 @@ enum cr_netop {
 /* The addresses one address mail carries, in the mail's trailing storage:
  * a[nstore + nrelay] (the relay candidates last), then reach[nrelay]. */
 struct cr__addr_batch {
-	uint64_t bytes;           /* counted in the worker's addr_mail_bytes */
-	unsigned worker;          /* whose count */
-	uint32_t nstore, nrelay;
+	uint32_t nstore, nrelay;  /* they and the peer's worker say what it counts */
 	struct cr_netaddr source; /* the peer it came from */
 	uint16_t local_port;      /* MAIL_GETADDR: our side of the connection */
 	struct cr_netaddr local;
@@ -899,11 +897,13 @@ void cr__addr_send_now(struct cr_worker *w, struct cr_peer *p, const struct cr_p
 /* The worker's 2 x CR_ADDR_MAX_PER_MSG entries (allocated on first use;
  * NULL when out of memory). */
 struct cr_peeraddr *cr__addr_scratch(struct cr_worker *w);
-/* Address mail: allocates a mail with a batch of n entries (+ nrelay
- * reach flags) counted against worker wi's cap; NULL when over it or out
- * of memory. _done uncounts and frees. Any thread. */
-struct cr_mail *cr__addr_mail_new(struct cr_engine *e, enum cr_mail_kind kind, unsigned wi,
-				  size_t n, size_t nrelay);
+/* Address mail about peer: allocates a mail (c->peer = peer) with a
+ * batch of n entries (+ nrelay reach flags; nstore = n, nrelay set)
+ * counted against the cap of the peer's worker; NULL when over it or out
+ * of memory. _done uncounts (by the same peer and counts) and frees. Any
+ * thread. */
+struct cr_mail *cr__addr_mail_new(struct cr_engine *e, enum cr_mail_kind kind, uint64_t peer, size_t n,
+				  size_t nrelay);
 void cr__addr_mail_done(struct cr_engine *e, struct cr_mail *c);
 
 /* api_addr.c: a connection request to the coordinator (cr_connect,

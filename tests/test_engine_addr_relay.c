@@ -197,7 +197,7 @@ static void hold_all(struct cr_engine *e, struct held *h)
 	for (unsigned wi = 0; wi < e->nworkers; wi++) {
 		for (size_t big = 1000;; big = 0) {
 			struct cr_mail *c;
-			while (h->n < 4096 && (c = cr__addr_mail_new(e, MAIL_ADDR_SEND, wi, big, 0)))
+			while (h->n < 4096 && (c = cr__addr_mail_new(e, MAIL_ADDR_SEND, (uint64_t)wi << 56, big, 0)))
 				h->m[h->n++] = c;
 			if (!big)
 				break;
@@ -209,7 +209,7 @@ static void release_last_per_worker(struct cr_engine *e, struct held *h)
 {
 	for (unsigned wi = 0; wi < e->nworkers; wi++)
 		for (size_t i = h->n; i-- > 0;)
-			if (h->m[i] && ((struct cr__addr_batch *)h->m[i]->ptr)->worker == wi) {
+			if (h->m[i] && cr__id_worker(h->m[i]->peer) == wi) {
 				cr__addr_mail_done(e, h->m[i]);
 				h->m[i] = NULL;
 				break;
