@@ -26,7 +26,16 @@
  *   I2P or CJDNS configuration yet);
  * - accepted entries cross to the coordinator by mail, bounded per worker
  *   (CR_ADDR_MAIL_MAX): past it they are dropped (Core has one thread and
- *   adds them at once). */
+ *   adds them at once); a getaddr dropped there is not marked answered, so
+ *   the peer may ask again;
+ * - the getaddr cache is keyed by the network class and the bound address
+ *   and port of the listener the peer came through (Core: the socket's
+ *   local address, without the port);
+ * - the pending relay queue is kept when a getaddr is answered, the answer
+ *   sent at once beside it (Core clears m_addrs_to_send and queues the
+ *   answer in its place);
+ * - relay is bounded engine-wide as well (CR_ADDR_RELAY_ENGINE_*, in
+ *   coord_addr.c): past it addresses are stored, not relayed. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,24 +47,33 @@
 #include "proto/msg.h"
 #include "proto/wire.h"
 
-struct cr_rng *cr__addr_rng(struct cr_worker *w)
+struct cr_peeraddr *cr__addr_scratch(struct cr_worker *w)
 {
-	if (!w->addr_rng_ok) {
-		uint64_t seed;
-		cr__wrandom(w, &seed, sizeof seed);
-		cr_rng_seed(&w->addr_rng, seed);
-		w->addr_rng_ok = true;
-	}
-	return &w->addr_rng;
+	if (!w->addr_scratch)
+		w->addr_scratch = malloc(2 * CR_ADDR_MAX_PER_MSG * sizeof *w->addr_scratch);
+	return w->addr_scratch;
 }
 
-struct cr_mail *cr__addr_mail_new(struct cr_engine *e, enum cr_mail_kind kind, unsigned wi,
-				  size_t n, size_t nrelay)
+/* What an address mail of n + nrelay entries counts against its worker. */
+static uint64_t mail_words(size_t n, size_t nrelay)
 {
-	struct cr_worker *w = &e->w[wi];
 	size_t bytes = sizeof(struct cr__addr_batch) + (n + nrelay) * sizeof(struct cr_peeraddr) + nrelay;
-	size_t words = (bytes + sizeof(uint64_t) - 1) / sizeof(uint64_t);
-	uint64_t cost = sizeof(struct cr_mail) + words * sizeof(uint64_t);
+	return (bytes + sizeof(uint64_t) - 1) / sizeof(uint64_t);
+}
+
+static uint64_t mail_cost(size_t n, size_t nrelay)
+{
+	return sizeof(struct cr_mail) + mail_words(n, nrelay) * sizeof(uint64_t);
+}
+
+struct cr_mail *cr__addr_mail_new(struct cr_engine *e, enum cr_mail_kind kind, uint64_t peer, size_t n,
+				  size_t nrelay)
+{
+	unsigned wi = cr__id_worker(peer);
+	if (wi >= e->nworkers)
+		return NULL;
+	struct cr_worker *w = &e->w[wi];
+	uint64_t cost = mail_cost(n, nrelay);
 	/* a reservation, undone when over: a racing poster may see the sum
 	 * above the cap for an instant, never keep it there */
 	uint64_t before = atomic_fetch_add_explicit(&w->addr_mail_bytes, cost, memory_order_relaxed);
@@ -63,15 +81,21 @@ struct cr_mail *cr__addr_mail_new(struct cr_engine *e, enum cr_mail_kind kind, u
 		atomic_fetch_sub_explicit(&w->addr_mail_bytes, cost, memory_order_relaxed);
 		return NULL;
 	}
-	struct cr_mail *c = cr__mail_new(kind, words);
+	struct cr_mail *c = cr__mail_new(kind, mail_words(n, nrelay));
 	if (!c) {
 		atomic_fetch_sub_explicit(&w->addr_mail_bytes, cost, memory_order_relaxed);
 		return NULL;
 	}
+	uint64_t peak = atomic_load_explicit(&w->addr_mail_peak, memory_order_relaxed);
+	while (before + cost > peak &&
+	       !atomic_compare_exchange_weak_explicit(&w->addr_mail_peak, &peak, before + cost,
+						      memory_order_relaxed, memory_order_relaxed))
+		;
 	c->nids = 0; /* the storage holds a batch, not ids */
+	c->peer = peer;
 	struct cr__addr_batch *b = (struct cr__addr_batch *)c->ids;
-	b->bytes = cost;
-	b->worker = wi;
+	b->nstore = (uint32_t)n;
+	b->nrelay = (uint32_t)nrelay;
 	b->reach = (bool *)(b->a + n + nrelay);
 	c->ptr = b;
 	return c;
@@ -80,8 +104,10 @@ struct cr_mail *cr__addr_mail_new(struct cr_engine *e, enum cr_mail_kind kind, u
 void cr__addr_mail_done(struct cr_engine *e, struct cr_mail *c)
 {
 	struct cr__addr_batch *b = c->ptr;
-	if (b && b->worker < e->nworkers)
-		atomic_fetch_sub_explicit(&e->w[b->worker].addr_mail_bytes, b->bytes, memory_order_relaxed);
+	unsigned wi = cr__id_worker(c->peer);
+	if (b && wi < e->nworkers)
+		atomic_fetch_sub_explicit(&e->w[wi].addr_mail_bytes, mail_cost(b->nstore, b->nrelay),
+					  memory_order_relaxed);
 	cr__mail_free(c);
 }
 
@@ -108,9 +134,14 @@ struct cr_addr_relay *cr__addr_relay_on(struct cr_worker *w, struct cr_peer *p)
 		cr_addr_relay_init(p->ar, (int64_t)cr__wall_us());
 		p->ar->send_mean_us = (int64_t)w->e->cfg.addr_send_interval_ms * 1000;
 		p->ar->addr_perm = cr_perm_has(p->perms, CR_PERM_ADDR);
-		if (p->state == PS_READY)
+		if (p->state == PS_READY) {
 			cr__node_schedule(w, p); /* its address timers start */
+			/* the coordinator's summary learns it here, the one
+			 * path (before it: the ready event carries it) */
+			cr__coord_peer_event(w, p, MAIL_EV_UPDATE, true, 0);
+		}
 	}
+	/* an outbound peer's is set up before its sendaddrv2 may come */
 	p->ar->wants_addrv2 = (p->flags & PF_WANTS_ADDRV2) != 0;
 	return p->ar;
 }
@@ -160,16 +191,12 @@ static void post_batch(struct cr_worker *w, struct cr_peer *p, const struct cr_p
 		       size_t nstore, const struct cr_peeraddr *relay, const bool *reach, size_t nrelay)
 {
 	struct cr_engine *e = w->e;
-	struct cr_mail *c = cr__addr_mail_new(e, MAIL_ADDRS, w->idx, nstore, nrelay);
+	struct cr_mail *c = cr__addr_mail_new(e, MAIL_ADDRS, cr__peer_id(w, p), nstore, nrelay);
 	if (!c) {
 		CR_STAT_ADD(w, addrs_mail_dropped, nstore + nrelay);
 		return;
 	}
 	struct cr__addr_batch *b = c->ptr;
-	c->peer = cr__peer_id(w, p);
-	b->nstore = (uint32_t)nstore;
-	b->nrelay = (uint32_t)nrelay;
-	b->v2 = (p->flags & PF_WANTS_ADDRV2) != 0;
 	peer_netaddr(p, &b->source);
 	memcpy(b->a, store, nstore * sizeof *store);
 	memcpy(b->a + nstore, relay, nrelay * sizeof *relay);
@@ -192,9 +219,7 @@ static int on_addr(struct cr_worker *w, struct cr_peer *p, const struct cr_msg *
 		return p->state == PS_CLOSING ? -ECONNRESET : 0;
 	}
 	struct cr_addr_relay *ar = cr__addr_relay_on(w, p);
-	if (!w->addr_scratch)
-		w->addr_scratch = malloc(2 * CR_ADDR_MAX_PER_MSG * sizeof *w->addr_scratch);
-	if (!ar || !w->addr_scratch) {
+	if (!ar || !cr__addr_scratch(w)) {
 		CR_STAT_ADD(w, addr_msgs_ignored, 1);
 		return 0;
 	}
@@ -217,7 +242,7 @@ static int on_addr(struct cr_worker *w, struct cr_peer *p, const struct cr_msg *
 	unsigned ngf = e->cfg.routable127 ? CR_NETGROUP_LOOPBACK_ROUTABLE : 0;
 	cr_process_addrs(&o, out_store, relay, reach, ar, &e->addr_keys, l.entries, l.count,
 			 cr__reachable_nets(e), ngf, true, w->bans ? w->bans->bl : NULL,
-			 (int64_t)cr__wall_us(), cr__addr_rng(w));
+			 (int64_t)cr__wall_us(), &w->addr_rng);
 	CR_STAT_ADD(w, addrs_received, l.count);
 	CR_STAT_ADD(w, addrs_rate_limited, ar->rate_limited - limited);
 	if (o.nstore || o.nrelay)
@@ -244,15 +269,14 @@ static void on_getaddr(struct cr_worker *w, struct cr_peer *p)
 	struct cr_addr_relay *ar = cr__addr_relay_on(w, p);
 	if (!ar)
 		return;
-	p->flags |= PF_GETADDR_RECVD;
-	struct cr_mail *c = cr__addr_mail_new(e, MAIL_GETADDR, w->idx, 0, 0);
+	struct cr_mail *c = cr__addr_mail_new(e, MAIL_GETADDR, cr__peer_id(w, p), 0, 0);
 	if (!c) {
+		/* not answered: a later getaddr may still be */
 		CR_STAT_ADD(w, addr_msgs_ignored, 1);
 		return;
 	}
+	p->flags |= PF_GETADDR_RECVD;
 	struct cr__addr_batch *b = c->ptr;
-	c->peer = cr__peer_id(w, p);
-	b->v2 = ar->wants_addrv2;
 	b->addr_perm = ar->addr_perm;
 	b->netclass = p->netclass;
 	peer_netaddr(p, &b->source);

@@ -20,18 +20,21 @@ static uint64_t to_mono(int64_t wall_us, int64_t now_wall, uint64_t now_mono)
 	return wall_us <= now_wall ? now_mono : now_mono + (uint64_t)(wall_us - now_wall);
 }
 
-void cr__addr_send_now(struct cr_worker *w, struct cr_peer *p, const struct cr_peeraddr *a, size_t n)
+void cr__addr_send_now(struct cr_worker *w, struct cr_peer *p, const struct cr_peeraddr *a, size_t n,
+		       bool mark_known)
 {
 	struct cr_engine *e = w->e;
 	bool v2 = (p->flags & PF_WANTS_ADDRV2) != 0;
 	size_t cap = v2 ? CR_MSG_ADDRV2_SIZE_MAX : CR_MSG_ADDR_SIZE_MAX;
-	uint8_t *buf = malloc(cap);
-	struct cr_peeraddr *pick = malloc((n < CR_ADDR_MAX_PER_MSG ? n : CR_ADDR_MAX_PER_MSG) * sizeof *pick + 1);
-	if (!buf || !pick) {
-		free(buf);
-		free(pick);
+	/* the worker's scratch: the wire buffer, and the picked entries in
+	 * the first half of addr_scratch (on_addr's, never in use here) */
+	if (!w->addr_wire)
+		w->addr_wire = malloc(CR_MSG_ADDRV2_SIZE_MAX > CR_MSG_ADDR_SIZE_MAX ? CR_MSG_ADDRV2_SIZE_MAX
+										      : CR_MSG_ADDR_SIZE_MAX);
+	struct cr_peeraddr *pick = cr__addr_scratch(w);
+	if (!w->addr_wire || !pick)
 		return;
-	}
+	uint8_t *buf = w->addr_wire;
 	size_t i = 0;
 	while (i < n && p->state == PS_READY) {
 		size_t k = 0;
@@ -39,7 +42,7 @@ void cr__addr_send_now(struct cr_worker *w, struct cr_peer *p, const struct cr_p
 			if (!cr_addr_compatible(v2, &a[i]))
 				continue; /* an addr message carries IPv4 and IPv6 only */
 			pick[k++] = a[i];
-			if (p->ar)
+			if (mark_known && p->ar)
 				cr_addr_known_insert(p->ar, &e->addr_keys, &a[i]);
 		}
 		if (!k)
@@ -50,8 +53,6 @@ void cr__addr_send_now(struct cr_worker *w, struct cr_peer *p, const struct cr_p
 			break;
 		CR_STAT_ADD(w, addrs_sent, k);
 	}
-	free(buf);
-	free(pick);
 }
 
 /* Our own address for the peer, timed now (Core's GetLocalAddrForPeer):
@@ -96,12 +97,12 @@ bool cr__addr_timer(struct cr_worker *w, struct cr_peer *p, uint64_t now_us)
 	}
 	if (!p->ar || p->state != PS_READY)
 		return true;
-	struct cr_peeraddr out[CR_ADDR_QUEUE_MAX + 1], tmp;
+	struct cr_peeraddr out[CR_ADDR_QUEUE_MAX], tmp; /* self is queued, not added */
 	int64_t next;
 	size_t n = cr_maybe_send_addr(out, p->ar, &e->addr_keys, self_addr(e, &tmp),
-				      (int64_t)cr__wall_us(), &next, cr__addr_rng(w));
-	if (n)
-		cr__addr_send_now(w, p, out, n);
+				      (int64_t)cr__wall_us(), &next, &w->addr_rng);
+	if (n) /* cr_maybe_send_addr marked them known */
+		cr__addr_send_now(w, p, out, n, false);
 	return p->state == PS_READY;
 }
 
@@ -116,7 +117,7 @@ void cr__addr_mail(struct cr_worker *w, struct cr_mail *c)
 		return;
 	}
 	if (c->kind == MAIL_ADDR_SEND) {
-		cr__addr_send_now(w, p, b->a, b->nstore);
+		cr__addr_send_now(w, p, b->a, b->nstore, true);
 		CR_STAT_ADD(w, getaddr_answered, 1);
 		return;
 	}
@@ -125,6 +126,6 @@ void cr__addr_mail(struct cr_worker *w, struct cr_mail *c)
 		return;
 	int64_t now = (int64_t)cr__wall_us();
 	for (uint32_t i = 0; i < b->nstore; i++)
-		cr_push_address(ar, &e->addr_keys, &b->a[i], now, cr__addr_rng(w));
+		cr_push_address(ar, &e->addr_keys, &b->a[i], now, &w->addr_rng);
 	cr__node_schedule(w, p);
 }

@@ -218,8 +218,12 @@ void cr_engine_totals(const struct cr_engine *e, struct cr_totals *out, size_t o
 		o[k] += atomic_load_explicit(&e->co.stats.v[k], memory_order_relaxed);
 	t.payload_copy_bytes += atomic_load_explicit(&e->api_copy_bytes, memory_order_relaxed);
 	t.send_mem_bytes = atomic_load_explicit(&e->send_mem, memory_order_relaxed);
-	for (unsigned i = 0; i < e->nworkers; i++)
+	for (unsigned i = 0; i < e->nworkers; i++) {
 		t.addr_mail_bytes += atomic_load_explicit(&e->w[i].addr_mail_bytes, memory_order_relaxed);
+		uint64_t peak = atomic_load_explicit(&e->w[i].addr_mail_peak, memory_order_relaxed);
+		if (peak > t.addr_mail_peak)
+			t.addr_mail_peak = peak;
+	}
 	/* a caller built against a shorter (older) struct gets its prefix; a
 	 * longer one gets zeros beyond ours */
 	size_t n_copy = out_size < sizeof t ? out_size : sizeof t;

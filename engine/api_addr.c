@@ -29,11 +29,8 @@ void cr__addr_engine_init(struct cr_engine *e)
 	}
 }
 
-int cr_add_connection(struct cr_engine *e, const char *hostport, enum cr_conn_type type, unsigned flags)
+int cr__post_connect(struct cr_engine *e, const char *hostport, unsigned flags, enum cr_conn_type type)
 {
-	if (type != CR_CONN_OUTBOUND_FULL_RELAY && type != CR_CONN_BLOCK_RELAY && type != CR_CONN_FEELER &&
-	    type != CR_CONN_ADDR_FETCH)
-		return -EINVAL;
 	if (!e->started || atomic_load(&e->stop_flag))
 		return -ESHUTDOWN;
 	if (!hostport || strlen(hostport) >= CR_HOSTPORT_MAX)
@@ -46,11 +43,19 @@ int cr_add_connection(struct cr_engine *e, const char *hostport, enum cr_conn_ty
 		cr__mail_free(c);
 		return bad;
 	}
-	c->flags = flags & CR_CONNECT_V1;
+	c->flags = flags;
 	c->ev.type = (uint8_t)type;
 	snprintf(c->host, sizeof c->host, "%s", hostport);
 	cr__mailbox_post(e, &e->co.mb, c);
 	return 0;
+}
+
+int cr_add_connection(struct cr_engine *e, const char *hostport, enum cr_conn_type type, unsigned flags)
+{
+	if (type != CR_CONN_OUTBOUND_FULL_RELAY && type != CR_CONN_BLOCK_RELAY && type != CR_CONN_FEELER &&
+	    type != CR_CONN_ADDR_FETCH)
+		return -EINVAL;
+	return cr__post_connect(e, hostport, flags & CR_CONNECT_V1, type);
 }
 
 uint64_t cr_next_inv_send_us(struct cr_engine *e, unsigned network)

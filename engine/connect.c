@@ -25,15 +25,13 @@ static const struct sockaddr_storage *target(struct cr_worker *w, struct cr_peer
 void cr__connect_start(struct cr_worker *w, struct cr_mail *c)
 {
 	struct cr_engine *e = w->e;
-	if (!cr__net_active(e)) {
-		/* Core's OpenNetworkConnection: nothing opens while inactive */
-		if (c->manual != UINT32_MAX || c->ev.token)
-			cr__coord_connect_failed(e, c);
-		return;
-	}
-	struct cr_peer *p = w->stopping ? NULL : cr__peer_alloc(w);
+	/* Core's OpenNetworkConnection: nothing opens while the network is
+	 * inactive */
+	bool active = cr__net_active(e);
+	struct cr_peer *p = active && !w->stopping ? cr__peer_alloc(w) : NULL;
 	if (!p) {
-		cr__log(e, CR_LOG_WARN, CR_LOG_NET, "outbound to %s: no free peer slot", c->host);
+		if (active)
+			cr__log(e, CR_LOG_WARN, CR_LOG_NET, "outbound to %s: no free peer slot", c->host);
 		if (c->manual != UINT32_MAX || c->ev.token)
 			cr__coord_connect_failed(e, c);
 		return;

@@ -8,7 +8,7 @@
  * inbound peers is answered from Core's GetAddresses cache (or in full
  * for the addr permission). Which peers relay addresses the summary table
  * says (outbound at the handshake, inbound from their first address
- * message). Coordinator thread, except _new/_free (the thread starting or
+ * message: the worker posts an update event then). Coordinator thread, except _new/_free (the thread starting or
  * stopping the engine). */
 #include <errno.h>
 #include <stdlib.h>
@@ -21,27 +21,29 @@
 #include "engine/summary.h"
 
 struct cr_coord_addr {
-	struct cr_rng rng;
 	struct cr_addrcache cache;
-	uint64_t *cand_ids;      /* relay candidates of the batch at hand */
+	/* relay candidates, rebuilt when the summary table's gen moved */
+	uint64_t *cand_ids;
 	bool *cand_v2;
-	size_t cand_cap;
+	size_t ncand, cand_cap;
+	uint64_t cand_gen;
+	bool cand_ok;
+	/* the engine-wide relay bucket (CR_ADDR_RELAY_ENGINE_*) */
+	double tokens;
+	int64_t tokens_us;
 	struct cr_peeraddr *full; /* the addr permission's answer, CR_ADDR_MAX_PER_MSG */
 };
-
-static void note_size(struct cr_engine *e);
 
 int cr__coord_addr_new(struct cr_engine *e)
 {
 	struct cr_coord_addr *ca = calloc(1, sizeof *ca);
 	if (!ca)
 		return -ENOMEM;
-	uint64_t seed;
-	cr__random(&seed, sizeof seed);
-	cr_rng_seed(&ca->rng, seed);
 	cr_addrcache_init(&ca->cache);
+	ca->tokens = CR_ADDR_RELAY_ENGINE_BURST;
+	ca->tokens_us = (int64_t)cr__now_us();
 	e->co.addr = ca;
-	note_size(e); /* what was loaded */
+	cr__coord_addr_gauge(e); /* what was loaded */
 	return 0;
 }
 
@@ -63,31 +65,27 @@ static const struct cr_banlist *bans_of(struct cr_engine *e)
 	return e->co.guard ? e->co.guard->bl : NULL;
 }
 
-static void note_size(struct cr_engine *e)
+void cr__coord_addr_gauge(struct cr_engine *e)
 {
 	struct cr_coord *co = &e->co;
 	uint64_t n = co->am ? cr_addrman_size(co->am, 0, CR_ADDRMAN_ANY) : 0;
 	atomic_store_explicit(&co->stats.v[CR_STAT_IDX(addrman_size)], n, memory_order_relaxed);
 }
 
-/* The peer now relays addresses (an inbound peer's first address message). */
-static void relay_enabled(struct cr_engine *e, uint64_t id, bool v2)
-{
-	struct cr__peer_summary *s = cr__summary_find(&e->co.sum, id);
-	if (s && s->type != CR_CONN_BLOCK_RELAY) {
-		s->addr_relay = true;
-		s->addrv2 = v2;
-	}
-}
-
+/* The peers with address relay on, ready and not being closed: rebuilt
+ * only when the summary table changed (its gen), so a relayed address
+ * costs its hashes, not a walk of every row. */
 static size_t gather_candidates(struct cr_engine *e)
 {
 	struct cr_coord_addr *ca = e->co.addr;
 	const struct cr__summaries *t = &e->co.sum;
+	if (ca->cand_ok && ca->cand_gen == t->gen)
+		return ca->ncand;
 	size_t n = 0;
+	bool whole = true;
 	for (size_t i = 0; i < cr__summary_count(t); i++) {
 		const struct cr__peer_summary *s = cr__summary_at(t, i);
-		if (!s->ready || !s->addr_relay || s->disconnecting || s->type == CR_CONN_BLOCK_RELAY)
+		if (!s->ready || !s->addr_relay || s->disconnecting)
 			continue;
 		if (n == ca->cand_cap) {
 			size_t cap = ca->cand_cap ? ca->cand_cap * 2 : 64;
@@ -97,15 +95,43 @@ static size_t gather_candidates(struct cr_engine *e)
 			bool *v2 = realloc(ca->cand_v2, cap * sizeof *v2);
 			if (v2)
 				ca->cand_v2 = v2;
-			if (!ids || !v2)
+			if (!ids || !v2) {
+				whole = false; /* not cached: tried again next time */
 				break;
+			}
 			ca->cand_cap = cap;
 		}
 		ca->cand_ids[n] = s->id;
 		ca->cand_v2[n] = s->addrv2;
 		n++;
 	}
+	ca->ncand = n;
+	ca->cand_ok = whole;
+	ca->cand_gen = t->gen;
 	return n;
+}
+
+/* Takes one token of the engine-wide relay bucket: refilled at
+ * CR_ADDR_RATE_PER_S per connected peer (what the peers' own buckets let
+ * in, Core's sum), at most CR_ADDR_RELAY_ENGINE_RATE_MAX/s, holding at most
+ * CR_ADDR_RELAY_ENGINE_BURST. */
+static bool relay_token(struct cr_engine *e)
+{
+	struct cr_coord_addr *ca = e->co.addr;
+	int64_t now = (int64_t)cr__now_us();
+	double rate = CR_ADDR_RATE_PER_S * (double)cr__summary_count(&e->co.sum);
+	if (rate > CR_ADDR_RELAY_ENGINE_RATE_MAX)
+		rate = CR_ADDR_RELAY_ENGINE_RATE_MAX;
+	if (now > ca->tokens_us) {
+		ca->tokens += rate * (double)(now - ca->tokens_us) / 1e6;
+		if (ca->tokens > CR_ADDR_RELAY_ENGINE_BURST)
+			ca->tokens = CR_ADDR_RELAY_ENGINE_BURST;
+		ca->tokens_us = now;
+	}
+	if (ca->tokens < 1.0)
+		return false;
+	ca->tokens -= 1.0;
+	return true;
 }
 
 static void push_to(struct cr_engine *e, uint64_t dest, const struct cr_peeraddr *a, size_t n)
@@ -113,38 +139,62 @@ static void push_to(struct cr_engine *e, uint64_t dest, const struct cr_peeraddr
 	unsigned wi = cr__id_worker(dest);
 	if (wi >= e->nworkers)
 		return;
-	struct cr_mail *c = cr__addr_mail_new(e, MAIL_ADDR_PUSH, wi, n, 0);
+	struct cr_mail *c = cr__addr_mail_new(e, MAIL_ADDR_PUSH, dest, n, 0);
 	if (!c) {
 		CR_STAT_ADD(&e->co, addrs_mail_dropped, n);
 		return;
 	}
 	struct cr__addr_batch *b = c->ptr;
-	c->peer = dest;
-	b->nstore = (uint32_t)n;
 	memcpy(b->a, a, n * sizeof *a);
 	CR_STAT_ADD(&e->co, addrs_relayed, n);
 	cr__mailbox_post(e, &e->w[wi].mb, c);
 }
 
-/* Core's RelayAddress for each relay candidate, one mail per destination. */
+/* Core's RelayAddress for each relay candidate the engine-wide bucket
+ * lets through (the others are stored only, and counted), one mail per
+ * destination. A destination found closing since the candidates were
+ * cached (coord_sched.c marks rows disconnecting in place) makes them
+ * rebuilt and the choice made again, as Core never picks a node being
+ * disconnected. */
 static void relay(struct cr_engine *e, uint64_t from, const struct cr__addr_batch *b)
 {
 	struct cr_coord_addr *ca = e->co.addr;
-	size_t ncand = gather_candidates(e);
-	if (!ncand)
+	uint32_t pick[CR_ADDR_RELAY_MAX_ENTRIES];
+	size_t npick = 0;
+	for (uint32_t i = 0; i < b->nrelay && i < CR_ADDR_RELAY_MAX_ENTRIES; i++) {
+		if (relay_token(e))
+			pick[npick++] = b->nstore + i;
+		else
+			CR_STAT_ADD(&e->co, addrs_relay_skipped, 1);
+	}
+	if (!npick)
 		return;
 	uint64_t dest[2 * CR_ADDR_RELAY_MAX_ENTRIES];
 	uint32_t which[2 * CR_ADDR_RELAY_MAX_ENTRIES];
-	size_t k = 0;
+	size_t k;
 	int64_t now = (int64_t)cr__wall_us();
-	for (uint32_t i = 0; i < b->nrelay && i < CR_ADDR_RELAY_MAX_ENTRIES; i++) {
-		size_t best[2];
-		size_t n = cr_relay_address(best, &b->a[b->nstore + i], b->reach[i], from, ca->cand_ids,
-					    ca->cand_v2, ncand, &e->addr_keys, now);
-		for (size_t j = 0; j < n; j++) {
-			dest[k] = ca->cand_ids[best[j]];
-			which[k++] = b->nstore + i;
+	for (int attempt = 0;; attempt++) {
+		size_t ncand = gather_candidates(e);
+		if (!ncand)
+			return;
+		k = 0;
+		for (size_t i = 0; i < npick; i++) {
+			size_t best[2];
+			size_t n = cr_relay_address(best, &b->a[pick[i]], b->reach[pick[i] - b->nstore], from,
+						    ca->cand_ids, ca->cand_v2, ncand, &e->addr_keys, now);
+			for (size_t j = 0; j < n; j++) {
+				dest[k] = ca->cand_ids[best[j]];
+				which[k++] = pick[i];
+			}
 		}
+		bool stale = false;
+		for (size_t i = 0; i < k && !stale; i++) {
+			const struct cr__peer_summary *s = cr__summary_find(&e->co.sum, dest[i]);
+			stale = !s || s->disconnecting;
+		}
+		if (!stale || attempt)
+			break;
+		ca->cand_ok = false;
 	}
 	for (size_t i = 0; i < k; i++) {
 		if (!dest[i])
@@ -165,15 +215,13 @@ static void relay(struct cr_engine *e, uint64_t from, const struct cr__addr_batc
 static void on_addrs(struct cr_engine *e, struct cr_mail *c)
 {
 	struct cr_coord *co = &e->co;
-	struct cr_coord_addr *ca = co->addr;
 	const struct cr__addr_batch *b = c->ptr;
-	relay_enabled(e, c->peer, b->v2);
 	if (co->am && b->nstore) {
 		int64_t now_s = (int64_t)(cr__wall_us() / 1000000u);
 		size_t added = cr_addrman_add(co->am, b->a, b->nstore, &b->source, CR_ADDR_TIME_PENALTY_S,
-					      now_s, &ca->rng);
+					      now_s, &co->rng);
 		CR_STAT_ADD(co, addrs_added, added);
-		note_size(e);
+		cr__coord_addr_gauge(e);
 	}
 	if (b->nrelay)
 		relay(e, c->peer, b);
@@ -187,7 +235,6 @@ static void on_getaddr(struct cr_engine *e, struct cr_mail *c)
 	struct cr_coord *co = &e->co;
 	struct cr_coord_addr *ca = co->addr;
 	const struct cr__addr_batch *b = c->ptr;
-	relay_enabled(e, c->peer, b->v2);
 	if (!co->am)
 		return;
 	const struct cr_banlist *bans = bans_of(e);
@@ -199,30 +246,22 @@ static void on_getaddr(struct cr_engine *e, struct cr_mail *c)
 			ca->full = malloc(CR_ADDR_MAX_PER_MSG * sizeof *ca->full);
 		if (!ca->full)
 			return;
-		int64_t now_s = now_us / 1000000;
-		size_t got = cr_addrman_get_addr(co->am, ca->full, CR_ADDR_MAX_PER_MSG, CR_ADDRMAN_GETADDR_PCT, 0,
-						 now_s, &ca->rng);
-		for (size_t i = 0; i < got; i++)
-			if (!bans || (!cr_banlist_is_discouraged(bans, &ca->full[i].na) &&
-				      !cr_banlist_is_banned(bans, &ca->full[i].na, now_s)))
-				ca->full[n++] = ca->full[i];
+		n = cr_addrcache_draw(ca->full, co->am, bans, now_us, &co->rng);
 		out = ca->full;
 	} else {
 		uint64_t id = cr_addrcache_id(&e->addr_keys, b->netclass, &b->local, b->local_port);
-		if (cr_addrcache_get(&out, &n, &ca->cache, id, co->am, bans, now_us, &ca->rng) < 0)
+		if (cr_addrcache_get(&out, &n, &ca->cache, id, co->am, bans, now_us, &co->rng) < 0)
 			return;
 	}
 	unsigned wi = cr__id_worker(c->peer);
 	if (wi >= e->nworkers)
 		return;
-	struct cr_mail *r = cr__addr_mail_new(e, MAIL_ADDR_SEND, wi, n, 0);
+	struct cr_mail *r = cr__addr_mail_new(e, MAIL_ADDR_SEND, c->peer, n, 0);
 	if (!r) {
 		CR_STAT_ADD(co, addrs_mail_dropped, n);
 		return;
 	}
 	struct cr__addr_batch *rb = r->ptr;
-	r->peer = c->peer;
-	rb->nstore = (uint32_t)n;
 	if (n)
 		memcpy(rb->a, out, n * sizeof *out);
 	cr__mailbox_post(e, &e->w[wi].mb, r);

@@ -173,14 +173,11 @@ enum cr_netop {
 /* The addresses one address mail carries, in the mail's trailing storage:
  * a[nstore + nrelay] (the relay candidates last), then reach[nrelay]. */
 struct cr__addr_batch {
-	uint64_t bytes;           /* counted in the worker's addr_mail_bytes */
-	unsigned worker;          /* whose count */
-	uint32_t nstore, nrelay;
+	uint32_t nstore, nrelay;  /* they and the peer's worker say what it counts */
 	struct cr_netaddr source; /* the peer it came from */
 	uint16_t local_port;      /* MAIL_GETADDR: our side of the connection */
 	struct cr_netaddr local;
 	uint8_t netclass;         /* MAIL_GETADDR: the network it came through */
-	bool v2;                  /* the peer sent sendaddrv2 */
 	bool addr_perm;           /* the addr permission: answered in full, not cached */
 	bool *reach;
 	struct cr_peeraddr a[];
@@ -538,10 +535,11 @@ struct cr_worker {
 
 	/* address relay (addr_in.c): the policy RNG, a buffer of 2 x
 	 * CR_ADDR_MAX_PER_MSG entries, and address mail in flight (any thread) */
-	struct cr_rng addr_rng;
-	bool addr_rng_ok;
+	struct cr_rng addr_rng;  /* seeded when the worker thread starts */
 	struct cr_peeraddr *addr_scratch;
+	uint8_t *addr_wire;      /* an addr/addrv2 message being built (addr_out.c) */
 	_Atomic uint64_t addr_mail_bytes;
+	_Atomic uint64_t addr_mail_peak; /* the most addr_mail_bytes ever was */
 };
 
 /* An immutable copy of the bans shared by every worker: each holds one
@@ -895,14 +893,27 @@ bool cr__addr_timer(struct cr_worker *w, struct cr_peer *p, uint64_t now_us);
 void cr__addr_mail(struct cr_worker *w, struct cr_mail *c);
 void cr__addr_peer_free(struct cr_peer *p);
 struct cr_addr_relay *cr__addr_relay_on(struct cr_worker *w, struct cr_peer *p);
-struct cr_rng *cr__addr_rng(struct cr_worker *w);
-void cr__addr_send_now(struct cr_worker *w, struct cr_peer *p, const struct cr_peeraddr *a, size_t n);
-/* Address mail: allocates a mail with a batch of n entries (+ nrelay
- * reach flags) counted against worker wi's cap; NULL when over it or out
- * of memory. _done uncounts and frees. Any thread. */
-struct cr_mail *cr__addr_mail_new(struct cr_engine *e, enum cr_mail_kind kind, unsigned wi,
-				  size_t n, size_t nrelay);
+/* Sends a[n] now in addr/addrv2 messages of up to 1,000 (mark_known: into
+ * the peer's known addresses as well; the timer path's are already). */
+void cr__addr_send_now(struct cr_worker *w, struct cr_peer *p, const struct cr_peeraddr *a, size_t n,
+		       bool mark_known);
+/* The worker's 2 x CR_ADDR_MAX_PER_MSG entries (allocated on first use;
+ * NULL when out of memory). */
+struct cr_peeraddr *cr__addr_scratch(struct cr_worker *w);
+/* Address mail about peer: allocates a mail (c->peer = peer) with a
+ * batch of n entries (+ nrelay reach flags; nstore = n, nrelay set)
+ * counted against the cap of the peer's worker; NULL when over it or out
+ * of memory. _done uncounts (by the same peer and counts) and frees. Any
+ * thread. */
+struct cr_mail *cr__addr_mail_new(struct cr_engine *e, enum cr_mail_kind kind, uint64_t peer, size_t n,
+				  size_t nrelay);
 void cr__addr_mail_done(struct cr_engine *e, struct cr_mail *c);
+
+/* api_addr.c: a connection request to the coordinator (cr_connect,
+ * cr_add_connection): hostport checked and parsed (a name only with a
+ * proxy), flags as given, type 0 for a manual connection. Any thread.
+ * Returns 0, -ESHUTDOWN, -ENOMEM or CR_E_BAD_ADDRESS (or the parser's). */
+int cr__post_connect(struct cr_engine *e, const char *hostport, unsigned flags, enum cr_conn_type type);
 
 /* api_addr.c: the engine's address keys, our own address and the inbound
  * timers, set up by cr_engine_new. */
@@ -913,5 +924,10 @@ void cr__addr_engine_init(struct cr_engine *e);
 int cr__coord_addr_new(struct cr_engine *e);
 void cr__coord_addr_free(struct cr_engine *e);
 bool cr__coord_addr_mail(struct cr_engine *e, struct cr_mail *c); /* true: its kind */
+/* Sets the addrman_size gauge from the address manager (coordinator
+ * thread): after the relay's additions, and meant for each loop of the
+ * coordinator so that every other change (cr_add_peer_address, imports,
+ * Good/Attempt) shows as well. */
+void cr__coord_addr_gauge(struct cr_engine *e);
 
 #endif

@@ -110,6 +110,7 @@ struct cr__peer_summary *cr__summary_add(struct cr__summaries *t, uint64_t id,
 {
 	struct cr__peer_summary *s = cr__summary_find(t, id);
 	if (s) {
+		t->gen++;
 		if (s->type < CR_CONN_TYPES && t->by_type[s->type])
 			t->by_type[s->type]--;
 		fill_from_ev(s, ev);
@@ -124,6 +125,7 @@ struct cr__peer_summary *cr__summary_add(struct cr__summaries *t, uint64_t id,
 	s->id = id;
 	s->seq = ++t->next_seq;
 	s->min_ping_us = -1;
+	t->gen++;
 	fill_from_ev(s, ev);
 	if (addr && cr__sockaddr_to_netaddr(addr, &s->addr, &s->port)) {
 		s->net = s->addr.net;
@@ -151,6 +153,11 @@ void cr__summary_update(struct cr__summaries *t, uint64_t id, const struct cr__p
 		s->last_block_us = ev->last_block_us;
 	if (ev->last_tx_us > s->last_tx_us)
 		s->last_tx_us = ev->last_tx_us;
+	if (ev->addr_relay && (!s->addr_relay || s->addrv2 != ev->addrv2)) {
+		s->addr_relay = true;
+		s->addrv2 = ev->addrv2;
+		t->gen++;
+	}
 }
 
 bool cr__summary_remove(struct cr__summaries *t, uint64_t id, struct cr__peer_summary *out)
@@ -162,6 +169,7 @@ bool cr__summary_remove(struct cr__summaries *t, uint64_t id, struct cr__peer_su
 		return false;
 	size_t r = t->index[i] - 1;
 	struct cr__peer_summary *s = &t->rows[r];
+	t->gen++;
 	if (out)
 		*out = *s;
 	if (s->net)

@@ -70,6 +70,10 @@ struct cr__summaries {
 	unsigned ng_flags;
 	struct cr_ipset addrs;     /* every row's address, counted */
 	unsigned by_type[CR_CONN_TYPES];
+	/* bumped by add, remove and an update that changes addr_relay or
+	 * addrv2: whoever caches a view of the rows (coord_addr.c's relay
+	 * candidates) rebuilds it when this moved */
+	uint64_t gen;
 };
 
 /* secret keys the netgroups and the address set; asmap may be NULL.
@@ -86,7 +90,7 @@ struct cr__peer_summary *cr__summary_add(struct cr__summaries *t, uint64_t id,
 /* NULL when absent. */
 struct cr__peer_summary *cr__summary_find(const struct cr__summaries *t, uint64_t id);
 /* Applies an update event (min ping, last block/tx times; times only move
- * forward). No-op for an unknown id. */
+ * forward; address relay: once on, it stays on). No-op for an unknown id. */
 void cr__summary_update(struct cr__summaries *t, uint64_t id, const struct cr__peer_ev *ev);
 /* Removes id; *out (may be NULL) gets the row as it was. Returns false
  * when absent. */

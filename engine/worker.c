@@ -167,6 +167,8 @@ static void teardown_one(struct cr_worker *w)
 		cr__addr_peer_free(&w->peers[i]);
 	free(w->addr_scratch);
 	w->addr_scratch = NULL;
+	free(w->addr_wire);
+	w->addr_wire = NULL;
 	cr__bansnap_unref(w->bans);
 	w->bans = NULL;
 	explicit_bzero(w->rnd, sizeof w->rnd);
@@ -464,6 +466,9 @@ static void *worker_main(void *arg)
 {
 	struct cr_worker *w = arg;
 	cr__cur_worker = w;
+	uint64_t seed;
+	cr__wrandom(w, &seed, sizeof seed);
+	cr_rng_seed(&w->addr_rng, seed); /* address relay's policy RNG */
 	/* the ring was set up disabled by the starting thread: enabling it
 	 * here makes this thread its single issuer */
 	int en = cr__enable_rings(&w->ring);

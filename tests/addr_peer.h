@@ -1,6 +1,7 @@
 /* Raw peers for the address-relay engine tests: a loopback listener the
- * engine connects out to (cr_add_connection), a bounded reader of whole V1
- * messages, and addr payloads of routable test addresses. Header-only,
+ * engine connects out to (cr_add_connection), inbound and outbound peers
+ * through the handshake, a bounded reader of whole V1 messages, and addr
+ * payloads of routable test addresses. Header-only,
  * tests only; expects check.h, engine_util.h and raw_peer.h first. */
 #ifndef CR_TESTS_ADDR_PEER_H
 #define CR_TESTS_ADDR_PEER_H
@@ -141,47 +142,13 @@ static inline void ap_send_addrs(int fd, uint32_t first, size_t n, uint32_t t)
 	free(v);
 }
 
-/* Waits for the engine's pong to a ping sent now: the engine handles a
- * peer's messages in order, so everything sent before was processed.
- * Counts the addr/addrv2/getaddr messages seen meanwhile into *addr_msgs
- * and their entries into *entries (either may be NULL). 1 on the pong. */
-static inline int ap_barrier(int fd, unsigned *addr_msgs, size_t *entries, int ms)
-{
-	uint8_t ping[8] = { 0x42, 1, 2, 3, 4, 5, 6, 7 };
-	raw_send(fd, "ping", ping, sizeof ping);
-	uint64_t deadline = ap_now_ms() + (uint64_t)ms;
-	for (;;) {
-		uint64_t now = ap_now_ms();
-		if (now >= deadline)
-			return -1;
-		char cmd[13];
-		uint8_t *p;
-		size_t len;
-		int r = ap_read_msg(fd, cmd, &p, &len, (int)(deadline - now));
-		if (r != 1)
-			return r;
-		bool pong = strcmp(cmd, "pong") == 0 && len == 8 && memcmp(p, ping, 8) == 0;
-		if (!strcmp(cmd, "addr") || !strcmp(cmd, "addrv2") || !strcmp(cmd, "getaddr")) {
-			if (addr_msgs)
-				++*addr_msgs;
-			if (entries && len) {
-				struct cr_peeraddr v[1000];
-				struct cr_addr_list l = { .entries = v, .cap = 1000 };
-				if ((!strcmp(cmd, "addr") ? cr_msg_addr_decode(&l, p, len)
-							  : cr_msg_addrv2_decode(&l, p, len)) == 0)
-					*entries += l.count;
-			}
-		}
-		free(p);
-		if (pong)
-			return 1;
-	}
-}
-
-/* Reads messages for up to ms until one named cmd arrives: 1 when it
- * did (its payload into *payload when not NULL, else freed), 0 on EOF,
- * -1 on timeout. */
-static inline int ap_wait_cmd(int fd, const char *want, uint8_t **payload, size_t *len, int ms)
+/* Reads messages for up to ms until one named want (and, when
+ * want_payload is not NULL, with that payload) arrives: 1 when it did (its
+ * payload into *payload when not NULL, else freed), 0 on EOF, -1 on
+ * timeout. Counts the addr/addrv2/getaddr messages seen on the way into
+ * *addr_msgs and their entries into *entries (either may be NULL). */
+static inline int ap_read_until(int fd, const char *want, const uint8_t *want_payload, size_t want_len,
+				unsigned *addr_msgs, size_t *entries, uint8_t **payload, size_t *len, int ms)
 {
 	uint64_t deadline = ap_now_ms() + (uint64_t)ms;
 	for (;;) {
@@ -194,7 +161,18 @@ static inline int ap_wait_cmd(int fd, const char *want, uint8_t **payload, size_
 		int r = ap_read_msg(fd, cmd, &p, &n, (int)(deadline - now));
 		if (r != 1)
 			return r;
-		if (!strcmp(cmd, want)) {
+		if (!strcmp(cmd, "addr") || !strcmp(cmd, "addrv2") || !strcmp(cmd, "getaddr")) {
+			if (addr_msgs)
+				++*addr_msgs;
+			if (entries && n) {
+				struct cr_peeraddr v[1000];
+				struct cr_addr_list l = { .entries = v, .cap = 1000 };
+				if ((!strcmp(cmd, "addr") ? cr_msg_addr_decode(&l, p, n)
+							  : cr_msg_addrv2_decode(&l, p, n)) == 0)
+					*entries += l.count;
+			}
+		}
+		if (!strcmp(cmd, want) && (!want_payload || (n == want_len && !memcmp(p, want_payload, n)))) {
 			if (payload) {
 				*payload = p;
 				*len = n;
@@ -205,6 +183,60 @@ static inline int ap_wait_cmd(int fd, const char *want, uint8_t **payload, size_
 		}
 		free(p);
 	}
+}
+
+/* Waits for the engine's pong to a ping sent now: the engine handles a
+ * peer's messages in order, so everything sent before was processed.
+ * Counts as ap_read_until. 1 on the pong. */
+static inline int ap_barrier(int fd, unsigned *addr_msgs, size_t *entries, int ms)
+{
+	uint8_t ping[8] = { 0x42, 1, 2, 3, 4, 5, 6, 7 };
+	raw_send(fd, "ping", ping, sizeof ping);
+	return ap_read_until(fd, "pong", ping, sizeof ping, addr_msgs, entries, NULL, NULL, ms);
+}
+
+/* Reads messages for up to ms until one named cmd arrives (see
+ * ap_read_until). */
+static inline int ap_wait_cmd(int fd, const char *want, uint8_t **payload, size_t *len, int ms)
+{
+	return ap_read_until(fd, want, NULL, 0, NULL, NULL, payload, len, ms);
+}
+
+/* An inbound peer of ours: connected and through the handshake. */
+static inline int ap_inbound(struct cr_engine *e, struct rec *r)
+{
+	unsigned ready = rec_get(r, &r->ready);
+	int fd = raw_connect(cr_engine_port(e));
+	raw_handshake(fd);
+	CHECK(WAIT_FOR(rec_get(r, &r->ready) > ready, 5000));
+	return fd;
+}
+
+/* The engine connects out to our listener as type (V1); we take the
+ * connection, read its version (into *v when not NULL) and finish the
+ * handshake. Returns our end, or -1. */
+static inline int ap_outbound(struct cr_engine *e, struct rec *r, int lfd, uint16_t port,
+			      enum cr_conn_type type, struct cr_version *v)
+{
+	char hp[32];
+	snprintf(hp, sizeof hp, "127.0.0.1:%u", port);
+	unsigned ready = rec_get(r, &r->ready);
+	CHECK_EQ(cr_add_connection(e, hp, type, CR_CONNECT_V1), 0);
+	int fd = ap_accept(lfd, 5000);
+	CHECK(fd >= 0);
+	if (fd < 0)
+		return -1;
+	uint8_t *p = NULL;
+	size_t len = 0;
+	CHECK_EQ(ap_wait_cmd(fd, "version", &p, &len, 5000), 1);
+	if (p) {
+		if (v)
+			CHECK_EQ(cr_msg_version_decode(v, p, len), 0);
+		free(p);
+	}
+	raw_handshake(fd);
+	CHECK(WAIT_FOR(rec_get(r, &r->ready) > ready, 5000));
+	return fd;
 }
 
 static inline struct cr_totals ap_totals(struct cr_engine *e)

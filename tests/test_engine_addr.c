@@ -25,31 +25,6 @@ static struct cr_engine *start(struct rec *r, const char *name, const char *bind
 	return e;
 }
 
-/* The engine connects out to our listener as type; we take the
- * connection, read its version (into *v) and finish the handshake.
- * Returns our end, or -1. */
-static int outbound(struct cr_engine *e, struct rec *r, int lfd, uint16_t port, enum cr_conn_type type,
-		    struct cr_version *v)
-{
-	char hp[32];
-	snprintf(hp, sizeof hp, "127.0.0.1:%u", port);
-	unsigned ready = rec_get(r, &r->ready);
-	CHECK_EQ(cr_add_connection(e, hp, type, CR_CONNECT_V1), 0);
-	int fd = ap_accept(lfd, 5000);
-	CHECK(fd >= 0);
-	if (fd < 0)
-		return -1;
-	uint8_t *p = NULL;
-	size_t len = 0;
-	CHECK_EQ(ap_wait_cmd(fd, "version", &p, &len, 5000), 1);
-	if (p) {
-		CHECK_EQ(cr_msg_version_decode(v, p, len), 0);
-		free(p);
-	}
-	raw_handshake(fd);
-	CHECK(WAIT_FOR(rec_get(r, &r->ready) > ready, 5000));
-	return fd;
-}
 
 static void test_engine_addr_block_relay_only(void)
 {
@@ -58,7 +33,7 @@ static void test_engine_addr_block_relay_only(void)
 	uint16_t port;
 	int lfd = ap_listen(&port);
 	struct cr_version v;
-	int fd = outbound(e, &r, lfd, port, CR_CONN_BLOCK_RELAY, &v);
+	int fd = ap_outbound(e, &r, lfd, port, CR_CONN_BLOCK_RELAY, &v);
 	CHECK_EQ(v.relay, 0);
 	CHECK_EQ(r.ready_info[0].conn_type, CR_CONN_BLOCK_RELAY);
 	/* it sends addresses and asks for ours: all ignored */
@@ -89,7 +64,7 @@ static void test_engine_addr_full_relay_getaddr(void)
 	uint16_t port;
 	int lfd = ap_listen(&port);
 	struct cr_version v;
-	int fd = outbound(e, &r, lfd, port, CR_CONN_OUTBOUND_FULL_RELAY, &v);
+	int fd = ap_outbound(e, &r, lfd, port, CR_CONN_OUTBOUND_FULL_RELAY, &v);
 	CHECK_EQ(v.relay, 1);
 	CHECK_EQ(ap_wait_cmd(fd, "getaddr", NULL, NULL, 5000), 1);
 	/* the answer passes the rate limit whole (Core adds 1,000 tokens) */
@@ -119,7 +94,7 @@ static void test_engine_addr_feeler(void)
 	uint16_t port;
 	int lfd = ap_listen(&port);
 	struct cr_version v;
-	int fd = outbound(e, &r, lfd, port, CR_CONN_FEELER, &v);
+	int fd = ap_outbound(e, &r, lfd, port, CR_CONN_FEELER, &v);
 	CHECK(WAIT_FOR(rec_get(&r, &r.closed) == 1, 5000));
 	CHECK_EQ(r.closed_reason[0], CR_CLOSE_FEELER_DONE);
 	CHECK(r.closed_was_ready[0]);
@@ -145,7 +120,7 @@ static void test_engine_addr_fetch(void)
 	uint16_t port;
 	int lfd = ap_listen(&port);
 	struct cr_version v;
-	int fd = outbound(e, &r, lfd, port, CR_CONN_ADDR_FETCH, &v);
+	int fd = ap_outbound(e, &r, lfd, port, CR_CONN_ADDR_FETCH, &v);
 	CHECK_EQ(ap_wait_cmd(fd, "getaddr", NULL, NULL, 5000), 1);
 	/* one address may be the peer's own announcement: not the answer */
 	ap_send_addrs(fd, 0, 1, ap_time_now());
@@ -160,7 +135,7 @@ static void test_engine_addr_fetch(void)
 
 	/* no answer: closed at the timeout */
 	e = start(&r, "T", NULL, short_fetch);
-	fd = outbound(e, &r, lfd, port, CR_CONN_ADDR_FETCH, &v);
+	fd = ap_outbound(e, &r, lfd, port, CR_CONN_ADDR_FETCH, &v);
 	CHECK_EQ(ap_wait_cmd(fd, "getaddr", NULL, NULL, 5000), 1);
 	CHECK(WAIT_FOR(rec_get(&r, &r.closed) == 1, 5000));
 	CHECK_EQ(r.closed_reason[0], CR_CLOSE_ADDR_FETCH_DONE);
@@ -169,21 +144,12 @@ static void test_engine_addr_fetch(void)
 	close(lfd);
 }
 
-/* An inbound peer of ours: connected and through the handshake. */
-static int inbound(struct cr_engine *e, struct rec *r)
-{
-	unsigned ready = rec_get(r, &r->ready);
-	int fd = raw_connect(cr_engine_port(e));
-	raw_handshake(fd);
-	CHECK(WAIT_FOR(rec_get(r, &r->ready) > ready, 5000));
-	return fd;
-}
 
 static void test_engine_addr_oversize(void)
 {
 	struct rec r;
 	struct cr_engine *e = start(&r, "O", TEST_BIND, NULL);
-	int fd = inbound(e, &r);
+	int fd = ap_inbound(e, &r);
 	/* 1,000 entries is allowed */
 	ap_send_addrs(fd, 0, 1000, ap_time_now());
 	CHECK_EQ(ap_barrier(fd, NULL, NULL, 5000), 1);
@@ -228,7 +194,7 @@ static void test_engine_addr_token_bucket(void)
 	for (int perm = 0; perm < 2; perm++) {
 		struct rec r;
 		struct cr_engine *e = start(&r, "K", TEST_BIND, perm ? addr_perm : NULL);
-		int fd = inbound(e, &r);
+		int fd = ap_inbound(e, &r);
 		uint64_t t0 = ap_now_ms();
 		for (uint32_t i = 0; i < 100; i++)
 			ap_send_addrs(fd, i * 10, 10, ap_time_now() - 7200);

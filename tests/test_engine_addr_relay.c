@@ -13,6 +13,8 @@
 #include "engine_util.h"
 #include "raw_peer.h"
 #include "addr_peer.h"
+#include "engine/internal.h"
+#include "engine/policy/addrrelay.h"
 
 #define MAIL_CAP_PER_WORKER (2u << 20)
 
@@ -29,32 +31,7 @@ static struct cr_engine *start(struct rec *r, const char *name, bool addr_perm)
 	return e;
 }
 
-static int inbound(struct cr_engine *e, struct rec *r)
-{
-	unsigned ready = rec_get(r, &r->ready);
-	int fd = raw_connect(cr_engine_port(e));
-	raw_handshake(fd);
-	CHECK(WAIT_FOR(rec_get(r, &r->ready) > ready, 5000));
-	return fd;
-}
 
-/* The engine connects out to our listener as type (V1); our end, through
- * the handshake. */
-static int outbound(struct cr_engine *e, struct rec *r, int lfd, uint16_t port, enum cr_conn_type type)
-{
-	char hp[32];
-	snprintf(hp, sizeof hp, "127.0.0.1:%u", port);
-	unsigned ready = rec_get(r, &r->ready);
-	CHECK_EQ(cr_add_connection(e, hp, type, CR_CONNECT_V1), 0);
-	int fd = ap_accept(lfd, 5000);
-	CHECK(fd >= 0);
-	if (fd < 0)
-		return -1;
-	CHECK_EQ(ap_wait_cmd(fd, "version", NULL, NULL, 5000), 1);
-	raw_handshake(fd);
-	CHECK(WAIT_FOR(rec_get(r, &r->ready) > ready, 5000));
-	return fd;
-}
 
 static void test_engine_addr_relay_peers(void)
 {
@@ -62,11 +39,11 @@ static void test_engine_addr_relay_peers(void)
 	struct cr_engine *e = start(&r, "R", false);
 	uint16_t port;
 	int lfd = ap_listen(&port);
-	int x = outbound(e, &r, lfd, port, CR_CONN_BLOCK_RELAY);
-	int s = inbound(e, &r);
+	int x = ap_outbound(e, &r, lfd, port, CR_CONN_BLOCK_RELAY, NULL);
+	int s = ap_inbound(e, &r);
 	int peer[3];
 	for (int i = 0; i < 3; i++) {
-		peer[i] = inbound(e, &r);
+		peer[i] = ap_inbound(e, &r);
 		/* an inbound peer relays addresses from its first address
 		 * message: a getaddr here */
 		raw_send(peer[i], "getaddr", NULL, 0);
@@ -124,12 +101,12 @@ static void test_engine_addr_getaddr_once(void)
 	uint16_t port;
 	int lfd = ap_listen(&port);
 	/* an outbound peer's answer fills the address manager */
-	int o = outbound(e, &r, lfd, port, CR_CONN_OUTBOUND_FULL_RELAY);
+	int o = ap_outbound(e, &r, lfd, port, CR_CONN_OUTBOUND_FULL_RELAY, NULL);
 	CHECK_EQ(ap_wait_cmd(o, "getaddr", NULL, NULL, 5000), 1);
 	ap_send_addrs(o, 0, 1000, ap_time_now() - 3600);
 	struct cr_totals t;
 	CHECK(WAIT_FOR((t = ap_totals(e)).addrman_size >= 500, 5000));
-	int a = inbound(e, &r), b = inbound(e, &r);
+	int a = ap_inbound(e, &r), b = ap_inbound(e, &r);
 	long n = getaddr_answer(a);
 	printf("  answer: %ld of %llu addresses\n", n, (unsigned long long)t.addrman_size);
 	CHECK(n > 0);
@@ -190,10 +167,10 @@ static void test_engine_addr_self_advertised(void)
 	self.na.addr[1] = 99;
 	uint16_t port;
 	int lfd = ap_listen(&port);
-	int x = outbound(e, &r, lfd, port, CR_CONN_BLOCK_RELAY);
-	int o = outbound(e, &r, lfd, port, CR_CONN_OUTBOUND_FULL_RELAY);
+	int x = ap_outbound(e, &r, lfd, port, CR_CONN_BLOCK_RELAY, NULL);
+	int o = ap_outbound(e, &r, lfd, port, CR_CONN_OUTBOUND_FULL_RELAY, NULL);
 	CHECK(wait_self(o, &self));
-	int in = inbound(e, &r);
+	int in = ap_inbound(e, &r);
 	raw_send(in, "getaddr", NULL, 0);
 	CHECK(wait_self(in, &self));
 	unsigned addr_msgs = 0;
@@ -204,6 +181,47 @@ static void test_engine_addr_self_advertised(void)
 	close(o);
 	close(in);
 	close(lfd);
+}
+
+/* Holds every worker's address mail budget (as mail in flight would),
+ * up to less than the smallest mail's room; release_last_per_worker then
+ * gives each worker room for one small mail, less than any getaddr
+ * answer or batch of entries needs. */
+struct held {
+	struct cr_mail *m[4096];
+	size_t n;
+};
+
+static void hold_all(struct cr_engine *e, struct held *h)
+{
+	for (unsigned wi = 0; wi < e->nworkers; wi++) {
+		for (size_t big = 1000;; big = 0) {
+			struct cr_mail *c;
+			while (h->n < 4096 && (c = cr__addr_mail_new(e, MAIL_ADDR_SEND, (uint64_t)wi << 56, big, 0)))
+				h->m[h->n++] = c;
+			if (!big)
+				break;
+		}
+	}
+}
+
+static void release_last_per_worker(struct cr_engine *e, struct held *h)
+{
+	for (unsigned wi = 0; wi < e->nworkers; wi++)
+		for (size_t i = h->n; i-- > 0;)
+			if (h->m[i] && cr__id_worker(h->m[i]->peer) == wi) {
+				cr__addr_mail_done(e, h->m[i]);
+				h->m[i] = NULL;
+				break;
+			}
+}
+
+static void release_all(struct cr_engine *e, struct held *h)
+{
+	for (size_t i = 0; i < h->n; i++)
+		if (h->m[i])
+			cr__addr_mail_done(e, h->m[i]);
+	h->n = 0;
 }
 
 struct sampler {
@@ -233,11 +251,21 @@ static void test_engine_addr_flood_bounded(void)
 	enum { PEERS = 8, MSGS = 20 };
 	int fd[PEERS];
 	for (int i = 0; i < PEERS; i++)
-		fd[i] = inbound(e, &r);
+		fd[i] = ap_inbound(e, &r);
 	struct sampler s = { .e = e };
 	pthread_t th;
 	CHECK_EQ(pthread_create(&th, NULL, sample, &s), 0);
-	for (int m = 0; m < MSGS; m++)
+	/* the first round meets budgets already full (whether the flood
+	 * itself fills them depends on the threads' speeds) */
+	static struct held h;
+	hold_all(e, &h);
+	for (int i = 0; i < PEERS; i++) {
+		ap_send_addrs(fd[i], (uint32_t)i * MSGS * 1000, 1000, ap_time_now() - 3600);
+		CHECK_EQ(ap_barrier(fd[i], NULL, NULL, 5000), 1);
+	}
+	CHECK(ap_totals(e).addrs_mail_dropped >= (uint64_t)PEERS * 1000);
+	release_all(e, &h);
+	for (int m = 1; m < MSGS; m++)
 		for (int i = 0; i < PEERS; i++)
 			ap_send_addrs(fd[i], (uint32_t)(i * MSGS + m) * 1000, 1000, ap_time_now() - 3600);
 	for (int i = 0; i < PEERS; i++)
@@ -250,15 +278,105 @@ static void test_engine_addr_flood_bounded(void)
 	       (unsigned long long)t.addrs_received, (unsigned long long)t.addrs_mail_dropped,
 	       (unsigned long long)t.addrs_added, (unsigned long long)s.max_mail);
 	CHECK_EQ(t.addrs_received, (uint64_t)PEERS * MSGS * 1000);
+	CHECK(t.addrs_mail_dropped > 0);
 	CHECK(s.max_mail <= (uint64_t)cr_engine_workers(e) * MAIL_CAP_PER_WORKER);
+	/* each worker's own cap, from its high-water mark */
+	CHECK(t.addr_mail_peak > 0 && t.addr_mail_peak <= MAIL_CAP_PER_WORKER);
 	CHECK(t.addrman_size <= t.addrs_received);
 	/* still answering */
-	int late = inbound(e, &r);
+	int late = ap_inbound(e, &r);
 	CHECK_EQ(ap_barrier(late, NULL, NULL, 5000), 1);
 	cr_engine_free(e);
 	for (int i = 0; i < PEERS; i++)
 		close(fd[i]);
 	close(late);
+}
+
+/* Many peers (the addr permission: no per-peer bucket) send small fresh
+ * addr messages, all relayable: past the engine-wide bucket they are
+ * stored, not relayed, and counted; what was relayed stays within the
+ * bucket (its burst plus its rate for the time the test ran, 2
+ * destinations each). */
+static void test_engine_addr_relay_bounded(void)
+{
+	struct rec r;
+	uint64_t t0 = ap_now_ms();
+	struct cr_engine *e = start(&r, "K", true);
+	enum { PEERS = 8, MSGS = 40, PER = 10 };
+	int fd[PEERS];
+	for (int i = 0; i < PEERS; i++) {
+		fd[i] = ap_inbound(e, &r);
+		/* relay on for each first, so that every address has
+		 * destinations whatever order the workers read in */
+		raw_send(fd[i], "getaddr", NULL, 0);
+		CHECK_EQ(ap_barrier(fd[i], NULL, NULL, 5000), 1);
+	}
+	for (int m = 0; m < MSGS; m++)
+		for (int i = 0; i < PEERS; i++)
+			ap_send_addrs(fd[i], (uint32_t)(i * MSGS + m) * PER, PER, ap_time_now());
+	for (int i = 0; i < PEERS; i++)
+		CHECK_EQ(ap_barrier(fd[i], NULL, NULL, 20000), 1);
+	struct cr_totals t;
+	CHECK(WAIT_FOR((t = ap_totals(e)).addr_mail_bytes == 0, 10000));
+	double secs = (double)(ap_now_ms() - t0) / 1000.0 + 1.0;
+	double bound = 2.0 * (CR_ADDR_RELAY_ENGINE_BURST + CR_ADDR_RATE_PER_S * PEERS * secs);
+	printf("  %llu relayable in, %llu relayed, %llu skipped (bound %.0f for %.1f s)\n",
+	       (unsigned long long)t.addrs_received, (unsigned long long)t.addrs_relayed,
+	       (unsigned long long)t.addrs_relay_skipped, bound, secs);
+	CHECK_EQ(t.addrs_received, (uint64_t)PEERS * MSGS * PER);
+	CHECK(t.addrs_relay_skipped > 0);
+	CHECK(t.addrs_relayed > 0);
+	CHECK((double)t.addrs_relayed <= bound);
+	/* every address reached the address manager all the same */
+	CHECK_EQ(t.addrs_mail_dropped, 0);
+	CHECK(WAIT_FOR(ap_totals(e).addrman_size > (uint64_t)PEERS * MSGS * PER / 2, 5000));
+	cr_engine_free(e);
+	for (int i = 0; i < PEERS; i++)
+		close(fd[i]);
+}
+
+/* The address mail cap in both directions, and getaddr not lost to it: a
+ * getaddr the worker could not pass on (its budget full) leaves the peer
+ * free to ask again; an answer the coordinator could not send back (the
+ * budget full that way) is dropped and counted. */
+static void test_engine_addr_mail_cap_getaddr(void)
+{
+	struct rec r;
+	struct cr_engine *e = start(&r, "C", false);
+	uint16_t port;
+	int lfd = ap_listen(&port);
+	int o = ap_outbound(e, &r, lfd, port, CR_CONN_OUTBOUND_FULL_RELAY, NULL);
+	CHECK_EQ(ap_wait_cmd(o, "getaddr", NULL, NULL, 5000), 1);
+	ap_send_addrs(o, 0, 1000, ap_time_now() - 3600);
+	CHECK(WAIT_FOR(ap_totals(e).addrman_size >= 500, 5000));
+	int a = ap_inbound(e, &r);
+	uint64_t ignored = ap_totals(e).addr_msgs_ignored;
+	static struct held h;
+	hold_all(e, &h);
+	/* worker -> coordinator: no room for the getaddr mail */
+	CHECK_EQ(getaddr_answer(a), -1);
+	CHECK_EQ(ap_totals(e).addr_msgs_ignored, ignored + 1);
+	/* room for the getaddr mail, not for its answer: coordinator ->
+	 * worker drops it; the same peer's getaddr was taken this time */
+	release_last_per_worker(e, &h);
+	raw_send(a, "getaddr", NULL, 0);
+	CHECK(WAIT_FOR(ap_totals(e).addrs_mail_dropped > 0, 5000));
+	CHECK_EQ(getaddr_answer(a), -1);
+	struct cr_totals t = ap_totals(e);
+	CHECK_EQ(t.addr_msgs_ignored, ignored + 2); /* the repeat after it */
+	CHECK_EQ(t.getaddr_answered, 0);
+	printf("  answer of %llu entries dropped at the cap\n", (unsigned long long)t.addrs_mail_dropped);
+	release_all(e, &h);
+	CHECK(WAIT_FOR(ap_totals(e).addr_mail_bytes == 0, 5000));
+	int b = ap_inbound(e, &r);
+	CHECK(getaddr_answer(b) > 0);
+	t = ap_totals(e);
+	CHECK(t.addr_mail_peak <= MAIL_CAP_PER_WORKER);
+	cr_engine_free(e);
+	close(a);
+	close(b);
+	close(o);
+	close(lfd);
 }
 
 int main(void)
@@ -268,5 +386,7 @@ int main(void)
 	RUN(test_engine_addr_getaddr_once);
 	RUN(test_engine_addr_self_advertised);
 	RUN(test_engine_addr_flood_bounded);
+	RUN(test_engine_addr_relay_bounded);
+	RUN(test_engine_addr_mail_cap_getaddr);
 	return check_done();
 }

@@ -60,6 +60,26 @@ static void test_summary_table(void)
 	cr__summary_update(&t, s->id, &up);
 	s = cr__summary_find(&t, s->id);
 	CHECK(s && s->min_ping_us == 500 && s->last_block_us == 9000 && s->last_tx_us == 8000);
+	/* gen moves on add and remove, and on an update only when address
+	 * relay turns on (or its addrv2 changes); relay never turns off */
+	uint64_t gen = t.gen;
+	cr__summary_update(&t, s->id, &up);
+	CHECK_EQ(t.gen, gen);
+	up.addr_relay = true;
+	up.addrv2 = true;
+	cr__summary_update(&t, s->id, &up);
+	s = cr__summary_find(&t, s->id);
+	CHECK(s && s->addr_relay && s->addrv2);
+	CHECK_EQ(t.gen, gen + 1);
+	cr__summary_update(&t, s->id, &up);
+	up.addr_relay = false;
+	cr__summary_update(&t, s->id, &up);
+	s = cr__summary_find(&t, s->id);
+	CHECK(s && s->addr_relay);
+	CHECK_EQ(t.gen, gen + 1);
+	CHECK(cr__summary_add(&t, 99, &ev0, &same) != NULL);
+	CHECK(cr__summary_remove(&t, 99, NULL));
+	CHECK_EQ(t.gen, gen + 3);
 	/* remove every other row in a scattered order; the rest stay findable */
 	unsigned removed = 0;
 	for (unsigned k = 0; k < N; k++) {

@@ -245,6 +245,16 @@ static void test_push_and_send(void)
 	}
 	printf("mean addr send delay with a 1 s mean %.3f s\n", sum / 2000 / 1e6);
 	CHECK(sum / 2000 / 1e6 > 0.9 && sum / 2000 / 1e6 < 1.1);
+	/* the known filter is a ring of CR_ADDR_KNOWN_MAX: the oldest of
+	 * one more is forgotten, the newest kept */
+	struct cr_peeraddr k0 = pa(54, 0, NOW_S), kn = pa(54, CR_ADDR_KNOWN_MAX, NOW_S);
+	for (unsigned i = 0; i <= CR_ADDR_KNOWN_MAX; i++) {
+		struct cr_peeraddr c = pa(54, i, NOW_S);
+		CHECK_EQ(cr_addr_known_insert(&r, &keys, &c), 0);
+	}
+	CHECK(r.known_n <= CR_ADDR_KNOWN_MAX);
+	CHECK(!cr_addr_known_contains(&r, &keys, &k0));
+	CHECK(cr_addr_known_contains(&r, &keys, &kn));
 	cr_addr_relay_clear(&r);
 }
 

@@ -46,6 +46,21 @@ static struct cr_addrcache_entry *slot_for(struct cr_addrcache *c, uint64_t id)
 	return victim;
 }
 
+size_t cr_addrcache_draw(struct cr_peeraddr *out, struct cr_addrman *am, const struct cr_banlist *bans,
+			 int64_t now_us, struct cr_rng *rng)
+{
+	int64_t now_s = now_us / 1000000;
+	size_t got = cr_addrman_get_addr(am, out, CR_ADDR_MAX_PER_MSG, CR_ADDRMAN_GETADDR_PCT, 0, now_s, rng);
+	size_t keep = 0;
+	for (size_t i = 0; i < got; i++) {
+		const struct cr_netaddr *a = &out[i].na;
+		if (bans && (cr_banlist_is_discouraged(bans, a) || cr_banlist_is_banned(bans, a, now_s)))
+			continue;
+		out[keep++] = out[i];
+	}
+	return keep;
+}
+
 int cr_addrcache_get(const struct cr_peeraddr **out, size_t *n, struct cr_addrcache *c,
 		     uint64_t id, struct cr_addrman *am, const struct cr_banlist *bans,
 		     int64_t now_us, struct cr_rng *rng)
@@ -59,18 +74,7 @@ int cr_addrcache_get(const struct cr_peeraddr **out, size_t *n, struct cr_addrca
 			if (!e->addrs)
 				return -ENOMEM;
 		}
-		int64_t now_s = now_us / 1000000;
-		size_t got = cr_addrman_get_addr(am, e->addrs, CR_ADDR_MAX_PER_MSG,
-						 CR_ADDRMAN_GETADDR_PCT, 0, now_s, rng);
-		size_t keep = 0;
-		for (size_t i = 0; i < got; i++) {
-			const struct cr_netaddr *a = &e->addrs[i].na;
-			if (bans && (cr_banlist_is_discouraged(bans, a) ||
-				     cr_banlist_is_banned(bans, a, now_s)))
-				continue;
-			e->addrs[keep++] = e->addrs[i];
-		}
-		e->n = keep;
+		e->n = cr_addrcache_draw(e->addrs, am, bans, now_us, rng);
 		e->id = id;
 		e->expire_us = now_us + CR_ADDRCACHE_LIFE_US +
 			       (int64_t)cr_rng_below(rng, (uint64_t)CR_ADDRCACHE_SPREAD_US);

@@ -40,6 +40,13 @@ void cr_addrcache_clear(struct cr_addrcache *c);
 uint64_t cr_addrcache_id(const struct cr_addr_keys *k, unsigned netclass,
 			 const struct cr_netaddr *local, uint16_t local_port);
 
+/* GetAddresses: up to CR_ADDR_MAX_PER_MSG (and 23%) addresses from am
+ * into out (room for CR_ADDR_MAX_PER_MSG), banned and discouraged ones
+ * (bans may be NULL) left out. Returns their count. What a cache entry
+ * holds, and the addr permission's uncached answer. */
+size_t cr_addrcache_draw(struct cr_peeraddr *out, struct cr_addrman *am, const struct cr_banlist *bans,
+			 int64_t now_us, struct cr_rng *rng);
+
 /* The answer for id: *out points into the cache (valid until the next
  * call), *n its length. Draws a new one when there is none or it expired.
  * Returns 0 or -ENOMEM. */

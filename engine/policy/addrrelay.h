@@ -4,13 +4,15 @@
  * PushAddress's per-peer queue and MaybeSendAddr's exponential send timer
  * and daily self-advertisement.
  *
- * The coordinator keeps one cr_addr_relay per peer that has address relay
- * enabled (outbound full-relay, manual and addr-fetch peers at the
+ * The peer's worker keeps one cr_addr_relay per peer that has address
+ * relay enabled (outbound full-relay, manual and addr-fetch peers at the
  * handshake; inbound peers at their first addr, addrv2 or getaddr; never
  * block-relay-only or feeler peers) and calls these functions with the
- * clock and an RNG. Queue and known-address memory is allocated on first
- * use and the queue is freed again once sent, so an idle peer costs the
- * struct only. One thread (the coordinator).
+ * clock and an RNG; the coordinator calls cr_relay_address only. Queue and
+ * known-address memory is allocated on first use and the queue is freed
+ * again once sent, so an idle peer costs the struct only (96 B; at most
+ * 3.7 KB with a full queue and known ring). A cr_addr_relay belongs to one
+ * thread (its peer's worker); the functions keep no other state.
  *
  * Where this differs from Core, on purpose:
  * - "known addresses" per peer are the last 64 keyed hashes sent to or
@@ -20,7 +22,8 @@
  * - the relay queue holds at most 64 addresses (Core: 1,000) with Core's
  *   random replacement when full; a getaddr answer does not go through it
  *   (the coordinator sends it at once from the cache: Core sends it at the
- *   peer's first send opportunity, which for a new peer is also at once). */
+ *   peer's first send opportunity, which for a new peer is also at once);
+ * - an engine-wide bucket bounds the addresses relayed (below). */
 #ifndef CR_POLICY_ADDRRELAY_H
 #define CR_POLICY_ADDRRELAY_H
 
@@ -42,6 +45,16 @@
 #define CR_ADDR_ROTATE_S 86400         /* ROTATE_ADDR_RELAY_DEST_INTERVAL */
 #define CR_ADDR_KNOWN_MAX 64
 #define CR_ADDR_QUEUE_MAX 64
+/* The engine-wide bound on relayed addresses (not Core's: its per-peer
+ * buckets are its only bound, fine at 125 peers, not at 100,000): a bucket
+ * refilled at CR_ADDR_RATE_PER_S per connected peer, at most
+ * CR_ADDR_RELAY_ENGINE_RATE_MAX per second, holding at most
+ * CR_ADDR_RELAY_ENGINE_BURST; each address relayed takes one token, one
+ * found none is stored but not relayed. Each relayed address costs a
+ * keyed hash per relay candidate (~20 ns each: 2 ms at 100,000 peers), so
+ * the relay work is at most ~2% of the coordinator there. */
+#define CR_ADDR_RELAY_ENGINE_RATE_MAX 10.0
+#define CR_ADDR_RELAY_ENGINE_BURST 100.0
 
 /* Keys of the keyed hashes (drawn at start-up). */
 struct cr_addr_keys {

@@ -289,6 +289,10 @@ struct cr_totals {
 	uint64_t getaddr_answered;    /* getaddr answers sent */
 	uint64_t addr_mail_bytes;     /* gauge: address mail between threads in flight */
 	uint64_t addrman_size;        /* gauge: entries in the address manager */
+	uint64_t addrs_relay_skipped; /* relayable addresses stored, not relayed: the
+				       * engine-wide relay bucket was empty */
+	uint64_t addr_mail_peak;      /* the most address mail ever in flight for one
+				       * worker (both directions; at most 2 MiB) */
 };
 
 /* Callbacks; each may be left unset. See the file comment for threads. */
