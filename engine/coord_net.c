@@ -2,7 +2,7 @@
  * activity (api_net.c posts the calls): addnode add/remove on the manual
  * list coord.c keeps connected (a removed entry stays as a tombstone,
  * since live peers name their entry by index, and is reused when the same
- * node is added again), the getaddednodeinfo listing, and Core's
+ * node is added again, or for another node once no peer names it), the getaddednodeinfo listing, and Core's
  * SetNetworkActive: the flag every thread reads (accept.c refuses, and
  * connect.c opens nothing, while it is off), each worker told to close
  * its peers or to ping them. Coordinator thread, except
@@ -64,31 +64,43 @@ static unsigned count_added(const struct cr_coord *co)
 }
 
 /* Core's AddNode: refused when the same text or the same resolved address
- * is there already. */
+ * is there already, or when CR_ADDED_NODES_MAX are. A tombstone of the same
+ * text is reused first (its connection may still be up), else any
+ * tombstone no peer names (neither connected nor pending), so that adding
+ * and removing distinct nodes does not grow the list. */
 static int add_node(struct cr_engine *e, const struct cr_mail *c)
 {
 	struct cr_coord *co = &e->co;
-	struct cr_manual *tomb = NULL;
+	struct cr_manual *same = NULL, *idle = NULL;
 	for (unsigned i = 0; i < co->nmanual; i++) {
 		struct cr_manual *m = &co->manual[i];
 		if (m->removed) {
-			if (!tomb && strcmp(m->hostport, c->host) == 0)
-				tomb = m;
+			if (!same && strcmp(m->hostport, c->host) == 0)
+				same = m;
+			else if (!idle && !m->connected && !m->pending)
+				idle = m;
 			continue;
 		}
 		if (!m->connect_opt && (strcmp(m->hostport, c->host) == 0 || same_addr(&m->addr, &c->addr)))
 			return -EEXIST;
 	}
-	if (tomb) {
-		/* its connection may still be up: keep what the peers tell */
-		tomb->removed = false;
-		tomb->addr = c->addr;
-		tomb->retries = 0;
-		tomb->next_us = 0;
-		return 0;
-	}
 	if (count_added(co) >= CR_ADDED_NODES_MAX)
 		return -ENOSPC;
+	if (same) {
+		/* keep what the peers tell of its connection */
+		same->removed = false;
+		same->addr = c->addr;
+		same->retries = 0;
+		same->next_us = 0;
+		return 0;
+	}
+	if (idle) {
+		memset(idle, 0, sizeof *idle);
+		snprintf(idle->hostport, sizeof idle->hostport, "%s", c->host);
+		idle->addr = c->addr;
+		idle->flags = c->flags | CR_CONNECT_PERSISTENT;
+		return 0;
+	}
 	return cr__coord_add_manual(e, c->host, &c->addr, c->flags);
 }
 
