@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "addr/addrman.h"
 #include "addr/addrstr.h"
 #include "addr/netclass.h"
 #include "cmd/rpc.h"
@@ -57,16 +58,10 @@ json_t *cr_rpc_m_getnodeaddresses(struct cr_rpc_call *c)
 		if (!net)
 			return cr_rpc_fail(c, CR_RPC_INVALID_PARAMETER, "Network not recognized: %s", want);
 	}
-	size_t cap = (size_t)count;
-	if (!cap) { /* 0: all of them */
-		struct cr_addrman_sizes s;
-		int r = cr_addrman_sizes(e, &s);
-		if (r < 0)
-			return am_error(c, r);
-		for (unsigned i = 0; i < CR_ADDR_NETS; i++)
-			cap += s.new_count[i] + s.tried_count[i];
-		cap += 64; /* those added meanwhile */
-	}
+	/* count 0: all of them; never more than the address manager holds */
+	size_t cap = CR_ADDRMAN_MAX_ENTRIES;
+	if (count > 0 && (uint64_t)count < cap)
+		cap = (size_t)count;
 	struct cr_addr_entry *a = malloc(cap * sizeof *a);
 	if (!a)
 		return cr_rpc_fail(c, CR_RPC_OUT_OF_MEMORY, "Out of memory");
