@@ -94,20 +94,23 @@ json_t *cr_rpc_m_addpeeraddress(struct cr_rpc_call *c)
 		return NULL;
 	bool tried = cr_rpc_bool(c, 2, false);
 	struct cr_netaddr na;
-	int r = 0;
 	/* Core: LookupHost without name lookup; an address that does not
 	 * parse is not an error, only success false */
-	if (cr_addrstr_parse_host(&na, text, strlen(text), 0) == 0) {
-		struct cr_addr_entry a = {
-			.net = na.net, .len = na.len, .port = (uint16_t)port,
-			.services = 1u | 8u, /* Core: NODE_NETWORK | NODE_WITNESS */
-		};
-		memcpy(a.addr, na.addr, na.len);
-		r = cr_add_peer_address(engine_of(c), &a, tried);
-		if (r < 0 && r != CR_E_BAD_ADDRESS)
-			return am_error(c, r);
-	}
-	return json_pack("{s:b}", "success", r == 1);
+	if (cr_addrstr_parse_host(&na, text, strlen(text), 0) != 0)
+		return json_pack("{s:b}", "success", false);
+	struct cr_addr_entry a = {
+		.net = na.net, .len = na.len, .port = (uint16_t)port,
+		.services = 1u | 8u, /* Core: NODE_NETWORK | NODE_WITNESS */
+	};
+	memcpy(a.addr, na.addr, na.len);
+	int r = cr_add_peer_address(engine_of(c), &a, tried);
+	if (r < 0 && r != CR_E_BAD_ADDRESS)
+		return am_error(c, r);
+	if (r == 1)
+		return json_pack("{s:b}", "success", true);
+	/* Core: "error" (before "success") when Add or Good failed */
+	return json_pack("{s:s,s:b}", "error", r == 2 ? "failed-adding-to-tried" : "failed-adding-to-new", "success",
+			 false);
 }
 
 json_t *cr_rpc_m_getaddrmaninfo(struct cr_rpc_call *c);

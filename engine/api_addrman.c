@@ -111,7 +111,8 @@ static int am_get(struct cr_engine *e, struct cr_mail *c)
 	return (int)n;
 }
 
-/* Core's addpeeraddress: the address announced itself, seen now. */
+/* Core's addpeeraddress: the address announced itself, seen now. 0: not
+ * added to new; 2: added to new but not moved to tried. */
 static int am_add(struct cr_engine *e, const struct cr_mail *c)
 {
 	struct cr_coord *co = &e->co;
@@ -122,8 +123,8 @@ static int am_add(struct cr_engine *e, const struct cr_mail *c)
 	pa.time = (uint32_t)now;
 	if (!cr_addrman_add(co->am, &pa, 1, &pa.na, 0, now, &co->rng))
 		return 0;
-	if (c->flags)
-		cr_addrman_good(co->am, &pa.na, pa.port, false, now);
+	if (c->flags && !cr_addrman_good(co->am, &pa.na, pa.port, false, now))
+		return 2;
 	return 1;
 }
 

@@ -10,8 +10,8 @@ used is on loopback, where nothing listens on the ports used):
   largest count (INT32_MAX) answered with what there is, the
   network filter, -8 for a negative count and an unknown network;
 - addpeeraddress: success for a new address (new table, or tried with
-  tried=true), false for one known already and for text that is not an
-  address;
+  tried=true), false with Core's "failed-adding-to-new" error for one
+  known already, false alone for text that is not an address;
 - a peers.dat with a flipped byte stops the start with the reason.
 
 Bounded: about 5 s. usage: py_rpc_addrman.py BUILD_DIR"""
@@ -109,7 +109,11 @@ def main():
         expect_error(lambda: rpc.call("getnodeaddresses", 1, "ipv5"), -8, "unknown network")
 
         check(rpc.call("addpeeraddress", "127.20.0.1", 3333) == {"success": True}, "addpeeraddress new")
-        check(rpc.call("addpeeraddress", "127.20.0.1", 3333) == {"success": False}, "addpeeraddress twice")
+        # Core's error field, before success (the assertion here was
+        # {"success": False}, which locked in its absence)
+        twice = rpc.call("addpeeraddress", "127.20.0.1", 3333)
+        check(list(twice.items()) == [("error", "failed-adding-to-new"), ("success", False)],
+              "addpeeraddress twice: %s" % twice)
         check(rpc.call("addpeeraddress", "127.21.0.1", 3334, True) == {"success": True}, "addpeeraddress tried")
         check(rpc.call("addpeeraddress", "no-such-address", 1) == {"success": False}, "addpeeraddress bad text")
         info = rpc.call("getaddrmaninfo")["ipv4"]

@@ -926,8 +926,10 @@ struct cr_addrman_sizes {
 CR_API int cr_node_addresses(struct cr_engine *e, struct cr_addr_entry *out, size_t cap, unsigned net);
 /* Core's addpeeraddress: adds a (as if it announced itself, seen now,
  * services as given) to the new table and, with tried, moves it to the
- * tried table. Returns 1 when it was added, 0 when not (already known,
- * unroutable, or its slot taken), CR_E_BAD_ADDRESS, -ENOMEM or -ESHUTDOWN. */
+ * tried table. Returns 1 when it was added (and moved with tried), 0 when
+ * not added to the new table (already known, unroutable, or its slot
+ * taken), 2 when added to the new table but not moved to the tried one,
+ * CR_E_BAD_ADDRESS, -ENOMEM or -ESHUTDOWN. */
 CR_API int cr_add_peer_address(struct cr_engine *e, const struct cr_addr_entry *a, bool tried);
 /* Core's getaddrmaninfo: entries per network and table. Returns 0,
  * -ENOMEM or -ESHUTDOWN. */
