@@ -45,6 +45,8 @@ static bool valid_target(const char *text)
 
 static json_t *engine_error(struct cr_rpc_call *c, int r)
 {
+	if (r == -EIO) /* the change holds in memory (Core only logs this) */
+		return cr_rpc_fail(c, CR_RPC_DATABASE_ERROR, "Error: the ban list could not be saved");
 	if (r == -ENOMEM)
 		return cr_rpc_fail(c, CR_RPC_OUT_OF_MEMORY, "Out of memory");
 	if (r == -ESHUTDOWN)

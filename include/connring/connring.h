@@ -838,13 +838,16 @@ struct cr_ban_info {
 /* Bans a subnet for bantime_s seconds (0: ban_time_s), or until the
  * absolute time bantime_s when absolute. Returns 0, -EEXIST (already
  * banned: Core's "IP/Subnet already banned"), CR_E_BAD_ADDRESS, -EINVAL
- * (an absolute time in the past), -ENOSPC (100,000 bans already), -ENOMEM
- * or -ESHUTDOWN. */
+ * (an absolute time in the past), -ENOSPC (100,000 bans already), -EIO
+ * (banned, but the ban file could not be written), -ENOMEM or -ESHUTDOWN. */
 CR_API int cr_ban(struct cr_engine *e, const char *subnet, int64_t bantime_s, bool absolute);
 /* Lifts a ban. Returns 0, -ENOENT (none: Core's "not previously manually
- * banned"), CR_E_BAD_ADDRESS, -ENOMEM or -ESHUTDOWN. */
+ * banned"), CR_E_BAD_ADDRESS, -EIO (lifted, but the ban file could not be
+ * written), -ENOMEM or -ESHUTDOWN. */
 CR_API int cr_unban(struct cr_engine *e, const char *subnet);
-/* Lifts every ban (discouragement stays, as Core's clearbanned). */
+/* Lifts every ban (discouragement stays, as Core's clearbanned). Returns
+ * 0, -EIO (cleared, but the ban file could not be written), -ENOMEM or
+ * -ESHUTDOWN. */
 CR_API int cr_clear_banned(struct cr_engine *e);
 /* Up to cap live bans into out (expired ones are not listed); returns how
  * many there are in all (which may exceed cap), or a negative error. */
