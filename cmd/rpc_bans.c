@@ -71,15 +71,13 @@ json_t *cr_rpc_m_setban(struct cr_rpc_call *c)
 		if (!cr_rpc_int(c, 2, 0, INT64_MIN, INT64_MAX, &bantime))
 			return NULL;
 		bool absolute = cr_rpc_bool(c, 3, false);
-		if (absolute && bantime < (int64_t)time(NULL))
-			return cr_rpc_fail(c, CR_RPC_INVALID_PARAMETER, "Error: Absolute timestamp is in the past");
 		/* Core's BanMan::Ban: a relative time <= 0 means -bantime */
 		if (!absolute && bantime < 0)
 			bantime = 0;
 		r = cr_ban(e, target, bantime, absolute);
 		if (r == -EEXIST)
 			return cr_rpc_fail(c, CR_RPC_CLIENT_NODE_ALREADY_ADDED, "Error: IP/Subnet already banned");
-		if (r == -EINVAL) /* the second it names passed while the call went in */
+		if (r == -EINVAL) /* after "already banned", as Core */
 			return cr_rpc_fail(c, CR_RPC_INVALID_PARAMETER, "Error: Absolute timestamp is in the past");
 		if (r == -ENOSPC) /* Core's list has no bound; ours holds CR_BANLIST_MAX */
 			return cr_rpc_fail(c, CR_RPC_DATABASE_ERROR, "Error: the ban list is full (%d entries)",

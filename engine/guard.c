@@ -246,7 +246,7 @@ static int ban_add(struct cr_engine *e, const struct cr_mail *c)
 	int64_t until;
 	if (c->flags) {
 		until = c->t;
-		if (until <= now)
+		if (until < now) /* Core: banTime < GetTime() */
 			return -EINVAL;
 	} else {
 		int64_t d = c->t > 0 ? c->t : (int64_t)e->cfg.ban_time_s;

@@ -7,7 +7,8 @@ connringd, with raw V1 peers bound to their own loopback addresses
   address still gets its version answered; the same for a /24;
 - Core's errors: -23 already banned (the address, or one a banned subnet
   covers), -30 invalid IP/Subnet, -30 unban of what was not banned, -8 an
-  absolute time in the past, -1 with the help text for a bad command;
+  absolute time in the past (after -23: an address banned already with a
+  time in the past is -23, as Core), -1 with the help text for a bad command;
 - listbanned with Core's fields and times (relative, absolute, -bantime);
 - bans survive a clean restart and a SIGKILL right after setban answered
   (banlist.dat is written before the call returns);
@@ -120,6 +121,8 @@ def check_errors(rpc):
     expect_error(lambda: rpc.call("setban", "1.2.3.4", "remove"), -30, "unban of no ban")
     expect_error(lambda: rpc.call("setban", "10.1.2.3", "remove"), -30, "unban of an address a subnet covers")
     expect_error(lambda: rpc.call("setban", "1.2.3.4", "add", 1000, True), -8, "absolute time in the past")
+    # Core checks "already banned" first
+    expect_error(lambda: rpc.call("setban", "127.0.0.5", "add", 1000, True), -23, "banned, a time in the past")
     e = expect_error(lambda: rpc.call("setban", "1.2.3.4", "frob"), -1, "bad command")
     check("setban" in e.error["message"], "bad command answers the help: %s" % e.error)
     expect_error(lambda: rpc.call("setban", "1.2.3.4", "add", "x"), -3, "bantime of the wrong type")
