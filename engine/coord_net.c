@@ -143,15 +143,18 @@ static int tell_workers(struct cr_engine *e, enum cr_netop op)
 	return ret;
 }
 
+/* Turning off mails the workers even when already off: a worker a former
+ * call could not mail (-ENOMEM) is told by the retry. */
 static int set_active(struct cr_engine *e, bool on)
 {
 	struct cr_coord *co = &e->co;
 	bool was = cr__net_active(e);
 	atomic_store(&e->net_off, !on);
-	if (was == on)
-		return 0;
-	cr__log(e, CR_LOG_INFO, CR_LOG_NET, "network activity %s", on ? "enabled" : "disabled");
+	if (was != on)
+		cr__log(e, CR_LOG_INFO, CR_LOG_NET, "network activity %s", on ? "enabled" : "disabled");
 	if (on) {
+		if (was)
+			return 0;
 		/* manual peers start again at once, without their backoff */
 		for (unsigned i = 0; i < co->nmanual; i++) {
 			co->manual[i].retries = 0;
