@@ -32,6 +32,8 @@ static int am_call(struct cr_engine *e, enum cr_netop op, unsigned flags, const 
 
 int cr_node_addresses(struct cr_engine *e, struct cr_addr_entry *out, size_t cap, unsigned net)
 {
+	if (net >= CR_ADDR_NETS) /* CR_ADDRMAN_NET(net) shifts by net */
+		return -EINVAL;
 	if (!out || !cap)
 		return 0;
 	return am_call(e, CR_NETOP_AM_GET, net, NULL, 0, out, cap);

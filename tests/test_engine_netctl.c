@@ -7,7 +7,8 @@
  * inbound connection is closed before any byte and the added node does
  * not reconnect until it is active again. The list's bounds: at most
  * CR_ADDED_NODES_MAX added, a removed node's own tombstone included, and
- * adding and removing distinct nodes reuses the entries no peer names. */
+ * adding and removing distinct nodes reuses the entries no peer names;
+ * cr_node_addresses refuses a network id past CR_ADDR_NETS. */
 #include "check.h"
 #include "engine/internal.h"
 #include "engine_util.h"
@@ -165,6 +166,11 @@ static void test_added_reuse(void)
 	CHECK_EQ(e->co.nmanual, (unsigned)CR_ADDED_NODES_MAX);
 	static struct cr_added_node all[CR_ADDED_NODES_MAX + 1];
 	CHECK_EQ(cr_added_nodes(e, all, CR_ADDED_NODES_MAX + 1), CR_ADDED_NODES_MAX);
+	/* cr_node_addresses' network id names a bit: one past the ids is refused */
+	struct cr_addr_entry a[2];
+	CHECK(cr_node_addresses(e, a, 2, CR_ADDR_NETS - 1) >= 0);
+	CHECK_EQ(cr_node_addresses(e, a, 2, CR_ADDR_NETS), -EINVAL);
+	CHECK_EQ(cr_node_addresses(e, a, 2, 40), -EINVAL);
 	cr_engine_free(e);
 }
 

@@ -925,7 +925,8 @@ struct cr_addrman_sizes {
 
 /* Core's getnodeaddresses: up to cap random known addresses that are not
  * terrible (Core's filtered GetAddr), of BIP155 network net only (0: all).
- * Returns how many were written, or -ENOMEM / -ESHUTDOWN. */
+ * Returns how many were written, -EINVAL (net >= CR_ADDR_NETS), -ENOMEM
+ * or -ESHUTDOWN. */
 CR_API int cr_node_addresses(struct cr_engine *e, struct cr_addr_entry *out, size_t cap, unsigned net);
 /* Core's addpeeraddress: adds a (as if it announced itself, seen now,
  * services as given) to the new table and, with tried, moves it to the
