@@ -12,7 +12,8 @@ connringd, with raw V1 peers bound to their own loopback addresses
 - listbanned with Core's fields and times (relative, absolute, -bantime);
 - bans survive a clean restart and a SIGKILL right after setban answered
   (banlist.dat is written before the call returns);
-- -importbans merges a bitcoind banlist.json (expired entries and other
+- -importbans merges a bitcoind banlist.json (a subnet banned already is
+  merged, not counted as added; expired entries and other
   versions dropped as Core drops them, creation times kept); a corrupt one
   stops the start and leaves banlist.dat as it was;
 - setban remove and clearbanned let the address in again; a ban with
@@ -165,6 +166,8 @@ def main():
             {"version": 1, "ban_created": now - 900, "banned_until": now - 10, "address": "198.51.100.7/32"},
             {"version": 2, "ban_created": now, "banned_until": now + 3000, "address": "203.0.113.0/24"},
             {"version": 1, "ban_created": now, "banned_until": now + 3000, "address": "bogus/8"},
+            # banned already, and longer: merged (the later expiry kept), not counted as added
+            {"version": 1, "ban_created": now - 50, "banned_until": now + 100, "address": "10.0.0.0/8"},
         ])
         check(a.stop() == 0, "clean stop")
         a = Daemon(build, "bans-b", ["-importbans=" + imported], datadir=a.dir)
