@@ -11,37 +11,17 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "addr/netclass.h"
 #include "engine/internal.h"
 
-/* IPv4 address and port of ss, IPv4-mapped IPv6 included (Core's CNetAddr
- * takes ::ffff:a.b.c.d for a.b.c.d). */
-static bool as_v4(const struct sockaddr_storage *ss, uint32_t *ip, uint16_t *port)
-{
-	if (ss->ss_family == AF_INET) {
-		const struct sockaddr_in *s = (const void *)ss;
-		*ip = s->sin_addr.s_addr;
-		*port = s->sin_port;
-		return true;
-	}
-	const struct sockaddr_in6 *s = (const void *)ss;
-	if (ss->ss_family != AF_INET6 || !IN6_IS_ADDR_V4MAPPED(&s->sin6_addr))
-		return false;
-	memcpy(ip, s->sin6_addr.s6_addr + 12, 4);
-	*port = s->sin6_port;
-	return true;
-}
-
+/* The same address and port; an IPv4-mapped IPv6 address is its IPv4
+ * one (Core's CNetAddr takes ::ffff:a.b.c.d for a.b.c.d). */
 static bool same_addr(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
 {
-	uint32_t ia = 0, ib = 0;
-	uint16_t pa = 0, pb = 0;
-	bool va = as_v4(a, &ia, &pa), vb = as_v4(b, &ib, &pb);
-	if (va || vb)
-		return va && vb && ia == ib && pa == pb;
-	if (a->ss_family != AF_INET6 || b->ss_family != AF_INET6)
-		return false;
-	const struct sockaddr_in6 *x = (const void *)a, *y = (const void *)b;
-	return x->sin6_port == y->sin6_port && memcmp(&x->sin6_addr, &y->sin6_addr, 16) == 0;
+	struct cr_netaddr na, nb;
+	uint16_t pa, pb;
+	return cr__sockaddr_to_netaddr(a, &na, &pa) && cr__sockaddr_to_netaddr(b, &nb, &pb) && pa == pb &&
+	       cr_addr_equal(&na, &nb);
 }
 
 /* An added node (not a -connect entry, not removed) by its text. */
