@@ -7,12 +7,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <connring/connring.h>
+
 #include "addr/addrman.h"
 #include "addr/addrstr.h"
 #include "addr/netclass.h"
 #include "cmd/rpc.h"
 #include "cmd/rpc_net.h"
-#include "cmd/rpc_node.h"
 
 /* Core's networks by name, as BIP155 ids (GetNetworkNames). */
 static const struct { const char *name; unsigned net; } nets[] = {
@@ -20,16 +21,9 @@ static const struct { const char *name; unsigned net; } nets[] = {
 };
 #define NNETS (sizeof nets / sizeof nets[0])
 
-static struct cr_engine *engine_of(struct cr_rpc_call *c)
-{
-	return ((struct cr_rpc_node *)c->node)->e;
-}
-
 static json_t *am_error(struct cr_rpc_call *c, int r)
 {
-	if (r == -ENOMEM)
-		return cr_rpc_fail(c, CR_RPC_OUT_OF_MEMORY, "Out of memory");
-	return cr_rpc_fail(c, CR_RPC_CLIENT_P2P_DISABLED, CR_RPC_MSG_NO_ADDRMAN);
+	return cr_rpc_engine_fail(c, r, CR_RPC_MSG_NO_ADDRMAN);
 }
 
 static void to_netaddr(struct cr_netaddr *na, const struct cr_addr_entry *a)
@@ -43,7 +37,7 @@ static void to_netaddr(struct cr_netaddr *na, const struct cr_addr_entry *a)
 json_t *cr_rpc_m_getnodeaddresses(struct cr_rpc_call *c);
 json_t *cr_rpc_m_getnodeaddresses(struct cr_rpc_call *c)
 {
-	struct cr_engine *e = engine_of(c);
+	struct cr_engine *e = cr_rpc_engine(c);
 	int64_t count;
 	if (!cr_rpc_int(c, 0, 1, INT32_MIN, INT32_MAX, &count))
 		return NULL;
@@ -103,7 +97,7 @@ json_t *cr_rpc_m_addpeeraddress(struct cr_rpc_call *c)
 		.services = 1u | 8u, /* Core: NODE_NETWORK | NODE_WITNESS */
 	};
 	memcpy(a.addr, na.addr, na.len);
-	int r = cr_add_peer_address(engine_of(c), &a, tried);
+	int r = cr_add_peer_address(cr_rpc_engine(c), &a, tried);
 	if (r < 0 && r != CR_E_BAD_ADDRESS)
 		return am_error(c, r);
 	if (r == 1)
@@ -117,7 +111,7 @@ json_t *cr_rpc_m_getaddrmaninfo(struct cr_rpc_call *c);
 json_t *cr_rpc_m_getaddrmaninfo(struct cr_rpc_call *c)
 {
 	struct cr_addrman_sizes s;
-	int r = cr_addrman_sizes(engine_of(c), &s);
+	int r = cr_addrman_sizes(cr_rpc_engine(c), &s);
 	if (r < 0)
 		return am_error(c, r);
 	json_t *out = json_object();
