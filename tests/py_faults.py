@@ -115,7 +115,7 @@ class Node:
         return rc
 
 
-def ping_answered(port):
+def version_answered(port):
     """A V1 peer's version is answered (the node still serves peers)."""
     with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
         payload = (struct.pack("<iQq", 70016, 0, int(time.time())) + bytes(26) + bytes(26) +
@@ -194,7 +194,7 @@ def case_corrupt(build):
                     aside = glob.glob(path + ".bad-*")
                     check(len(aside) == 1 and read(aside[0]) == img,
                           "corrupt %s (%s): not set aside with its bytes intact: %s" % (name, what, aside))
-                    check(ping_answered(n.port), "corrupt %s (%s): node does not answer" % (name, what))
+                    check(version_answered(n.port), "corrupt %s (%s): node does not answer" % (name, what))
                     rpc = n.rpc()
                     rpc.call("setban", "127.0.0.7", "add", 100000)
                     rpc.close()
@@ -284,7 +284,7 @@ def check_save_failed(n, path, old, what):
     check(read(path) == old, "%s: banlist.dat changed after a failed save" % what)
     left = glob.glob(path + ".new*")
     check(not left, "%s: temporaries left: %s" % (what, left))
-    check(ping_answered(n.port), "%s: the node no longer answers" % what)
+    check(version_answered(n.port), "%s: the node no longer answers" % what)
 
 
 def setban_result(rpc, addr):
@@ -444,7 +444,7 @@ def case_nofile(build):
                 resource.setrlimit(resource.RLIMIT_NOFILE, (lim, lim))
             n = Node(build, os.path.join(base, "dd%d" % lim), preexec=low, expect_start=must_start)
             if must_start:
-                check(ping_answered(n.port), "nofile %d: the node does not answer" % lim)
+                check(version_answered(n.port), "nofile %d: the node does not answer" % lim)
             rc = n.stop()
             lines = [x for x in n.text().splitlines() if "RLIMIT_NOFILE is %d" % lim in x]
             print("nofile %d: exit %d; %s" % (lim, rc, lines[:2]))
