@@ -58,7 +58,8 @@ int cr_import_bans_file(const char *path, size_t *n, size_t *skipped, char *why,
  * before the engine loads it, keeping each ban's creation and expiry; bans
  * expired at now are skipped, as Core sweeps them at load, and a subnet
  * banned in both keeps the later expiry. Nothing is written unless every
- * entry went in. Returns 0 with *added and *skipped, or negative with why
+ * entry went in. Returns 0 with *added (bans new to the store: a merge
+ * into one there is not counted) and *skipped, or negative with why
  * filled. Not while an engine owns that store. */
 int cr_import_bans_apply(const char *json_path, const char *banlist_path, int64_t now, size_t *added,
 			 size_t *skipped, char *why, size_t why_len);

@@ -197,10 +197,11 @@ int cr_import_bans_apply(const char *json_path, const char *banlist_path, int64_
 			(*skipped)++;
 			continue;
 		}
+		size_t had = cr_banlist_count(bl);
 		r = cr_banlist_ban_until(bl, &b[i].subnet, b[i].created, b[i].until);
 		if (r != 0)
 			snprintf(why, why_len, "entry %zu: %s", i, cr_strerror(r));
-		else
+		else if (cr_banlist_count(bl) > had) /* not a merge into a ban there */
 			(*added)++;
 	}
 	if (r == 0) {

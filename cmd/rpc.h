@@ -153,6 +153,18 @@ const struct cr_rpc_method *cr_rpc_find(const struct cr_rpc_dispatch *d, const c
 /* Writes a method's help text (Core's layout: usage line, description,
  * Arguments:, Result:) into a malloc'd string. */
 char *cr_rpc_help_text(const struct cr_rpc_method *m);
+/* Core's answer to a bad command or argument count: the method's help
+ * text as a plain runtime_error (-1); fallback when that text cannot be
+ * made. Returns NULL. */
+json_t *cr_rpc_help_fail(struct cr_rpc_call *c, const char *fallback);
+
+/* The node's methods (rpc_net.c, rpc_bans.c, rpc_addrman.c): the engine
+ * of the call's node (struct cr_rpc_node), and an engine call's failure r
+ * as Core answers: -ENOMEM out of memory, anything else (the engine
+ * stopping) as a node without the component, with msg
+ * (CR_RPC_MSG_P2P_DISABLED or CR_RPC_MSG_NO_ADDRMAN). Returns NULL. */
+struct cr_engine *cr_rpc_engine(struct cr_rpc_call *c);
+json_t *cr_rpc_engine_fail(struct cr_rpc_call *c, int r, const char *msg);
 
 /* One HTTP request body in, one HTTP reply out. body is malloc'd (NULL
  * with len 0 for 204); status is the HTTP status. With stream set, the

@@ -7,11 +7,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <connring/connring.h>
+
+#include "addr/addrman.h"
 #include "addr/addrstr.h"
 #include "addr/netclass.h"
 #include "cmd/rpc.h"
 #include "cmd/rpc_net.h"
-#include "cmd/rpc_node.h"
 
 /* Core's networks by name, as BIP155 ids (GetNetworkNames). */
 static const struct { const char *name; unsigned net; } nets[] = {
@@ -19,16 +21,9 @@ static const struct { const char *name; unsigned net; } nets[] = {
 };
 #define NNETS (sizeof nets / sizeof nets[0])
 
-static struct cr_engine *engine_of(struct cr_rpc_call *c)
-{
-	return ((struct cr_rpc_node *)c->node)->e;
-}
-
 static json_t *am_error(struct cr_rpc_call *c, int r)
 {
-	if (r == -ENOMEM)
-		return cr_rpc_fail(c, CR_RPC_OUT_OF_MEMORY, "Out of memory");
-	return cr_rpc_fail(c, CR_RPC_CLIENT_P2P_DISABLED, CR_RPC_MSG_NO_ADDRMAN);
+	return cr_rpc_engine_fail(c, r, CR_RPC_MSG_NO_ADDRMAN);
 }
 
 static void to_netaddr(struct cr_netaddr *na, const struct cr_addr_entry *a)
@@ -42,7 +37,7 @@ static void to_netaddr(struct cr_netaddr *na, const struct cr_addr_entry *a)
 json_t *cr_rpc_m_getnodeaddresses(struct cr_rpc_call *c);
 json_t *cr_rpc_m_getnodeaddresses(struct cr_rpc_call *c)
 {
-	struct cr_engine *e = engine_of(c);
+	struct cr_engine *e = cr_rpc_engine(c);
 	int64_t count;
 	if (!cr_rpc_int(c, 0, 1, INT32_MIN, INT32_MAX, &count))
 		return NULL;
@@ -57,16 +52,10 @@ json_t *cr_rpc_m_getnodeaddresses(struct cr_rpc_call *c)
 		if (!net)
 			return cr_rpc_fail(c, CR_RPC_INVALID_PARAMETER, "Network not recognized: %s", want);
 	}
-	size_t cap = (size_t)count;
-	if (!cap) { /* 0: all of them */
-		struct cr_addrman_sizes s;
-		int r = cr_addrman_sizes(e, &s);
-		if (r < 0)
-			return am_error(c, r);
-		for (unsigned i = 0; i < CR_ADDR_NETS; i++)
-			cap += s.new_count[i] + s.tried_count[i];
-		cap += 64; /* those added meanwhile */
-	}
+	/* count 0: all of them; never more than the address manager holds */
+	size_t cap = CR_ADDRMAN_MAX_ENTRIES;
+	if (count > 0 && (uint64_t)count < cap)
+		cap = (size_t)count;
 	struct cr_addr_entry *a = malloc(cap * sizeof *a);
 	if (!a)
 		return cr_rpc_fail(c, CR_RPC_OUT_OF_MEMORY, "Out of memory");
@@ -99,27 +88,30 @@ json_t *cr_rpc_m_addpeeraddress(struct cr_rpc_call *c)
 		return NULL;
 	bool tried = cr_rpc_bool(c, 2, false);
 	struct cr_netaddr na;
-	int r = 0;
 	/* Core: LookupHost without name lookup; an address that does not
 	 * parse is not an error, only success false */
-	if (cr_addrstr_parse_host(&na, text, strlen(text), 0) == 0) {
-		struct cr_addr_entry a = {
-			.net = na.net, .len = na.len, .port = (uint16_t)port,
-			.services = 1u | 8u, /* Core: NODE_NETWORK | NODE_WITNESS */
-		};
-		memcpy(a.addr, na.addr, na.len);
-		r = cr_add_peer_address(engine_of(c), &a, tried);
-		if (r < 0 && r != CR_E_BAD_ADDRESS)
-			return am_error(c, r);
-	}
-	return json_pack("{s:b}", "success", r == 1);
+	if (cr_addrstr_parse_host(&na, text, strlen(text), 0) != 0)
+		return json_pack("{s:b}", "success", false);
+	struct cr_addr_entry a = {
+		.net = na.net, .len = na.len, .port = (uint16_t)port,
+		.services = 1u | 8u, /* Core: NODE_NETWORK | NODE_WITNESS */
+	};
+	memcpy(a.addr, na.addr, na.len);
+	int r = cr_add_peer_address(cr_rpc_engine(c), &a, tried);
+	if (r < 0 && r != CR_E_BAD_ADDRESS)
+		return am_error(c, r);
+	if (r == 1)
+		return json_pack("{s:b}", "success", true);
+	/* Core: "error" (before "success") when Add or Good failed */
+	return json_pack("{s:s,s:b}", "error", r == 2 ? "failed-adding-to-tried" : "failed-adding-to-new", "success",
+			 false);
 }
 
 json_t *cr_rpc_m_getaddrmaninfo(struct cr_rpc_call *c);
 json_t *cr_rpc_m_getaddrmaninfo(struct cr_rpc_call *c)
 {
 	struct cr_addrman_sizes s;
-	int r = cr_addrman_sizes(engine_of(c), &s);
+	int r = cr_addrman_sizes(cr_rpc_engine(c), &s);
 	if (r < 0)
 		return am_error(c, r);
 	json_t *out = json_object();

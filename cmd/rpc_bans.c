@@ -8,27 +8,14 @@
 #include <string.h>
 #include <time.h>
 
+#include <connring/connring.h>
+
 #include "addr/addrstr.h"
 #include "addr/banlist.h"
 #include "addr/subnet.h"
 #include "cmd/rpc.h"
-#include "cmd/rpc_node.h"
 
 #define MSG_BAD_SUBNET "Error: Invalid IP/Subnet"
-
-static struct cr_engine *engine_of(struct cr_rpc_call *c)
-{
-	return ((struct cr_rpc_node *)c->node)->e;
-}
-
-static json_t *help_error(struct cr_rpc_call *c, const char *fallback)
-{
-	/* Core throws its help text as a plain runtime_error (-1) */
-	char *h = cr_rpc_help_text(c->m);
-	cr_rpc_fail(c, CR_RPC_MISC_ERROR, "%s", h ? h : fallback);
-	free(h);
-	return NULL;
-}
 
 /* Core: with a '/' the text is a subnet (LookupSubNet), else one address
  * (LookupHost without name lookup); either must be valid. */
@@ -45,10 +32,10 @@ static bool valid_target(const char *text)
 
 static json_t *engine_error(struct cr_rpc_call *c, int r)
 {
-	if (r == -ENOMEM)
-		return cr_rpc_fail(c, CR_RPC_OUT_OF_MEMORY, "Out of memory");
-	if (r == -ESHUTDOWN)
-		return cr_rpc_fail(c, CR_RPC_CLIENT_P2P_DISABLED, CR_RPC_MSG_P2P_DISABLED);
+	if (r == -EIO) /* the change holds in memory (Core only logs this) */
+		return cr_rpc_fail(c, CR_RPC_DATABASE_ERROR, "Error: the ban list could not be saved");
+	if (r == -ENOMEM || r == -ESHUTDOWN)
+		return cr_rpc_engine_fail(c, r, CR_RPC_MSG_P2P_DISABLED);
 	return cr_rpc_fail(c, CR_RPC_DATABASE_ERROR, "Error: %s", cr_strerror(r));
 }
 
@@ -58,26 +45,24 @@ json_t *cr_rpc_m_setban(struct cr_rpc_call *c)
 	const char *cmd = cr_rpc_str(c, 1, "");
 	bool add = strcmp(cmd, "add") == 0;
 	if (!add && strcmp(cmd, "remove") != 0)
-		return help_error(c, "setban: bad command");
+		return cr_rpc_help_fail(c, "setban: bad command");
 	const char *target = cr_rpc_str(c, 0, "");
 	if (!valid_target(target))
 		return cr_rpc_fail(c, CR_RPC_CLIENT_INVALID_IP_OR_SUBNET, MSG_BAD_SUBNET);
-	struct cr_engine *e = engine_of(c);
+	struct cr_engine *e = cr_rpc_engine(c);
 	int r;
 	if (add) {
 		int64_t bantime;
 		if (!cr_rpc_int(c, 2, 0, INT64_MIN, INT64_MAX, &bantime))
 			return NULL;
 		bool absolute = cr_rpc_bool(c, 3, false);
-		if (absolute && bantime < (int64_t)time(NULL))
-			return cr_rpc_fail(c, CR_RPC_INVALID_PARAMETER, "Error: Absolute timestamp is in the past");
 		/* Core's BanMan::Ban: a relative time <= 0 means -bantime */
 		if (!absolute && bantime < 0)
 			bantime = 0;
 		r = cr_ban(e, target, bantime, absolute);
 		if (r == -EEXIST)
 			return cr_rpc_fail(c, CR_RPC_CLIENT_NODE_ALREADY_ADDED, "Error: IP/Subnet already banned");
-		if (r == -EINVAL) /* the second it names passed while the call went in */
+		if (r == -EINVAL) /* after "already banned", as Core */
 			return cr_rpc_fail(c, CR_RPC_INVALID_PARAMETER, "Error: Absolute timestamp is in the past");
 		if (r == -ENOSPC) /* Core's list has no bound; ours holds CR_BANLIST_MAX */
 			return cr_rpc_fail(c, CR_RPC_DATABASE_ERROR, "Error: the ban list is full (%d entries)",
@@ -98,7 +83,7 @@ json_t *cr_rpc_m_setban(struct cr_rpc_call *c)
 json_t *cr_rpc_m_listbanned(struct cr_rpc_call *c);
 json_t *cr_rpc_m_listbanned(struct cr_rpc_call *c)
 {
-	struct cr_engine *e = engine_of(c);
+	struct cr_engine *e = cr_rpc_engine(c);
 	struct cr_ban_info *b = NULL;
 	int n = cr_list_banned(e, NULL, 0);
 	size_t cap = 0;
@@ -134,6 +119,6 @@ json_t *cr_rpc_m_listbanned(struct cr_rpc_call *c)
 json_t *cr_rpc_m_clearbanned(struct cr_rpc_call *c);
 json_t *cr_rpc_m_clearbanned(struct cr_rpc_call *c)
 {
-	int r = cr_clear_banned(engine_of(c));
+	int r = cr_clear_banned(cr_rpc_engine(c));
 	return r < 0 ? engine_error(c, r) : json_null();
 }

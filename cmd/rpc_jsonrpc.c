@@ -129,6 +129,14 @@ char *cr_rpc_help_text(const struct cr_rpc_method *m)
 	return buf;
 }
 
+json_t *cr_rpc_help_fail(struct cr_rpc_call *c, const char *fallback)
+{
+	char *h = cr_rpc_help_text(c->m);
+	cr_rpc_fail(c, CR_RPC_MISC_ERROR, "%s", h ? h : fallback);
+	free(h);
+	return NULL;
+}
+
 /* ---- one request object ---- */
 
 enum version { V1_LEGACY, V2 };
@@ -290,12 +298,8 @@ static json_t *run_method(struct cr_rpc_call *c, json_t *params)
 	for (unsigned i = 0; i < n; i++)
 		if (c->m->args[i].required && !c->args[i])
 			required++;
-	if (r > 0 || required) {
-		char *help = cr_rpc_help_text(c->m);
-		cr_rpc_fail(c, CR_RPC_MISC_ERROR, "%s", help ? help : "wrong number of arguments");
-		free(help);
-		return NULL;
-	}
+	if (r > 0 || required)
+		return cr_rpc_help_fail(c, "wrong number of arguments");
 	json_t *mismatch = json_object();
 	for (unsigned i = 0; i < n; i++) {
 		if (!c->args[i] || type_ok(c->m->args[i].type, c->args[i]))

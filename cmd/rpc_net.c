@@ -77,6 +77,18 @@ static struct cr_rpc_node *node_of(struct cr_rpc_call *c)
 	return c->node;
 }
 
+struct cr_engine *cr_rpc_engine(struct cr_rpc_call *c)
+{
+	return node_of(c)->e;
+}
+
+json_t *cr_rpc_engine_fail(struct cr_rpc_call *c, int r, const char *msg)
+{
+	if (r == -ENOMEM)
+		return cr_rpc_fail(c, CR_RPC_OUT_OF_MEMORY, "Out of memory");
+	return cr_rpc_fail(c, CR_RPC_CLIENT_P2P_DISABLED, "%s", msg);
+}
+
 static json_t *m_getconnectioncount(struct cr_rpc_call *c)
 {
 	struct cr_totals t;
@@ -185,12 +197,7 @@ static json_t *m_disconnectnode(struct cr_rpc_call *c)
 
 static json_t *net_error(struct cr_rpc_call *c, int r)
 {
-	if (r >= 0)
-		return json_null();
-	if (r == -ENOMEM)
-		return cr_rpc_fail(c, CR_RPC_OUT_OF_MEMORY, "Out of memory");
-	/* the engine is stopping: Core's answer without a connection manager */
-	return cr_rpc_fail(c, CR_RPC_CLIENT_P2P_DISABLED, CR_RPC_MSG_P2P_DISABLED);
+	return r >= 0 ? json_null() : cr_rpc_engine_fail(c, r, CR_RPC_MSG_P2P_DISABLED);
 }
 
 static json_t *m_addnode(struct cr_rpc_call *c)
@@ -198,12 +205,8 @@ static json_t *m_addnode(struct cr_rpc_call *c)
 	struct cr_rpc_node *n = node_of(c);
 	const char *node = cr_rpc_str(c, 0, "");
 	const char *cmd = cr_rpc_str(c, 1, "");
-	if (strcmp(cmd, "onetry") != 0 && strcmp(cmd, "add") != 0 && strcmp(cmd, "remove") != 0) {
-		char *h = cr_rpc_help_text(c->m);
-		cr_rpc_fail(c, CR_RPC_MISC_ERROR, "%s", h ? h : "addnode: bad command");
-		free(h);
-		return NULL;
-	}
+	if (strcmp(cmd, "onetry") != 0 && strcmp(cmd, "add") != 0 && strcmp(cmd, "remove") != 0)
+		return cr_rpc_help_fail(c, "addnode: bad command");
 	if (strcmp(cmd, "onetry") == 0) {
 		/* Core: OpenNetworkConnection, whatever the outcome. */
 		cr_connect(n->e, node, 0);

@@ -32,6 +32,8 @@ static int am_call(struct cr_engine *e, enum cr_netop op, unsigned flags, const 
 
 int cr_node_addresses(struct cr_engine *e, struct cr_addr_entry *out, size_t cap, unsigned net)
 {
+	if (net >= CR_ADDR_NETS) /* CR_ADDRMAN_NET(net) shifts by net */
+		return -EINVAL;
 	if (!out || !cap)
 		return 0;
 	return am_call(e, CR_NETOP_AM_GET, net, NULL, 0, out, cap);
@@ -111,7 +113,8 @@ static int am_get(struct cr_engine *e, struct cr_mail *c)
 	return (int)n;
 }
 
-/* Core's addpeeraddress: the address announced itself, seen now. */
+/* Core's addpeeraddress: the address announced itself, seen now. 0: not
+ * added to new; 2: added to new but not moved to tried. */
 static int am_add(struct cr_engine *e, const struct cr_mail *c)
 {
 	struct cr_coord *co = &e->co;
@@ -122,8 +125,8 @@ static int am_add(struct cr_engine *e, const struct cr_mail *c)
 	pa.time = (uint32_t)now;
 	if (!cr_addrman_add(co->am, &pa, 1, &pa.na, 0, now, &co->rng))
 		return 0;
-	if (c->flags)
-		cr_addrman_good(co->am, &pa.na, pa.port, false, now);
+	if (c->flags && !cr_addrman_good(co->am, &pa.na, pa.port, false, now))
+		return 2;
 	return 1;
 }
 

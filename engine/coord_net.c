@@ -2,7 +2,7 @@
  * activity (api_net.c posts the calls): addnode add/remove on the manual
  * list coord.c keeps connected (a removed entry stays as a tombstone,
  * since live peers name their entry by index, and is reused when the same
- * node is added again), the getaddednodeinfo listing, and Core's
+ * node is added again, or for another node once no peer names it), the getaddednodeinfo listing, and Core's
  * SetNetworkActive: the flag every thread reads (accept.c refuses, and
  * connect.c opens nothing, while it is off), each worker told to close
  * its peers or to ping them. Coordinator thread, except
@@ -11,37 +11,17 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "addr/netclass.h"
 #include "engine/internal.h"
 
-/* IPv4 address and port of ss, IPv4-mapped IPv6 included (Core's CNetAddr
- * takes ::ffff:a.b.c.d for a.b.c.d). */
-static bool as_v4(const struct sockaddr_storage *ss, uint32_t *ip, uint16_t *port)
-{
-	if (ss->ss_family == AF_INET) {
-		const struct sockaddr_in *s = (const void *)ss;
-		*ip = s->sin_addr.s_addr;
-		*port = s->sin_port;
-		return true;
-	}
-	const struct sockaddr_in6 *s = (const void *)ss;
-	if (ss->ss_family != AF_INET6 || !IN6_IS_ADDR_V4MAPPED(&s->sin6_addr))
-		return false;
-	memcpy(ip, s->sin6_addr.s6_addr + 12, 4);
-	*port = s->sin6_port;
-	return true;
-}
-
+/* The same address and port; an IPv4-mapped IPv6 address is its IPv4
+ * one (Core's CNetAddr takes ::ffff:a.b.c.d for a.b.c.d). */
 static bool same_addr(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
 {
-	uint32_t ia = 0, ib = 0;
-	uint16_t pa = 0, pb = 0;
-	bool va = as_v4(a, &ia, &pa), vb = as_v4(b, &ib, &pb);
-	if (va || vb)
-		return va && vb && ia == ib && pa == pb;
-	if (a->ss_family != AF_INET6 || b->ss_family != AF_INET6)
-		return false;
-	const struct sockaddr_in6 *x = (const void *)a, *y = (const void *)b;
-	return x->sin6_port == y->sin6_port && memcmp(&x->sin6_addr, &y->sin6_addr, 16) == 0;
+	struct cr_netaddr na, nb;
+	uint16_t pa, pb;
+	return cr__sockaddr_to_netaddr(a, &na, &pa) && cr__sockaddr_to_netaddr(b, &nb, &pb) && pa == pb &&
+	       cr_addr_equal(&na, &nb);
 }
 
 /* An added node (not a -connect entry, not removed) by its text. */
@@ -64,31 +44,43 @@ static unsigned count_added(const struct cr_coord *co)
 }
 
 /* Core's AddNode: refused when the same text or the same resolved address
- * is there already. */
+ * is there already, or when CR_ADDED_NODES_MAX are. A tombstone of the same
+ * text is reused first (its connection may still be up), else any
+ * tombstone no peer names (neither connected nor pending), so that adding
+ * and removing distinct nodes does not grow the list. */
 static int add_node(struct cr_engine *e, const struct cr_mail *c)
 {
 	struct cr_coord *co = &e->co;
-	struct cr_manual *tomb = NULL;
+	struct cr_manual *same = NULL, *idle = NULL;
 	for (unsigned i = 0; i < co->nmanual; i++) {
 		struct cr_manual *m = &co->manual[i];
 		if (m->removed) {
-			if (!tomb && strcmp(m->hostport, c->host) == 0)
-				tomb = m;
+			if (!same && strcmp(m->hostport, c->host) == 0)
+				same = m;
+			else if (!idle && !m->connected && !m->pending)
+				idle = m;
 			continue;
 		}
 		if (!m->connect_opt && (strcmp(m->hostport, c->host) == 0 || same_addr(&m->addr, &c->addr)))
 			return -EEXIST;
 	}
-	if (tomb) {
-		/* its connection may still be up: keep what the peers tell */
-		tomb->removed = false;
-		tomb->addr = c->addr;
-		tomb->retries = 0;
-		tomb->next_us = 0;
-		return 0;
-	}
 	if (count_added(co) >= CR_ADDED_NODES_MAX)
 		return -ENOSPC;
+	if (same) {
+		/* keep what the peers tell of its connection */
+		same->removed = false;
+		same->addr = c->addr;
+		same->retries = 0;
+		same->next_us = 0;
+		return 0;
+	}
+	if (idle) {
+		memset(idle, 0, sizeof *idle);
+		snprintf(idle->hostport, sizeof idle->hostport, "%s", c->host);
+		idle->addr = c->addr;
+		idle->flags = c->flags | CR_CONNECT_PERSISTENT;
+		return 0;
+	}
 	return cr__coord_add_manual(e, c->host, &c->addr, c->flags);
 }
 
@@ -131,15 +123,18 @@ static int tell_workers(struct cr_engine *e, enum cr_netop op)
 	return ret;
 }
 
+/* Turning off mails the workers even when already off: a worker a former
+ * call could not mail (-ENOMEM) is told by the retry. */
 static int set_active(struct cr_engine *e, bool on)
 {
 	struct cr_coord *co = &e->co;
 	bool was = cr__net_active(e);
 	atomic_store(&e->net_off, !on);
-	if (was == on)
-		return 0;
-	cr__log(e, CR_LOG_INFO, CR_LOG_NET, "network activity %s", on ? "enabled" : "disabled");
+	if (was != on)
+		cr__log(e, CR_LOG_INFO, CR_LOG_NET, "network activity %s", on ? "enabled" : "disabled");
 	if (on) {
+		if (was)
+			return 0;
 		/* manual peers start again at once, without their backoff */
 		for (unsigned i = 0; i < co->nmanual; i++) {
 			co->manual[i].retries = 0;

@@ -126,16 +126,32 @@ static void publish(struct cr_engine *e)
 			      memory_order_relaxed);
 }
 
-static void save(struct cr_engine *e)
+/* Returns 0 or -EIO (logged with the reason): what the ban calls waiting
+ * for this save are told. */
+static int save(struct cr_engine *e)
 {
 	struct cr_guard *g = e->co.guard;
 	g->dirty_save = false;
 	if (!e->cfg.banlist_path[0])
-		return;
+		return 0;
 	int ret = cr_banlist_save(g->bl, e->cfg.banlist_path);
-	if (ret < 0)
+	if (ret < 0) {
 		cr__log(e, CR_LOG_ERROR, CR_LOG_NET, "saving bans to %s: %s", e->cfg.banlist_path,
 			cr_strerror(ret));
+		return -EIO;
+	}
+	return 0;
+}
+
+/* Answers the calls waiting for the save: one that changed the list is
+ * told when the change could not be written (-EIO). */
+static void answer_saved(struct cr_guard *g, int saved)
+{
+	for (unsigned i = 0; i < g->nsaving; i++) {
+		struct cr_waiter *wt = g->saving[i];
+		cr__waiter_done(wt, wt->ret == 0 ? saved : wt->ret);
+	}
+	g->nsaving = 0;
 }
 
 static void changed(struct cr_guard *g)
@@ -230,7 +246,7 @@ static int ban_add(struct cr_engine *e, const struct cr_mail *c)
 	int64_t until;
 	if (c->flags) {
 		until = c->t;
-		if (until <= now)
+		if (until < now) /* Core: banTime < GetTime() */
 			return -EINVAL;
 	} else {
 		int64_t d = c->t > 0 ? c->t : (int64_t)e->cfg.ban_time_s;
@@ -328,14 +344,17 @@ bool cr__guard_mail(struct cr_engine *e, struct cr_mail *c)
 		return false;
 	case MAIL_BAN_OP: {
 		int ret = ban_op(e, c);
-		if (g->dirty_save && c->reason != CR_BANOP_LIST) {
+		bool change = c->reason == CR_BANOP_ADD || c->reason == CR_BANOP_REMOVE ||
+			      c->reason == CR_BANOP_CLEAR;
+		if (g->dirty_save && change && ret == 0) {
 			/* answered once the change is on disk (cr__guard_batch_end) */
 			if (g->nsaving < CR_GUARD_SAVE_WAITERS) {
 				c->waiter->ret = ret;
 				g->saving[g->nsaving++] = c->waiter;
 				return false;
 			}
-			save(e);
+			ret = save(e);
+			answer_saved(g, ret);
 		}
 		waiter_done(c->waiter, ret);
 		return false;
@@ -350,11 +369,8 @@ void cr__guard_batch_end(struct cr_engine *e)
 	struct cr_guard *g = e->co.guard;
 	if (g->republish)
 		publish(e);
-	if (g->dirty_save)
-		save(e);
-	for (unsigned i = 0; i < g->nsaving; i++)
-		waiter_done(g->saving[i], g->saving[i]->ret);
-	g->nsaving = 0;
+	int saved = g->dirty_save ? save(e) : 0;
+	answer_saved(g, saved);
 }
 
 bool cr__guard_tick(struct cr_engine *e, uint64_t now_us)
@@ -438,10 +454,7 @@ void cr__guard_free(struct cr_engine *e)
 	struct cr_guard *g = e->co.guard;
 	if (!g)
 		return;
-	if (g->bl && g->dirty_save)
-		save(e);
-	for (unsigned i = 0; i < g->nsaving; i++)
-		waiter_done(g->saving[i], g->saving[i]->ret);
+	answer_saved(g, g->bl && g->dirty_save ? save(e) : 0);
 	cr__evict_free(e);
 	cr_banlist_free(g->bl);
 	cr_flood_free(g->flood);

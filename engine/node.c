@@ -135,6 +135,9 @@ static void send_ping(struct cr_worker *w, struct cr_peer *p, uint64_t now)
 		return;
 	p->ping_nonce = pg.nonce;
 	p->ping_sent_us = now;
+	/* the next one: the pong does not move it, so that a ping asked for
+	 * while this one is out (the ping RPC) follows the pong at once */
+	p->next_ping_us = now + (uint64_t)w->e->cfg.ping_interval_ms * 1000u;
 }
 
 static void become_ready(struct cr_worker *w, struct cr_peer *p)
@@ -153,8 +156,8 @@ static void become_ready(struct cr_worker *w, struct cr_peer *p)
 	CR_STAT_ADD(w, handshaked, 1);
 	uint64_t now = cr__now_us();
 	p->last_recv_us = p->last_send_us = now;
-	send_ping(w, p, now); /* Core pings a new peer at once */
 	p->next_ping_us = now + (uint64_t)e->cfg.ping_interval_ms * 1000u;
+	send_ping(w, p, now); /* Core pings a new peer at once */
 	cr__node_schedule(w, p);
 	if (p->type < CR_CONN_TYPES)
 		CR_STAT_ADD_AT(w, CR_STAT_IDX(ready_by_type) + p->type, 1);
@@ -232,7 +235,6 @@ static int on_pong(struct cr_worker *w, struct cr_peer *p, const struct cr_msg *
 		cr__coord_peer_event(w, p, MAIL_EV_UPDATE, true, 0);
 	}
 	p->ping_nonce = 0;
-	p->next_ping_us = p->ping_sent_us + (uint64_t)w->e->cfg.ping_interval_ms * 1000u;
 	cr__node_schedule(w, p);
 	return 0;
 }

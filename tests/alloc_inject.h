@@ -5,7 +5,8 @@
  * the Nth fail (or all); inject_live counts blocks alive at all times, so
  * a leak after a failure shows. Under AddressSanitizer (which owns malloc)
  * INJECTING is 0 and nothing is defined: the test must skip. Include it
- * in one file per binary only. */
+ * in one file per binary only. posix_memalign and aligned_alloc are not
+ * wrapped: an allocation through them is neither counted nor failed. */
 #ifndef CR_TESTS_ALLOC_INJECT_H
 #define CR_TESTS_ALLOC_INJECT_H
 

@@ -13,7 +13,8 @@ stored file corrupted.
                mount one, else RLIMIT_FSIZE in the daemon with SIGXFSZ
                ignored, which fails writes past the size with EFBIG as a
                full disk fails them with ENOSPC): setban's save fails, the
-               error is logged, banlist.dat keeps its old bytes, no
+               error is logged, setban answers -20 (Core only logs it; the
+               ban holds in memory), banlist.dat keeps its old bytes, no
                temporary is left, the node keeps answering; with room again
                the next ban saves; full again at the stop, peers.dat's save
                fails the same way
@@ -21,7 +22,8 @@ stored file corrupted.
                mount, else mode 0555, which root ignores: then skipped with
                the reason): with the cookie the start stops with a clear
                error; with -rpcuser/-rpcpassword it starts, a ban's save
-               fails with the error logged and banlist.dat unchanged
+               fails with the error logged, setban answering -20 and
+               banlist.dat unchanged
   nofile       RLIMIT_NOFILE 32: a start-up warning naming it; 7: the start
                stops with an error naming RLIMIT_NOFILE
 
@@ -113,7 +115,7 @@ class Node:
         return rc
 
 
-def ping_answered(port):
+def version_answered(port):
     """A V1 peer's version is answered (the node still serves peers)."""
     with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
         payload = (struct.pack("<iQq", 70016, 0, int(time.time())) + bytes(26) + bytes(26) +
@@ -192,7 +194,7 @@ def case_corrupt(build):
                     aside = glob.glob(path + ".bad-*")
                     check(len(aside) == 1 and read(aside[0]) == img,
                           "corrupt %s (%s): not set aside with its bytes intact: %s" % (name, what, aside))
-                    check(ping_answered(n.port), "corrupt %s (%s): node does not answer" % (name, what))
+                    check(version_answered(n.port), "corrupt %s (%s): node does not answer" % (name, what))
                     rpc = n.rpc()
                     rpc.call("setban", "127.0.0.7", "add", 100000)
                     rpc.close()
@@ -282,7 +284,7 @@ def check_save_failed(n, path, old, what):
     check(read(path) == old, "%s: banlist.dat changed after a failed save" % what)
     left = glob.glob(path + ".new*")
     check(not left, "%s: temporaries left: %s" % (what, left))
-    check(ping_answered(n.port), "%s: the node no longer answers" % what)
+    check(version_answered(n.port), "%s: the node no longer answers" % what)
 
 
 def setban_result(rpc, addr):
@@ -290,7 +292,7 @@ def setban_result(rpc, addr):
         rpc.call("setban", addr, "add", 100000)
         return "ok"
     except RPCError as e:
-        return "error %s" % (e.error,)
+        return "error %s: %s" % (e.error.get("code"), e.error.get("message"))
 
 
 def case_full(build):
@@ -306,11 +308,13 @@ def case_full(build):
                 size = fill(filler)
                 rpc = n.rpc()
                 res = setban_result(rpc, "10.0.0.0/8")
+                check(res.startswith("error -20:"), "full: setban did not report the failed save: %s" % res)
                 check_save_failed(n, path, old, "full tmpfs")
                 line = [x for x in n.text().splitlines() if "saving bans to" in x][-1]
                 print("full: tmpfs filled with %d bytes; setban: %s; node: %s" % (size, res, line))
                 os.unlink(filler)
                 res = setban_result(rpc, "10.1.0.0/16")
+                check(res == "ok", "full: with room again setban answered %s" % res)
                 check(read(path) != old, "full: with room again the next ban did not save (%s)" % res)
                 rpc.close()
             finally:
@@ -363,6 +367,8 @@ def case_full(build):
         try:
             rpc = n.rpc()
             res = setban_result(rpc, "10.0.0.0/8")
+            check(res.startswith("error -20:"), "RLIMIT_FSIZE: setban did not report the failed save: %s" %
+                  res)
             check_save_failed(n, path, old, "RLIMIT_FSIZE")
             print("full (RLIMIT_FSIZE=%d, no tmpfs here): setban: %s" % (limit, res))
             rpc.close()
@@ -407,6 +413,7 @@ def case_readonly(build):
                 check("loaded 1 bans" in n.text(), "readonly: the bans were not loaded:\n%s" % n.text())
                 rpc = n.rpc()
                 res = setban_result(rpc, "10.0.0.0/8")
+                check(res.startswith("error -20:"), "readonly: setban did not report the failed save: %s" % res)
                 check_save_failed(n, path, old, "read-only datadir")
                 print("readonly: with -rpcpassword it runs; setban: %s; node: %s" %
                       (res, [x for x in n.text().splitlines() if "saving bans to" in x][-1]))
@@ -437,7 +444,7 @@ def case_nofile(build):
                 resource.setrlimit(resource.RLIMIT_NOFILE, (lim, lim))
             n = Node(build, os.path.join(base, "dd%d" % lim), preexec=low, expect_start=must_start)
             if must_start:
-                check(ping_answered(n.port), "nofile %d: the node does not answer" % lim)
+                check(version_answered(n.port), "nofile %d: the node does not answer" % lim)
             rc = n.stop()
             lines = [x for x in n.text().splitlines() if "RLIMIT_NOFILE is %d" % lim in x]
             print("nofile %d: exit %d; %s" % (lim, rc, lines[:2]))

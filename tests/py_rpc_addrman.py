@@ -7,10 +7,11 @@ used is on loopback, where nothing listens on the ports used):
   entries, 3 new and 2 tried, one Tor v2 entry Core drops), and
   getaddrmaninfo shows them by network and table with Core's fields;
 - getnodeaddresses: Core's fields and types, count, count 0 = all, the
+  largest count (INT32_MAX) answered with what there is, the
   network filter, -8 for a negative count and an unknown network;
 - addpeeraddress: success for a new address (new table, or tried with
-  tried=true), false for one known already and for text that is not an
-  address;
+  tried=true), false with Core's "failed-adding-to-new" error for one
+  known already, false alone for text that is not an address;
 - a peers.dat with a flipped byte stops the start with the reason.
 
 Bounded: about 5 s. usage: py_rpc_addrman.py BUILD_DIR"""
@@ -53,6 +54,14 @@ def v4(a, b, c, d):
     return bytes([a, b, c, d])
 
 
+def vm_peak_kib(pid):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmPeak:"):
+                return int(line.split()[1])
+    return 0
+
+
 def main():
     build = sys.argv[1]
     d = None
@@ -89,13 +98,22 @@ def main():
               got[("127.1.0.1", 1111)]["time"] == NOW, "imported entry: %s" % sorted(got))
         check(("127.11.0.1", 2223) in got, "tried entry: %s" % sorted(got))
         check(len(rpc.call("getnodeaddresses", 3)) == 3, "count 3")
+        # the largest count answers with what there is (no count-sized allocation)
+        check(len(rpc.call("getnodeaddresses", 2147483647)) == 5, "count INT32_MAX")
+        if not os.environ.get("CR_SANITIZE"):  # ASan reserves terabytes of shadow
+            peak = vm_peak_kib(d.proc.pid)
+            check(peak < 4 << 20, "VmPeak after count INT32_MAX: %d KiB" % peak)
         check(rpc.call("getnodeaddresses", 0, "onion") == [], "onion filter")
         check(len(rpc.call("getnodeaddresses", 0, "ipv4")) == 5, "ipv4 filter")
         expect_error(lambda: rpc.call("getnodeaddresses", -1), -8, "negative count")
         expect_error(lambda: rpc.call("getnodeaddresses", 1, "ipv5"), -8, "unknown network")
 
         check(rpc.call("addpeeraddress", "127.20.0.1", 3333) == {"success": True}, "addpeeraddress new")
-        check(rpc.call("addpeeraddress", "127.20.0.1", 3333) == {"success": False}, "addpeeraddress twice")
+        # Core's error field, before success (the assertion here was
+        # {"success": False}, which locked in its absence)
+        twice = rpc.call("addpeeraddress", "127.20.0.1", 3333)
+        check(list(twice.items()) == [("error", "failed-adding-to-new"), ("success", False)],
+              "addpeeraddress twice: %s" % twice)
         check(rpc.call("addpeeraddress", "127.21.0.1", 3334, True) == {"success": True}, "addpeeraddress tried")
         check(rpc.call("addpeeraddress", "no-such-address", 1) == {"success": False}, "addpeeraddress bad text")
         info = rpc.call("getaddrmaninfo")["ipv4"]

@@ -7,11 +7,13 @@ connringd, with raw V1 peers bound to their own loopback addresses
   address still gets its version answered; the same for a /24;
 - Core's errors: -23 already banned (the address, or one a banned subnet
   covers), -30 invalid IP/Subnet, -30 unban of what was not banned, -8 an
-  absolute time in the past, -1 with the help text for a bad command;
+  absolute time in the past (after -23: an address banned already with a
+  time in the past is -23, as Core), -1 with the help text for a bad command;
 - listbanned with Core's fields and times (relative, absolute, -bantime);
 - bans survive a clean restart and a SIGKILL right after setban answered
   (banlist.dat is written before the call returns);
-- -importbans merges a bitcoind banlist.json (expired entries and other
+- -importbans merges a bitcoind banlist.json (a subnet banned already is
+  merged, not counted as added; expired entries and other
   versions dropped as Core drops them, creation times kept); a corrupt one
   stops the start and leaves banlist.dat as it was;
 - setban remove and clearbanned let the address in again; a ban with
@@ -120,6 +122,8 @@ def check_errors(rpc):
     expect_error(lambda: rpc.call("setban", "1.2.3.4", "remove"), -30, "unban of no ban")
     expect_error(lambda: rpc.call("setban", "10.1.2.3", "remove"), -30, "unban of an address a subnet covers")
     expect_error(lambda: rpc.call("setban", "1.2.3.4", "add", 1000, True), -8, "absolute time in the past")
+    # Core checks "already banned" first
+    expect_error(lambda: rpc.call("setban", "127.0.0.5", "add", 1000, True), -23, "banned, a time in the past")
     e = expect_error(lambda: rpc.call("setban", "1.2.3.4", "frob"), -1, "bad command")
     check("setban" in e.error["message"], "bad command answers the help: %s" % e.error)
     expect_error(lambda: rpc.call("setban", "1.2.3.4", "add", "x"), -3, "bantime of the wrong type")
@@ -162,6 +166,8 @@ def main():
             {"version": 1, "ban_created": now - 900, "banned_until": now - 10, "address": "198.51.100.7/32"},
             {"version": 2, "ban_created": now, "banned_until": now + 3000, "address": "203.0.113.0/24"},
             {"version": 1, "ban_created": now, "banned_until": now + 3000, "address": "bogus/8"},
+            # banned already, and longer: merged (the later expiry kept), not counted as added
+            {"version": 1, "ban_created": now - 50, "banned_until": now + 100, "address": "10.0.0.0/8"},
         ])
         check(a.stop() == 0, "clean stop")
         a = Daemon(build, "bans-b", ["-importbans=" + imported], datadir=a.dir)

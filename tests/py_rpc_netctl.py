@@ -5,7 +5,8 @@ live connringds (regtest, loopback only):
   it connected, outbound); Core's errors -23 (added twice) and -24
   (removing or asking for a node not added); remove drops it from the list;
 - ping: a raw V1 peer that answered the first ping (and, with
-  -pinginterval=3600, would get no other) receives a ping after the call;
+  -pinginterval=3600, would get no other) receives a ping after the call,
+  and, when the call came while that ping was out, another after its pong;
 - setnetworkactive false: every peer is disconnected, a new inbound
   connection is closed before any byte, an added node is not connected,
   getnetworkinfo says networkactive false; true again: inbound connections
@@ -71,7 +72,15 @@ def check_ping(rpc, d):
     cmd = None
     while cmd != "ping":
         cmd, payload = read_msg(s)
+    # asked again while that ping is out: the ping follows its pong
+    check(rpc.call("ping") is None, "ping with a ping out")
     s.sendall(frame("pong", payload))
+    s.settimeout(10)
+    cmd = None
+    while cmd != "ping":
+        cmd, payload = read_msg(s)
+    s.sendall(frame("pong", payload))
+    s.settimeout(30)
     return s
 
 

@@ -5,8 +5,12 @@
  * not added; a name without a proxy); a removed node's entry comes back
  * when added again; with the network inactive every peer closes, a new
  * inbound connection is closed before any byte and the added node does
- * not reconnect until it is active again. */
+ * not reconnect until it is active again. The list's bounds: at most
+ * CR_ADDED_NODES_MAX added, a removed node's own tombstone included, and
+ * adding and removing distinct nodes reuses the entries no peer names;
+ * cr_node_addresses refuses a network id past CR_ADDR_NETS. */
 #include "check.h"
+#include "engine/internal.h"
 #include "engine_util.h"
 
 #include <arpa/inet.h>
@@ -99,9 +103,82 @@ static void test_engine_netctl(void)
 	cr_engine_free(a);
 }
 
+/* Fills L's list with nodes where nothing listens (retried only after a
+ * minute) and one connected to A, whose tombstone stays when removed. */
+static void test_added_cap(void)
+{
+	struct rec ra, rl;
+	struct cr_config *ca = test_config(&ra, "A", TEST_BIND), *cl = test_config(&rl, "L", NULL);
+	CHECK_EQ(cr_config_set_manual_retry_ms(cl, 60000), 0);
+	CHECK_EQ(cr_config_set_manual_retry_max_ms(cl, 60000), 0);
+	struct cr_engine *a = NULL, *e = NULL;
+	CHECK_EQ(cr_engine_new(&a, ca), 0);
+	CHECK_EQ(cr_engine_new(&e, cl), 0);
+	cr_config_free(ca);
+	cr_config_free(cl);
+	CHECK_EQ(cr_engine_start(a), 0);
+	CHECK_EQ(cr_engine_start(e), 0);
+	char hp[64], up[64];
+	snprintf(up, sizeof up, "127.0.0.1:%u", cr_engine_port(a));
+	CHECK_EQ(cr_addnode(e, up), 0);
+	CHECK(WAIT_FOR(rec_get(&rl, &rl.ready) == 1, 5000));
+	for (unsigned i = 1; i < CR_ADDED_NODES_MAX; i++) {
+		snprintf(hp, sizeof hp, "127.0.%u.%u:1", i / 256, i % 256);
+		CHECK_EQ(cr_addnode(e, hp), 0);
+	}
+	CHECK_EQ(cr_addnode(e, "127.9.9.9:1"), -ENOSPC);
+	/* the connected node's tombstone does not get past the cap */
+	CHECK_EQ(cr_removenode(e, up), 0);
+	CHECK_EQ(cr_addnode(e, "127.9.9.9:1"), 0);
+	CHECK_EQ(cr_addnode(e, up), -ENOSPC);
+	static struct cr_added_node all[CR_ADDED_NODES_MAX + 1];
+	CHECK_EQ(cr_added_nodes(e, all, CR_ADDED_NODES_MAX + 1), CR_ADDED_NODES_MAX);
+	cr_engine_free(e);
+	cr_engine_free(a);
+}
+
+/* With the network inactive nothing connects, so a removed entry is idle
+ * at once. e->co.nmanual is read after a call the coordinator answered
+ * (its write happens before the answer). */
+static void test_added_reuse(void)
+{
+	struct rec r;
+	struct cr_config *cfg = test_config(&r, "L", NULL);
+	struct cr_engine *e = NULL;
+	CHECK_EQ(cr_engine_new(&e, cfg), 0);
+	cr_config_free(cfg);
+	CHECK_EQ(cr_engine_start(e), 0);
+	CHECK_EQ(cr_set_network_active(e, false), 0);
+	char hp[64];
+	for (unsigned i = 0; i < CR_ADDED_NODES_MAX; i++) {
+		snprintf(hp, sizeof hp, "127.0.%u.%u:1", i / 256, i % 256);
+		CHECK_EQ(cr_addnode(e, hp), 0);
+	}
+	CHECK_EQ(e->co.nmanual, (unsigned)CR_ADDED_NODES_MAX);
+	for (unsigned i = 0; i < 2 * CR_ADDED_NODES_MAX; i++) {
+		snprintf(hp, sizeof hp, "127.1%u.%u.%u:2", i / 65536, i / 256 % 256, i % 256);
+		CHECK_EQ(cr_removenode(e, "127.0.0.0:1"), 0);
+		CHECK_EQ(cr_addnode(e, hp), 0);
+		CHECK_EQ(cr_addnode(e, "127.0.0.0:1"), -ENOSPC);
+		CHECK_EQ(cr_removenode(e, hp), 0);
+		CHECK_EQ(cr_addnode(e, "127.0.0.0:1"), 0);
+	}
+	CHECK_EQ(e->co.nmanual, (unsigned)CR_ADDED_NODES_MAX);
+	static struct cr_added_node all[CR_ADDED_NODES_MAX + 1];
+	CHECK_EQ(cr_added_nodes(e, all, CR_ADDED_NODES_MAX + 1), CR_ADDED_NODES_MAX);
+	/* cr_node_addresses' network id names a bit: one past the ids is refused */
+	struct cr_addr_entry a[2];
+	CHECK(cr_node_addresses(e, a, 2, CR_ADDR_NETS - 1) >= 0);
+	CHECK_EQ(cr_node_addresses(e, a, 2, CR_ADDR_NETS), -EINVAL);
+	CHECK_EQ(cr_node_addresses(e, a, 2, 40), -EINVAL);
+	cr_engine_free(e);
+}
+
 int main(void)
 {
 	test_watchdog();
 	RUN(test_engine_netctl);
+	RUN(test_added_cap);
+	RUN(test_added_reuse);
 	return check_done();
 }

@@ -2,10 +2,10 @@
  * and one warm-up packet of the largest size, 20,000 packets of 0..60,000
  * bytes (short and long message types, decoys, rekeys every 224 packets,
  * whole and chunked reception) are framed and received while every malloc
- * and realloc in the process is counted, libcrypto's included. The count
- * must stay 0. This executable defines malloc and realloc itself, which
- * interposes them process-wide; under AddressSanitizer (which owns malloc)
- * the counting is skipped and only delivery is checked. */
+ * realloc and calloc in the process is counted, libcrypto's included
+ * (alloc_inject.h, armed to fail none). The count must stay 0. Under
+ * AddressSanitizer (which owns malloc) the counting is skipped and only
+ * delivery is checked. */
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -13,35 +13,7 @@
 #include "proto/v2.h"
 #include "tests/check.h"
 
-#if defined(__SANITIZE_ADDRESS__)
-#define COUNTING 0
-#else
-#define COUNTING 1
-#include <dlfcn.h>
-
-static bool counting;
-static long allocs;
-static void *(*real_malloc)(size_t);
-static void *(*real_realloc)(void *, size_t);
-
-void *malloc(size_t n)
-{
-	if (!real_malloc)
-		real_malloc = (void *(*)(size_t))dlsym(RTLD_NEXT, "malloc");
-	if (counting)
-		allocs++;
-	return real_malloc(n);
-}
-
-void *realloc(void *p, size_t n)
-{
-	if (!real_realloc)
-		real_realloc = (void *(*)(void *, size_t))dlsym(RTLD_NEXT, "realloc");
-	if (counting)
-		allocs++;
-	return real_realloc(p, n);
-}
-#endif
+#include "tests/alloc_inject.h"
 
 static void handshake(struct cr_v2 *a, struct cr_v2 *b)
 {
@@ -113,23 +85,22 @@ static void test_no_alloc_per_message(void)
 	handshake(&a, &b);
 	CHECK(cr_v2_ready(&a) && cr_v2_ready(&b));
 	msgs += one(&a, &b, out, sizeof(out), pl, 60000, 1); /* warm-up: the largest */
-#if COUNTING
+#if INJECTING
 	/* The counter sees allocations: starting a session makes some. */
 	struct cr_v2 c;
-	counting = true;
+	inject_arm(0, false);
 	CHECK_EQ(cr_v2_init(&c, cr_chain_get(CR_CHAIN_MAIN), secp, true, &ea), 0);
-	counting = false;
+	inject_disarm();
 	cr_v2_clear(&c);
-	CHECK(allocs > 0);
-	allocs = 0;
-	counting = true;
+	CHECK(inject_calls > 0);
+	inject_arm(0, false);
 #endif
 	for (int i = 0; i < count; i++)
 		msgs += one(&a, &b, out, sizeof(out), pl, (size_t)(i * 7919) % 60000, i);
-#if COUNTING
-	counting = false;
-	printf("  %d packets: %ld allocations\n", count, allocs);
-	CHECK_EQ(allocs, 0);
+#if INJECTING
+	inject_disarm();
+	printf("  %d packets: %ld allocations\n", count, inject_calls);
+	CHECK_EQ(inject_calls, 0);
 #else
 	printf("  allocation count skipped under AddressSanitizer\n");
 #endif

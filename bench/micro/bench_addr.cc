@@ -100,18 +100,6 @@ Fixture &F()
 	return f;
 }
 
-// Runs after the timed loop: heap bytes per iteration.
-struct HeapCounter {
-	benchmark::State &state;
-	uint64_t before = bench_heap_allocated();
-	explicit HeapCounter(benchmark::State &s) : state(s) {}
-	~HeapCounter()
-	{
-		uint64_t n = state.iterations();
-		state.counters["heap_B/op"] = n ? (double)(bench_heap_allocated() - before) / (double)n : 0;
-	}
-};
-
 void BM_NetgroupIPv4(benchmark::State &state)
 {
 	Fixture &f = F();

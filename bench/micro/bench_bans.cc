@@ -169,17 +169,6 @@ Fixture &F()
 	return f;
 }
 
-struct HeapCounter {
-	benchmark::State &state;
-	uint64_t before = bench_heap_allocated();
-	explicit HeapCounter(benchmark::State &s) : state(s) {}
-	~HeapCounter()
-	{
-		uint64_t n = state.iterations();
-		state.counters["heap_B/op"] = n ? (double)(bench_heap_allocated() - before) / (double)n : 0;
-	}
-};
-
 bool indexed(const Fixture &f, const sockaddr_storage *ss)
 {
 	cr_netaddr a;

@@ -47,17 +47,6 @@ std::vector<cr_evict_cand> snapshot(size_t n, bool attacked)
 	return c;
 }
 
-struct HeapCounter {
-	benchmark::State &state;
-	uint64_t before = bench_heap_allocated();
-	explicit HeapCounter(benchmark::State &s) : state(s) {}
-	~HeapCounter()
-	{
-		uint64_t n = state.iterations();
-		state.counters["heap_B/op"] = n ? (double)(bench_heap_allocated() - before) / (double)n : 0;
-	}
-};
-
 void BM_Evict(benchmark::State &state, bool attacked)
 {
 	size_t n = (size_t)state.range(0);

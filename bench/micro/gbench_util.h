@@ -3,7 +3,8 @@
 //
 // bench_quick(): CR_BENCH_QUICK=1 (set by scripts/test) asks for a smoke run.
 // bench_heap_allocated(): bytes this thread has allocated so far, from
-// jemalloc (linked into every Release program), for heap-per-op counters.
+// jemalloc (linked into every Release program), for heap-per-op counters;
+// HeapCounter reports them as heap_B/op.
 // FailReporter: console output as usual, and every run that reported an
 // error (SkipWithError: a failed correctness check) is counted and named on
 // stderr, so bench_finish() makes the program exit non-zero and scripts/test
@@ -42,6 +43,19 @@ inline uint64_t bench_heap_allocated()
 		return 0;
 	return v;
 }
+
+// Declared before a benchmark's loop: when the run ends, the heap bytes per
+// iteration as the counter heap_B/op.
+struct HeapCounter {
+	benchmark::State &state;
+	uint64_t before = bench_heap_allocated();
+	explicit HeapCounter(benchmark::State &s) : state(s) {}
+	~HeapCounter()
+	{
+		uint64_t n = state.iterations();
+		state.counters["heap_B/op"] = n ? (double)(bench_heap_allocated() - before) / (double)n : 0;
+	}
+};
 
 inline benchmark::ConsoleReporter::OutputOptions bench_console_options()
 {

@@ -842,13 +842,16 @@ struct cr_ban_info {
 /* Bans a subnet for bantime_s seconds (0: ban_time_s), or until the
  * absolute time bantime_s when absolute. Returns 0, -EEXIST (already
  * banned: Core's "IP/Subnet already banned"), CR_E_BAD_ADDRESS, -EINVAL
- * (an absolute time in the past), -ENOSPC (100,000 bans already), -ENOMEM
- * or -ESHUTDOWN. */
+ * (an absolute time in the past), -ENOSPC (100,000 bans already), -EIO
+ * (banned, but the ban file could not be written), -ENOMEM or -ESHUTDOWN. */
 CR_API int cr_ban(struct cr_engine *e, const char *subnet, int64_t bantime_s, bool absolute);
 /* Lifts a ban. Returns 0, -ENOENT (none: Core's "not previously manually
- * banned"), CR_E_BAD_ADDRESS, -ENOMEM or -ESHUTDOWN. */
+ * banned"), CR_E_BAD_ADDRESS, -EIO (lifted, but the ban file could not be
+ * written), -ENOMEM or -ESHUTDOWN. */
 CR_API int cr_unban(struct cr_engine *e, const char *subnet);
-/* Lifts every ban (discouragement stays, as Core's clearbanned). */
+/* Lifts every ban (discouragement stays, as Core's clearbanned). Returns
+ * 0, -EIO (cleared, but the ban file could not be written), -ENOMEM or
+ * -ESHUTDOWN. */
 CR_API int cr_clear_banned(struct cr_engine *e);
 /* Up to cap live bans into out (expired ones are not listed); returns how
  * many there are in all (which may exceed cap), or a negative error. */
@@ -926,12 +929,15 @@ struct cr_addrman_sizes {
 
 /* Core's getnodeaddresses: up to cap random known addresses that are not
  * terrible (Core's filtered GetAddr), of BIP155 network net only (0: all).
- * Returns how many were written, or -ENOMEM / -ESHUTDOWN. */
+ * Returns how many were written, -EINVAL (net >= CR_ADDR_NETS), -ENOMEM
+ * or -ESHUTDOWN. */
 CR_API int cr_node_addresses(struct cr_engine *e, struct cr_addr_entry *out, size_t cap, unsigned net);
 /* Core's addpeeraddress: adds a (as if it announced itself, seen now,
  * services as given) to the new table and, with tried, moves it to the
- * tried table. Returns 1 when it was added, 0 when not (already known,
- * unroutable, or its slot taken), CR_E_BAD_ADDRESS, -ENOMEM or -ESHUTDOWN. */
+ * tried table. Returns 1 when it was added (and moved with tried), 0 when
+ * not added to the new table (already known, unroutable, or its slot
+ * taken), 2 when added to the new table but not moved to the tried one,
+ * CR_E_BAD_ADDRESS, -ENOMEM or -ESHUTDOWN. */
 CR_API int cr_add_peer_address(struct cr_engine *e, const struct cr_addr_entry *a, bool tried);
 /* Core's getaddrmaninfo: entries per network and table. Returns 0,
  * -ENOMEM or -ESHUTDOWN. */
