@@ -82,23 +82,8 @@ static int check_command(const char *command, size_t len)
 
 int cr_connect(struct cr_engine *e, const char *hostport, unsigned flags)
 {
-	int ret = check_live(e);
-	if (ret)
-		return ret;
-	if (!hostport || strlen(hostport) >= CR_HOSTPORT_MAX)
-		return CR_E_BAD_ADDRESS;
-	struct cr_mail *c = cr__mail_new(MAIL_CO_CONNECT, 0);
-	if (!c)
-		return -ENOMEM;
-	int bad = cr__sockaddr_parse(&c->addr, hostport, e->chain->default_port, 0);
-	if (bad && !e->has_proxy) {
-		cr__mail_free(c);
-		return bad;
-	}
-	c->flags = flags & (CR_CONNECT_PERSISTENT | CR_CONNECT_V1);
-	snprintf(c->host, sizeof c->host, "%s", hostport);
-	cr__mailbox_post(e, &e->co.mb, c);
-	return 0;
+	/* type 0 (inbound) in a connect mail means a manual connection */
+	return cr__post_connect(e, hostport, flags & (CR_CONNECT_PERSISTENT | CR_CONNECT_V1), CR_CONN_INBOUND);
 }
 
 struct cr_msgbuf *cr_msgbuf_new(size_t len)

@@ -280,6 +280,7 @@ static void *coord_main(void *arg)
 		if (run_manual(e) | guard_tick)
 			cr__coord_wake_at(e, now + COORD_TICK_MS * 1000u);
 		cr__coord_wake_at(e, cr__coord_am_tick(e, now));
+		cr__coord_addr_gauge(e); /* after addpeeraddress or an import too */
 		uint64_t sched_due = cr__sched_tick(e, now);
 		if (sched_due != UINT64_MAX)
 			cr__coord_wake_at(e, sched_due);

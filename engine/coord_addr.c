@@ -221,7 +221,6 @@ static void on_addrs(struct cr_engine *e, struct cr_mail *c)
 		size_t added = cr_addrman_add(co->am, b->a, b->nstore, &b->source, CR_ADDR_TIME_PENALTY_S,
 					      now_s, &co->rng);
 		CR_STAT_ADD(co, addrs_added, added);
-		cr__coord_addr_gauge(e);
 	}
 	if (b->nrelay)
 		relay(e, c->peer, b);
