@@ -4,7 +4,10 @@
  * Bans are exact (a hash table keyed by network, prefix length and masked
  * address) and a check costs one hash probe per distinct prefix length in
  * use for the address's network: with only single-address bans, one probe,
- * whatever the number of bans. Discouragement (Core's "discouraged"
+ * whatever the number of bans. A Bloom filter of one bit per key (16 bits
+ * per entry) is tested before each probe, so an address that is not banned,
+ * the common case at accept, mostly costs a multiply-hash and one bit test
+ * per prefix length. Discouragement (Core's "discouraged"
  * addresses, which are refused only when inbound slots are short) lives in
  * a rolling bloom filter of 50,000 entries at a 1e-6 false-positive rate, so
  * it is bounded however many peers misbehave. Time is passed in (seconds

@@ -1,6 +1,8 @@
 /* Tests of addr/banlist: expiry at its exact second, the 24 h default,
  * subnets of every length, IPv4-mapped lookups, the entry limit (n-1, n,
  * n+1), a random operation sequence checked against a plain list scan,
+ * random bans of every length and network against a linear scan (the
+ * filter in front of the table never hides a ban),
  * discouragement, and the store format (round trip, expired entries
  * dropped, every truncation and bound rejected, bad files set aside). */
 #include <errno.h>
@@ -345,6 +347,110 @@ static void test_banlist_store(void)
 
 /* A snapshot answers as the list did when it was taken, refuses changes,
  * and is not touched by later changes to the list. */
+/* The filter in front of the table (banlist.c) never hides a ban: random
+ * bans of every prefix length of IPv4, IPv6, Tor v3 and CJDNS (many
+ * lengths, so the filter has many bits set and returns "maybe" often),
+ * unbans in between (their bits stay set until a rebuild), and random
+ * addresses, some inside a ban, checked on the list and on a snapshot
+ * against a linear scan. */
+static void random_addr(uint64_t *s, struct cr_netaddr *a)
+{
+	uint8_t ip[32];
+	for (int i = 0; i < 32; i += 8) {
+		uint64_t r = check_rand(s);
+		memcpy(ip + i, &r, 8);
+	}
+	switch (check_rand(s) % 4) {
+	case 0:
+		cr_addr_set_ipv4(a, 0x01000000u | (uint32_t)check_rand(s));
+		break;
+	case 1:
+		ip[0] = 0x2a;
+		cr_addr_set_ipv6(a, ip);
+		break;
+	case 2:
+		memset(a, 0, sizeof(*a));
+		a->net = CR_NET_TORV3;
+		a->len = 32;
+		memcpy(a->addr, ip, 32);
+		break;
+	default:
+		memset(a, 0, sizeof(*a));
+		a->net = CR_NET_CJDNS;
+		a->len = 16;
+		memcpy(a->addr, ip, 16);
+		a->addr[0] = 0xfc;
+		break;
+	}
+}
+
+static bool scan(const struct ref *ref, int n, const struct cr_netaddr *a, int64_t now)
+{
+	for (int k = 0; k < n; k++)
+		if (now < ref[k].until && cr_subnet_contains(&ref[k].sn, a))
+			return true;
+	return false;
+}
+
+static void test_banlist_filter_vs_scan(void)
+{
+	uint64_t s = seed ^ 0x5eed;
+	int rounds = getenv("CR_SANITIZE") ? 4 : 20;
+	static struct ref ref[3000];
+	static struct cr_netaddr near[3000];
+	for (int round = 0; round < rounds; round++) {
+		struct cr_banlist *bl = cr_banlist_new(check_rand(&s), 9);
+		int n = 0, nbans = 1 + (int)(check_rand(&s) % 3000);
+		const int64_t now = 1000;
+		while (n < nbans) {
+			struct cr_netaddr a;
+			random_addr(&s, &a);
+			unsigned bits = a.len * 8u;
+			/* half single addresses, the rest any length */
+			unsigned prefix = check_rand(&s) & 1 ? bits : (unsigned)(check_rand(&s) % (bits + 1));
+			if (a.net == CR_NET_TORV3)
+				prefix = bits; /* a key, not a routing prefix */
+			else if (a.net == CR_NET_CJDNS && prefix < 8)
+				prefix = 8; /* not outside fc00::/8 */
+			struct cr_subnet sn;
+			CHECK_EQ(cr_subnet_init(&sn, &a, prefix), 0);
+			if (cr_banlist_find(bl, &sn, INT64_MIN)) /* expired ones too */
+				continue;
+			int64_t until = now + (int64_t)(check_rand(&s) % 3); /* some expired */
+			CHECK_EQ(cr_banlist_ban_until(bl, &sn, now - 1, until), 0);
+			ref[n] = (struct ref){sn, until};
+			near[n] = a;
+			near[n].addr[a.len - 1] ^= (uint8_t)(check_rand(&s) & 1);
+			n++;
+		}
+		/* unban a tenth: their filter bits stay set in the list */
+		for (int k = 0; k < n / 10; k++) {
+			int i = (int)(check_rand(&s) % (uint64_t)n);
+			CHECK(cr_banlist_unban(bl, &ref[i].sn));
+			ref[i] = ref[--n];
+			near[i] = near[n];
+		}
+		struct cr_banlist *snap = cr_banlist_snapshot(bl);
+		CHECK(snap != NULL);
+		for (int q = 0; q < 4000; q++) {
+			struct cr_netaddr a;
+			if (q % 2 && n)
+				a = near[check_rand(&s) % (uint64_t)n];
+			else
+				random_addr(&s, &a);
+			bool want = scan(ref, n, &a, now);
+			CHECK_EQ(cr_banlist_is_banned(bl, &a, now), want);
+			CHECK_EQ(cr_banlist_is_banned(snap, &a, now), want);
+			if (cr_banlist_is_banned(bl, &a, now) != want) {
+				fprintf(stderr, "round %d query %d differs\n", round, q);
+				break;
+			}
+		}
+		cr_banlist_free(snap);
+		cr_banlist_free(bl);
+	}
+}
+
 static void test_banlist_snapshot(void)
 {
 	struct cr_banlist *bl = cr_banlist_new(3, 3);
@@ -403,6 +509,7 @@ int main(int argc, char **argv)
 	RUN(test_banlist_subnets);
 	RUN(test_banlist_limit);
 	RUN(test_banlist_random_vs_scan);
+	RUN(test_banlist_filter_vs_scan);
 	RUN(test_banlist_discourage);
 	RUN(test_banlist_store);
 	RUN(test_banlist_snapshot);

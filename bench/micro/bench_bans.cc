@@ -2,8 +2,8 @@
 // cr_netaddr, then the worker's read-only snapshot of the ban list), with
 // 10,000 bans of addresses and subnets of both families: 8,000 IPv4 and
 // 1,000 IPv6 addresses, 600 IPv4 subnets (/12 to /30) and 400 IPv6 subnets
-// (/32 to /64), so a check probes every prefix length in use for its
-// family. Beside it the baseline a ban list without an index would cost: a
+// (/32 to /64), so a check tests every prefix length in use for its
+// family (the filter in front of the table, then a probe on a "maybe"). Beside it the baseline a ban list without an index would cost: a
 // linear scan of the same 10,000 bans (cr_subnet_contains and the expiry
 // per entry), which stops at the first match. Each with newcomers that are
 // banned (half by address, half by a subnet) and newcomers that are not.
