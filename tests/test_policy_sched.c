@@ -8,6 +8,7 @@
 #include <stdlib.h>
 
 #include "addr/addrman.h"
+#include "addr/banlist.h"
 #include "addr/netclass.h"
 #include "addr/seeds.h"
 #include "check.h"
@@ -263,11 +264,22 @@ static void test_skip_rules(void)
 	CHECK_EQ(select_one(am, &cf, &v, CR_CT_FULL_RELAY, &tries), 0);
 	cr_ipset_clear(&set);
 
-	/* banned */
+	/* discouraged, then banned (by its /24), then the ban expired */
 	struct cr_banlist *bl = cr_banlist_new(7, 9);
-	cr_banlist_discourage(bl, &a);
 	v.bans = bl;
+	CHECK_EQ(select_one(am, &cf, &v, CR_CT_FULL_RELAY, &tries), 0);
+	cr_banlist_discourage(bl, &a);
 	CHECK_EQ(select_one(am, &cf, &v, CR_CT_FULL_RELAY, &tries), -ENOENT);
+	cr_banlist_free(bl);
+	bl = cr_banlist_new(7, 9);
+	v.bans = bl;
+	struct cr_subnet sn24;
+	CHECK_EQ(cr_subnet_init(&sn24, &a, 24), 0);
+	CHECK_EQ(cr_banlist_ban(bl, &sn24, NOW_S, 100), 0);
+	CHECK_EQ(select_one(am, &cf, &v, CR_CT_FULL_RELAY, &tries), -ENOENT);
+	cr_banlist_clear(bl);
+	CHECK_EQ(cr_banlist_ban(bl, &sn24, NOW_S - 200, 100), 0);
+	CHECK_EQ(select_one(am, &cf, &v, CR_CT_FULL_RELAY, &tries), 0);
 	v.bans = NULL;
 	cr_banlist_free(bl);
 	cr_addrman_free(am);
@@ -462,6 +474,33 @@ static void test_anchors_first(void)
 	CHECK_EQ(d.type, CR_CT_BLOCK_RELAY);
 	CHECK(!d.anchor); /* both dropped; a block-relay-only peer from the table */
 	CHECK_EQ(st.nanchors, 0);
+
+	/* a banned anchor and a discouraged one are dropped too (Core's
+	 * OpenNetworkConnection); the one before them is tried */
+	for (int round = 0; round < 2; round++) {
+		struct cr_banlist *bl = cr_banlist_new(5, 5);
+		cr_sched_state_init(&st, &cf, NOW_US, &rng);
+		st.nanchors = 2;
+		for (int i = 0; i < 2; i++) {
+			st.anchors[i] = am_pa(am_ip4(90, (unsigned)(1 + i), 1, 1), 18444, NOW_S);
+			st.anchors[i].services = GOOD_SVC;
+		}
+		if (round == 0) {
+			struct cr_subnet sn;
+			CHECK_EQ(cr_subnet_init(&sn, &st.anchors[1].na, 16), 0);
+			CHECK_EQ(cr_banlist_ban(bl, &sn, NOW_S, 100), 0);
+		} else {
+			cr_banlist_discourage(bl, &st.anchors[1].na);
+		}
+		v.npeers = 0;
+		v.bans = bl;
+		cr_sched_open_connections(&d, &st, &cf, &v, am, NOW_US, &rng);
+		CHECK_EQ(d.action, CR_SCHED_CONNECT);
+		CHECK(d.anchor);
+		CHECK(cr_addr_equal(&d.addr.na, &st.anchors[0].na));
+		v.bans = NULL;
+		cr_banlist_free(bl);
+	}
 	cr_addrman_free(am);
 }
 

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "addr/banlist.h"
 #include "addr/netclass.h"
 #include "addr/seeds.h"
 #include "engine/policy/poisson.h"
@@ -227,7 +228,8 @@ static void maybe_fixed_seeds(struct cr_sched_decision *out, struct cr_sched_sta
 
 /* Anchors are tried last-first; one that no longer qualifies is dropped. */
 static bool pick_anchor(struct cr_peeraddr *out, struct cr_sched_state *st,
-			const struct cr_sched_conf *cf, const struct cr_sched_view *v)
+			const struct cr_sched_conf *cf, const struct cr_sched_view *v,
+			int64_t now_s)
 {
 	uint8_t groups[64][CR_NETGROUP_MAX], lens[64];
 	size_t privacy, ng = cr_sched_groups(groups, lens, 64, &privacy, cf, v);
@@ -237,6 +239,11 @@ static bool pick_anchor(struct cr_peeraddr *out, struct cr_sched_state *st,
 		    !(cf->reachable & CR_ADDRMAN_NET(a.na.net)) ||
 		    !cr_services_desirable(a.services, cf->limited_ok) ||
 		    cr_sched_already_connected(v, &a.na))
+			continue;
+		/* Core's OpenNetworkConnection refuses a banned or discouraged
+		 * anchor as any address without a name */
+		if (v->bans && (cr_banlist_is_banned(v->bans, &a.na, now_s) ||
+				cr_banlist_is_discouraged(v->bans, &a.na)))
 			continue;
 		if (cr_sched_group_taken(groups, lens, ng, &a.na, cf))
 			continue;
@@ -279,7 +286,7 @@ int cr_sched_open_connections(struct cr_sched_decision *out, struct cr_sched_sta
 	if (t < 0)
 		return 0;
 	struct cr_peeraddr pa;
-	bool found = anchor && pick_anchor(&pa, st, cf, v);
+	bool found = anchor && pick_anchor(&pa, st, cf, v, now_us / 1000000);
 	if (!found) {
 		anchor = false;
 		found = cr_sched_select_address(&pa, &out->tries, (enum cr_ctype)t, pref, cf, v, am,
