@@ -31,7 +31,7 @@ async def one(build, name, extra, keep_share):
         check(alive >= keep_share * evict_sys.HONEST,
               "%s: only %d of %d honest peers survived the flood" % (name, alive, evict_sys.HONEST))
         check(defence["inbound"] <= evict_sys.HONEST, "more inbound peers than slots: %s" % defence)
-        return defence
+        return defence, d.text()
     finally:
         for p in peers:
             p.stop()
@@ -40,14 +40,22 @@ async def one(build, name, extra, keep_share):
 
 async def test():
     build = sys.argv[1]
-    on = await one(build, "defence-on", [], 0.98)
+    on, _ = await one(build, "defence-on", [], 0.98)
     refused = on["refused"]
     check(refused["flood_rate"] + refused["flood_cap"] > 4000,
           "the flood defence refused only %d" % (refused["flood_rate"] + refused["flood_cap"]))
     # eviction alone: 199/200 on a quiet machine, down to 195/200 seen while
     # the machine was busy building; the bound leaves room for that
-    off = await one(build, "defence-off", ["-floodguard=0"], 0.95)
+    off, log = await one(build, "defence-off", ["-floodguard=0"], 0.95)
     check(off["evictions"] > 4000, "with the defence off, eviction ran only %d times" % off["evictions"])
+    # the outcome and why each class was kept: in statistics and in the
+    # -debug=net log, one line per choice
+    kept = off["evict_kept"]
+    check(kept["netgroup"] >= 4 * off["evictions"] and kept["ping"] > 0 and kept["uptime"] > 0,
+          "protections not counted: %s" % kept)
+    chosen = [ln for ln in log.splitlines() if "eviction: peer=" in ln]
+    check(len(chosen) >= off["evictions"] and all("kept: " in ln and "netgroup 4" in ln for ln in chosen[:50]),
+          "eviction choices not in the debug log: %d lines, e.g. %s" % (len(chosen), chosen[:1]))
 
 
 evict_sys.run(test)

@@ -412,6 +412,9 @@ static void test_on_accept(void)
 	struct rec ra;
 	struct cr_config *c = defence_config(&ra, "A");
 	CHECK_EQ(cr_config_set_on_accept(c, on_accept), 0);
+	CHECK_EQ(cr_config_set_routable127(c, true), 0); /* 127.a.x.x: netgroup 127.a */
+	CHECK_EQ(cr_config_set_flood_burst(c, 3), 0);
+	CHECK_EQ(cr_config_set_flood_rate(c, 0.01), 0);
 	struct cr_engine *a = start(c, &ra);
 	uint16_t port = cr_engine_port(a);
 	int ok = raw_from("127.0.65.1", port);
@@ -432,6 +435,29 @@ static void test_on_accept(void)
 	cr_engine_totals(a, &t, sizeof t);
 	CHECK_EQ(t.refused_embedder, 1);
 	CHECK_EQ(t.inbound, 1);
+	/* on_accept runs after the engine's own checks: a banned newcomer and
+	 * one over its netgroup's flood bucket never reach it */
+	CHECK_EQ(cr_ban(a, "127.0.67.0/24", 0, false), 0);
+	int banned = raw_from("127.0.67.1", port);
+	raw_handshake(banned);
+	CHECK_EQ(read_until_eof(banned, 3000), 0);
+	close(banned);
+	int fl[5];
+	for (int i = 0; i < 5; i++) {
+		char src[32];
+		snprintf(src, sizeof src, "127.88.%d.1", i);
+		fl[i] = raw_from(src, port);
+		raw_handshake(fl[i]);
+	}
+	CHECK(WAIT_FOR(rec_get(&ra, &ra.ready) == 4, 5000)); /* the burst of 3 */
+	CHECK(WAIT_FOR((cr_engine_totals(a, &t, sizeof t), t.refused_flood_rate == 2), 3000));
+	CHECK_EQ(t.refused_banned, 1);
+	CHECK_EQ(t.refused_embedder, 1);
+	pthread_mutex_lock(&acc.mu);
+	CHECK_EQ(acc.calls, 5); /* 2 above and the 3 admitted of 127.88 */
+	pthread_mutex_unlock(&acc.mu);
+	for (int i = 0; i < 5; i++)
+		close(fl[i]);
 	close(ok);
 	close(no);
 	cr_engine_free(a);
