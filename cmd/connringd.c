@@ -34,6 +34,7 @@
 #include "cmd/rpc_statsfile.h"
 #include "proto/chain.h"
 #include "proto/msg.h"
+#include "proto/services.h"
 
 /* Connect and disconnect lines (several per peer) go into stdio's buffers
  * and reach the file within LOG_FLUSH_MS: a write() per line costs a
@@ -429,7 +430,9 @@ static int start_control(struct daemon *d)
 	n->started = (int64_t)time(NULL);
 	snprintf(n->subversion, sizeof(n->subversion), "/connring:%s/", cr_version_string());
 	n->protocol_version = CR_PROTOCOL_VERSION; /* connringd never changes the engine's default */
-	n->local_services = 0;
+	/* as the engine's version message says (Core: NODE_P2P_V2 with
+	 * -v2transport; connringd serves no blocks, so nothing else) */
+	n->local_services = d->o.eng.v2transport ? CR_NODE_P2P_V2 : 0;
 	n->local_relay = true;
 	snprintf(n->proxy, sizeof(n->proxy), "%s", d->o.eng.proxy);
 	n->request_stop = request_stop;

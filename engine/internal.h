@@ -23,6 +23,7 @@
 #include "engine/policy/poisson.h"
 #include "engine/summary.h"
 #include "proto/netaddr.h"
+#include "proto/services.h"
 #include "proto/transport.h"
 
 /* ---- ids and user_data ------------------------------------------------ */
@@ -649,6 +650,14 @@ struct cr_engine {
 	struct cr_inbound_timers inv;
 	struct cr_rng inv_rng;
 };
+
+/* Our services as peers see them (version, our own address, the
+ * scheduler's V2 choice): the configured ones, and NODE_P2P_V2 while V2 is
+ * on (Core adds it to nLocalServices with -v2transport). */
+static inline uint64_t cr__local_services(const struct cr_engine *e)
+{
+	return e->cfg.services | (e->cfg.v2transport ? CR_NODE_P2P_V2 : 0);
+}
 
 /* A connect mail placed by the coordinator (counted in w->placing). */
 #define CR_CONNECT_PLACED 0x100u

@@ -403,7 +403,9 @@ CR_API int cr_config_add_addnode(struct cr_config *cfg, const char *hostport);
 CR_API int cr_config_set_manual_retry_ms(struct cr_config *cfg, unsigned ms);
 CR_API int cr_config_set_manual_retry_max_ms(struct cr_config *cfg, unsigned ms);
 
-/* BIP324: try V2 first outbound and accept it inbound (default true). */
+/* BIP324: try V2 first outbound and accept it inbound (default true).
+ * While on, NODE_P2P_V2 is added to our services (version message, our
+ * own address), as Core does with -v2transport. */
 CR_API int cr_config_set_v2transport(struct cr_config *cfg, bool on);
 /* Connect outbound through a SOCKS5 proxy at a numeric "ip:port" (port
  * defaults to 1080); NULL or "" for none (the default). Returns
@@ -411,7 +413,8 @@ CR_API int cr_config_set_v2transport(struct cr_config *cfg, bool on);
 CR_API int cr_config_set_proxy(struct cr_config *cfg, const char *hostport);
 
 /* Our version message: protocol version, >= 31800 (default 70016); service
- * bits (default 0, NODE_NONE); start height (default 0); fRelay (default
+ * bits (default 0, NODE_NONE; NODE_P2P_V2 is added while V2 transport is
+ * on); start height (default 0); fRelay (default
  * true); user agent up to CR_UA_MAX bytes (NULL or "": "/connring:<version>/"). */
 CR_API int cr_config_set_protocol_version(struct cr_config *cfg, int32_t version);
 CR_API int cr_config_set_services(struct cr_config *cfg, uint64_t services);
