@@ -586,10 +586,14 @@ CR_API int cr_config_set_dns_server(struct cr_config *cfg, const char *hostport)
  * long after it connected if no addresses came (default 300,000: Core's
  * 10 x the 30 s address broadcast interval). addr_send_interval_ms, >= 1:
  * the average interval between addr messages to one peer (default 30,000,
- * Core's; tests shorten it). */
+ * Core's; tests shorten it). local_addr_interval_ms, >= 1: the average
+ * interval between advertisements of external_ip to one peer, exponential
+ * (default 86,400,000: Core's AVG_LOCAL_ADDRESS_BROADCAST_INTERVAL; tests
+ * shorten it). */
 CR_API int cr_config_set_external_ip(struct cr_config *cfg, const char *hostport);
 CR_API int cr_config_set_addr_fetch_timeout_ms(struct cr_config *cfg, unsigned ms);
 CR_API int cr_config_set_addr_send_interval_ms(struct cr_config *cfg, unsigned ms);
+CR_API int cr_config_set_local_addr_interval_ms(struct cr_config *cfg, unsigned ms);
 
 /* ---- engine lifecycle ------------------------------------------------------ */
 
