@@ -536,21 +536,26 @@ static void log_start_error(struct daemon *d, const char *what, int r)
 		log_line(d, "error: %s: %s", what, cr_strerror(r));
 }
 
-static void import_peers(struct daemon *d)
+/* Before cr_engine_start: the engine places them after loading peers.dat
+ * and before the scheduler's first pass, and logs how many it placed
+ * ("imported N of M addresses"). */
+static int import_peers(struct daemon *d)
 {
 	const char *path = d->o.rpc.importpeers;
 	if (!path[0])
-		return;
+		return 0;
 	struct cr_addr_import *in = NULL;
-	size_t n = cr_import_peers_entries(&d->peers, &in), added = 0;
-	int r = n && !in ? -ENOMEM : cr_import_addresses(d->e, in, n, &added);
+	size_t n = cr_import_peers_entries(&d->peers, &in);
+	int r = n && !in ? -ENOMEM : cr_import_addresses(d->e, in, n, NULL);
 	if (r < 0)
 		log_line(d, "error: -importpeers=%s: %s", path, cr_strerror(r));
 	else
-		log_line(d, "import: -importpeers=%s: %zu addresses placed of %zu read (%zu skipped as Core skips "
-			    "them; the rest known already or their slot taken)", path, added, n, d->peers.skipped);
+		log_line(d, "import: -importpeers=%s: %zu addresses read (%zu skipped as Core skips them), placed "
+			    "before the first connection (the engine logs how many were new)", path, n,
+			 d->peers.skipped);
 	free(in);
 	cr_peersdat_clear(&d->peers);
+	return r;
 }
 
 static int run(struct daemon *d, int sfd)
@@ -560,6 +565,10 @@ static int run(struct daemon *d, int sfd)
 		return 1;
 	check_nofile(d);
 	int r = cr_engine_new(&d->e, d->cfg);
+	if (r == 0 && import_peers(d) < 0) {
+		cr_engine_free(d->e);
+		return 1;
+	}
 	if (r == 0)
 		r = cr_engine_start(d->e);
 	if (r < 0) {
@@ -567,7 +576,6 @@ static int run(struct daemon *d, int sfd)
 		cr_engine_free(d->e);
 		return 1;
 	}
-	import_peers(d);
 	if (start_control(d) < 0) {
 		cr_engine_stop(d->e);
 		cr_engine_free(d->e);

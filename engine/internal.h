@@ -646,6 +646,10 @@ struct cr_engine {
 	struct cr_addr_keys addr_keys;
 	struct cr_peeraddr self;
 	bool has_self;
+	/* cr_import_addresses before cr_engine_start: copied here, placed by
+	 * cr__coord_am_start before the scheduler's first pass, then freed */
+	struct cr_addr_import *import;
+	size_t nimport;
 	pthread_mutex_t inv_lock;
 	struct cr_inbound_timers inv;
 	struct cr_rng inv_rng;
@@ -830,6 +834,10 @@ void cr__worker_net_mail(struct cr_worker *w, struct cr_mail *c);
 /* api_addrman.c: the CR_NETOP_AM_* calls (coordinator thread); returns
  * the caller's answer. */
 int cr__coord_am_op(struct cr_engine *e, struct cr_mail *c);
+/* Places n imported entries in e->co.am (coordinator thread, or the
+ * starting thread before the coordinator runs); returns how many were
+ * newly placed. */
+size_t cr__am_import(struct cr_engine *e, const struct cr_addr_import *in, size_t n);
 int cr__coord_add_manual(struct cr_engine *e, const char *hostport, const struct sockaddr_storage *addr,
 			 unsigned flags);
 /* addr_in.c: the networks we can reach (CR_ADDRMAN_NET bits): IPv4, IPv6,

@@ -952,8 +952,12 @@ CR_API int cr_addrman_sizes(struct cr_engine *e, struct cr_addrman_sizes *out);
 /* Imports n addresses (-importpeers): each goes into the new table with
  * its time and services, as told by its source, and a tried one then into
  * the tried table. The address manager rebuckets them with its own key.
- * *added (may be NULL) = how many were newly placed. Returns 0, -ENOMEM
- * or -ESHUTDOWN. */
+ * *added (may be NULL) = how many were newly placed. Called before
+ * cr_engine_start (on the thread that will start it), the entries are
+ * copied and placed at start, after the address file is loaded and before
+ * the scheduler's first pass, so the first automatic connections can go to
+ * them; *added is then 0 and the engine logs the count. Returns 0,
+ * -EINVAL (n too large), -ENOMEM or -ESHUTDOWN. */
 CR_API int cr_import_addresses(struct cr_engine *e, const struct cr_addr_import *in, size_t n,
 			       size_t *added);
 
