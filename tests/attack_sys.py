@@ -86,13 +86,13 @@ def mib(kib):
 class Node:
     """A connringd for one attack, with the suite's limits."""
 
-    def __init__(self, build, name, extra=()):
+    def __init__(self, build, name, extra=(), nofile=None):
         self.mport = free_port()
         self.d = Daemon(build, name, ["-workers=1", "-metricsbind=127.0.0.1:%d" % self.mport, "-maxreceivetotal=%d" % RECV_BUDGET_MIB,
                                       "-maxsendtotal=%d" % SEND_BUDGET_MIB,
                                       "-peertimeout=%d" % PEER_TIMEOUT_S, "-floodguard=0",
                                       "-maxconnections=%d" % MAX_CONNECTIONS,
-                                      "-pinginterval=3600"] + list(extra))
+                                      "-pinginterval=3600"] + list(extra), nofile=nofile)
         self.name = name
         self.pid = self.d.proc.pid
         self.port = self.d.port
@@ -113,6 +113,16 @@ class Node:
                 out[parts[0]] = int(float(parts[1]))
         check(len(out) == len(HELD), "%s: /metrics lacks some of %s" % (self.name, HELD))
         return out
+
+    def capacity(self):
+        """The node's peer capacity (/metrics connring_peer_capacity)."""
+        url = "http://127.0.0.1:%d/metrics" % self.mport
+        with urllib.request.urlopen(url, timeout=10) as r:
+            for line in r.read().decode().splitlines():
+                parts = line.split()
+                if len(parts) == 2 and parts[0] == "connring_peer_capacity":
+                    return int(float(parts[1]))
+        raise Failure("%s: /metrics lacks connring_peer_capacity" % self.name)
 
     def check_released(self):
         """Once no peer is left: fixed files, receive buffers, reservations,
