@@ -58,6 +58,7 @@ static const struct opt table[] = {
 	{"floodburst", K_UINT, 1, 1000000, "=<n>  ... at once before the rate applies (default 10)"},
 	{"floodgroupcap", K_UINT, 0, 1000000, "=<n>  inbound peers per netgroup while a flood is detected (default 8; 0 = no cap)"},
 	{"floodhold", K_UINT, 1, 86400, "=<s>  a flood counts as detected this long after its last sign (default 60)"},
+	{"externalip", K_STR, 0, 63, "=<ip>[:<port>]  our own public address, advertised to peers every 24 h on average (numeric; port default: -port; one address, the last given)"},
 	{"routable127", K_BOOL, 0, 1, "=<0|1>  test only: 127.0.0.0/8 counts as routable IPv4 (distinct /16 netgroups)"},
 	{"dnsseed", K_BOOL, 0, 1, "=<0|1>  ask the chain's DNS seeds for addresses when few are known (default 1; 0 with -connect)"},
 	{"forcednsseed", K_BOOL, 0, 1, "=<0|1>  ask the DNS seeds even when addresses are known (default 0)"},
@@ -72,6 +73,8 @@ static const struct opt table[] = {
 	{"staletipcheck", K_UINT, 1, 86400000, "=<ms>  test only: stale-tip check interval (default 600000)"},
 	{"staletip", K_UINT, 1, 86400000, "=<ms>  test only: no new block this long makes the tip stale (default 1800000); connringd takes a block hash no peer announced before as both the tip update and that peer's block announcement"},
 	{"addrsaveinterval", K_UINT, 1, 86400000, "=<ms>  test only: how often peers.dat is saved (default 900000)"},
+	{"localaddrinterval", K_UINT, 1, 86400000, "=<ms>  test only: average time between advertisements of -externalip to one peer (default 86400000)"},
+	{"addrsendinterval", K_UINT, 1, 86400000, "=<ms>  test only: average time between addr messages to one peer (default 30000)"},
 	{"server", K_BOOL, 0, 1, "=<0|1>  accept JSON-RPC commands (default 1)"},
 	{"rpcbind", K_RPC, 0, 79, "=<addr>[:<port>]  JSON-RPC listen address, only with -rpcallowip (repeatable; default 127.0.0.1 and ::1)"},
 	{"rpcport", K_UINT, 1, 65535, "=<port>  JSON-RPC port (default: the chain's bitcoind port 8332, 18332, 48332, 38332, 18443)"},
@@ -295,6 +298,7 @@ static int set_str(struct cr_dopts *o, const struct opt *t, const char *v, char 
 		    : strcmp(name, "statsfile") == 0 ? o->statsfile
 		    : strcmp(name, "asmap") == 0 ? o->sched.asmap
 		    : strcmp(name, "dnsserver") == 0 ? o->sched.dnsserver
+		    : strcmp(name, "externalip") == 0 ? o->eng.external_ip
 						     : o->debug;
 	memcpy(dst, v, strlen(v) + 1);
 	return 0;
@@ -507,6 +511,8 @@ static int apply(struct cr_dopts *o, const struct opt *t, const char *v, char *e
 		else if (strcmp(name, "staletipcheck") == 0) o->sched.stale_check_ms = (unsigned)n;
 		else if (strcmp(name, "staletip") == 0) o->sched.stale_tip_ms = (unsigned)n;
 		else if (strcmp(name, "addrsaveinterval") == 0) o->sched.save_ms = (unsigned)n;
+		else if (strcmp(name, "localaddrinterval") == 0) o->sched.local_addr_ms = (unsigned)n;
+		else if (strcmp(name, "addrsendinterval") == 0) o->sched.addr_send_ms = (unsigned)n;
 		else o->stats_interval_s = (unsigned)n;
 		return 0;
 	case K_LIST:
@@ -674,6 +680,7 @@ int cr_dopts_apply(const struct cr_dopts *o, struct cr_config *cfg, char *err, s
 	APPLY("floodgroupcap", cr_config_set_flood_group_cap(cfg, g->flood_group_cap));
 	APPLY("floodhold", cr_config_set_flood_hold_s(cfg, g->flood_hold_s));
 	APPLY("routable127", cr_config_set_routable127(cfg, g->routable127));
+	APPLY("externalip", cr_config_set_external_ip(cfg, g->external_ip));
 	APPLY("maxreceivetotal", cr_config_set_recv_budget_bytes(cfg, (size_t)g->recv_budget_mib << 20));
 	APPLY("maxsendtotal", cr_config_set_send_budget_bytes(cfg, (size_t)g->send_budget_mib << 20));
 #undef APPLY

@@ -65,6 +65,7 @@ struct cr_dopts_engine {
 	bool flood_defence;
 	unsigned flood_rate_per_min, flood_burst, flood_group_cap, flood_hold_s;
 	bool routable127;
+	char external_ip[64]; /* -externalip ("" = none) */
 	unsigned recv_budget_mib, send_budget_mib; /* -maxreceivetotal, -maxsendtotal */
 };
 
@@ -104,7 +105,7 @@ struct cr_dopts_sched {
 	char seedname[CR_DOPTS_SEED_MAX][254];
 	char dnsserver[64];                    /* test only */
 	/* test only, ms (0 = the engine's default) */
-	unsigned feeler_ms, extra_peer_ms, stale_check_ms, stale_tip_ms, save_ms;
+	unsigned feeler_ms, extra_peer_ms, stale_check_ms, stale_tip_ms, save_ms, local_addr_ms, addr_send_ms;
 };
 
 void cr_dopts_sched_init(struct cr_dopts_sched *s);

@@ -47,6 +47,10 @@ int cr_dopts_sched_apply(const struct cr_dopts_sched *s, bool have_connect, stru
 		r = cr_config_set_stale_tip_ms(cfg, s->stale_tip_ms);
 	if (!r && s->save_ms && (name = "addrsaveinterval"))
 		r = cr_config_set_addrman_save_ms(cfg, s->save_ms);
+	if (!r && s->local_addr_ms && (name = "localaddrinterval"))
+		r = cr_config_set_local_addr_interval_ms(cfg, s->local_addr_ms);
+	if (!r && s->addr_send_ms && (name = "addrsendinterval"))
+		r = cr_config_set_addr_send_interval_ms(cfg, s->addr_send_ms);
 	if (r < 0)
 		return FAIL(err, len, "-%s: %s", name, cr_strerror(r));
 	for (unsigned i = 0; i < s->nseednode; i++)

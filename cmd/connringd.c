@@ -34,6 +34,7 @@
 #include "cmd/rpc_statsfile.h"
 #include "proto/chain.h"
 #include "proto/msg.h"
+#include "proto/services.h"
 
 /* Connect and disconnect lines (several per peer) go into stdio's buffers
  * and reach the file within LOG_FLUSH_MS: a write() per line costs a
@@ -429,7 +430,9 @@ static int start_control(struct daemon *d)
 	n->started = (int64_t)time(NULL);
 	snprintf(n->subversion, sizeof(n->subversion), "/connring:%s/", cr_version_string());
 	n->protocol_version = CR_PROTOCOL_VERSION; /* connringd never changes the engine's default */
-	n->local_services = 0;
+	/* as the engine's version message says (Core: NODE_P2P_V2 with
+	 * -v2transport; connringd serves no blocks, so nothing else) */
+	n->local_services = d->o.eng.v2transport ? CR_NODE_P2P_V2 : 0;
 	n->local_relay = true;
 	snprintf(n->proxy, sizeof(n->proxy), "%s", d->o.eng.proxy);
 	n->request_stop = request_stop;
@@ -533,21 +536,26 @@ static void log_start_error(struct daemon *d, const char *what, int r)
 		log_line(d, "error: %s: %s", what, cr_strerror(r));
 }
 
-static void import_peers(struct daemon *d)
+/* Before cr_engine_start: the engine places them after loading peers.dat
+ * and before the scheduler's first pass, and logs how many it placed
+ * ("imported N of M addresses"). */
+static int import_peers(struct daemon *d)
 {
 	const char *path = d->o.rpc.importpeers;
 	if (!path[0])
-		return;
+		return 0;
 	struct cr_addr_import *in = NULL;
-	size_t n = cr_import_peers_entries(&d->peers, &in), added = 0;
-	int r = n && !in ? -ENOMEM : cr_import_addresses(d->e, in, n, &added);
+	size_t n = cr_import_peers_entries(&d->peers, &in);
+	int r = n && !in ? -ENOMEM : cr_import_addresses(d->e, in, n, NULL);
 	if (r < 0)
 		log_line(d, "error: -importpeers=%s: %s", path, cr_strerror(r));
 	else
-		log_line(d, "import: -importpeers=%s: %zu addresses placed of %zu read (%zu skipped as Core skips "
-			    "them; the rest known already or their slot taken)", path, added, n, d->peers.skipped);
+		log_line(d, "import: -importpeers=%s: %zu addresses read (%zu skipped as Core skips them), placed "
+			    "before the first connection (the engine logs how many were new)", path, n,
+			 d->peers.skipped);
 	free(in);
 	cr_peersdat_clear(&d->peers);
+	return r;
 }
 
 static int run(struct daemon *d, int sfd)
@@ -557,6 +565,10 @@ static int run(struct daemon *d, int sfd)
 		return 1;
 	check_nofile(d);
 	int r = cr_engine_new(&d->e, d->cfg);
+	if (r == 0 && import_peers(d) < 0) {
+		cr_engine_free(d->e);
+		return 1;
+	}
 	if (r == 0)
 		r = cr_engine_start(d->e);
 	if (r < 0) {
@@ -564,7 +576,6 @@ static int run(struct daemon *d, int sfd)
 		cr_engine_free(d->e);
 		return 1;
 	}
-	import_peers(d);
 	if (start_control(d) < 0) {
 		cr_engine_stop(d->e);
 		cr_engine_free(d->e);

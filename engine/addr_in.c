@@ -133,6 +133,7 @@ struct cr_addr_relay *cr__addr_relay_on(struct cr_worker *w, struct cr_peer *p)
 			return NULL;
 		cr_addr_relay_init(p->ar, (int64_t)cr__wall_us());
 		p->ar->send_mean_us = (int64_t)w->e->cfg.addr_send_interval_ms * 1000;
+		p->ar->local_mean_us = (int64_t)w->e->cfg.local_addr_interval_ms * 1000;
 		p->ar->addr_perm = cr_perm_has(p->perms, CR_PERM_ADDR);
 		if (p->state == PS_READY) {
 			cr__node_schedule(w, p); /* its address timers start */

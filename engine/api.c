@@ -182,6 +182,7 @@ void cr_engine_free(struct cr_engine *e)
 	cr_engine_stop(e);
 	free(e->w);
 	cr__config_clear(&e->cfg);
+	free(e->import);
 	pthread_mutex_destroy(&e->bell_lock);
 	pthread_mutex_destroy(&e->inv_lock);
 	free(e);

@@ -24,7 +24,7 @@ void cr__addr_engine_init(struct cr_engine *e)
 	 * port (filled in when advertised: it may be picked at start) */
 	if (ip[0] && cr_addrstr_parse(&e->self.na, &port, ip, strlen(ip), 0, 0) == 0) {
 		e->self.port = port;
-		e->self.services = e->cfg.services;
+		e->self.services = cr__local_services(e);
 		e->has_self = true;
 	}
 }

@@ -58,6 +58,20 @@ int cr_import_addresses(struct cr_engine *e, const struct cr_addr_import *in, si
 		*added = 0;
 	if (n > INT32_MAX)
 		return -EINVAL;
+	if (!e->started) {
+		/* before start: kept until the address manager exists and
+		 * placed before the scheduler's first pass (so the first
+		 * automatic connection can already go to one of them) */
+		if (n > INT32_MAX - e->nimport)
+			return -EINVAL;
+		struct cr_addr_import *v = realloc(e->import, (e->nimport + n) * sizeof *v);
+		if (!v)
+			return -ENOMEM;
+		memcpy(v + e->nimport, in, n * sizeof *v);
+		e->import = v;
+		e->nimport += n;
+		return 0;
+	}
 	int r = n ? am_call(e, CR_NETOP_AM_IMPORT, 0, in, n, NULL, 0) : 0;
 	if (r >= 0 && added)
 		*added = (size_t)r;
@@ -142,13 +156,12 @@ static int am_sizes(struct cr_engine *e, struct cr_mail *c)
 
 /* Each entry as its source told it; a tried one then moves to tried. No
  * time penalty: these are a node's own records, not fresh gossip. */
-static int am_import(struct cr_engine *e, const struct cr_mail *c)
+size_t cr__am_import(struct cr_engine *e, const struct cr_addr_import *in, size_t n)
 {
 	struct cr_coord *co = &e->co;
-	const struct cr_addr_import *in = c->ptr;
 	int64_t now = cr__coord_now_s();
 	size_t added = 0;
-	for (size_t i = 0; i < c->n; i++) {
+	for (size_t i = 0; i < n; i++) {
 		struct cr_peeraddr pa;
 		struct cr_netaddr src;
 		if (!to_peeraddr(&pa, &in[i].a))
@@ -159,8 +172,13 @@ static int am_import(struct cr_engine *e, const struct cr_mail *c)
 		if (in[i].tried)
 			cr_addrman_good(co->am, &pa.na, pa.port, false, now);
 	}
-	cr__log(e, CR_LOG_INFO, CR_LOG_ADDRMAN, "imported %zu of %zu addresses", added, c->n);
-	return (int)added;
+	cr__log(e, CR_LOG_INFO, CR_LOG_ADDRMAN, "imported %zu of %zu addresses", added, n);
+	return added;
+}
+
+static int am_import(struct cr_engine *e, const struct cr_mail *c)
+{
+	return (int)cr__am_import(e, c->ptr, c->n);
 }
 
 int cr__coord_am_op(struct cr_engine *e, struct cr_mail *c)

@@ -85,7 +85,8 @@ static inline bool cr__pow2(unsigned v)
 	X(unsigned, stale_check_ms, 10 * 60 * 1000, v >= 1)                               \
 	X(unsigned, stale_tip_ms, 30 * 60 * 1000, v >= 3)                                 \
 	X(unsigned, addr_fetch_timeout_ms, 300000, v >= 1)                                \
-	X(unsigned, addr_send_interval_ms, 30000, v >= 1)
+	X(unsigned, addr_send_interval_ms, 30000, v >= 1)                                 \
+	X(unsigned, local_addr_interval_ms, 24 * 60 * 60 * 1000, v >= 1)
 
 /* A list of "host[:port]" strings, each malloc'd. */
 struct cr_strlist {

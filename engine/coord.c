@@ -259,6 +259,8 @@ static void *coord_main(void *arg)
 	struct cr_engine *e = arg;
 	struct cr_coord *co = &e->co;
 	cr__cur_coord = co;
+	/* named for top -H, perf and bench/idle-coord (15 characters max) */
+	pthread_setname_np(pthread_self(), "cr-coord");
 	cr__enable_rings(&co->ring);
 	atomic_store(&co->mb.rung, 0);
 	while (!co->stop) {

@@ -12,6 +12,7 @@
  * minutes. */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "addr/addrman.h"
@@ -76,6 +77,12 @@ int cr__coord_am_start(struct cr_engine *e)
 	if (!co->am)
 		return -ENOMEM;
 	load_peers(e);
+	if (e->nimport) { /* before the scheduler starts: its first pass sees them */
+		cr__am_import(e, e->import, e->nimport);
+		free(e->import);
+		e->import = NULL;
+		e->nimport = 0;
+	}
 	co->am_save_us = cr__now_us() + (uint64_t)e->cfg.addrman_save_ms * 1000u;
 	return 0;
 }

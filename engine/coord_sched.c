@@ -59,7 +59,7 @@ static void conf_init(struct cr_engine *e, struct cr_sched_conf *cf)
 	cf->reachable = reach;
 	/* Core: NODE_P2P_V2 is a local service with -v2transport, and an
 	 * automatic connection tries V2 only to a peer that advertises it */
-	cf->our_services = c->services | (c->v2transport ? CR_NODE_P2P_V2 : 0);
+	cf->our_services = cr__local_services(e);
 	cf->use_addrman_outgoing = true;
 	cf->dnsseed = c->dnsseed && (reach & (CR_ADDRMAN_NET(CR_NET_IPV4) | CR_ADDRMAN_NET(CR_NET_IPV6)));
 	cf->seednodes = c->seednode.n > 0;

@@ -23,6 +23,7 @@
 #include "engine/policy/poisson.h"
 #include "engine/summary.h"
 #include "proto/netaddr.h"
+#include "proto/services.h"
 #include "proto/transport.h"
 
 /* ---- ids and user_data ------------------------------------------------ */
@@ -645,10 +646,22 @@ struct cr_engine {
 	struct cr_addr_keys addr_keys;
 	struct cr_peeraddr self;
 	bool has_self;
+	/* cr_import_addresses before cr_engine_start: copied here, placed by
+	 * cr__coord_am_start before the scheduler's first pass, then freed */
+	struct cr_addr_import *import;
+	size_t nimport;
 	pthread_mutex_t inv_lock;
 	struct cr_inbound_timers inv;
 	struct cr_rng inv_rng;
 };
+
+/* Our services as peers see them (version, our own address, the
+ * scheduler's V2 choice): the configured ones, and NODE_P2P_V2 while V2 is
+ * on (Core adds it to nLocalServices with -v2transport). */
+static inline uint64_t cr__local_services(const struct cr_engine *e)
+{
+	return e->cfg.services | (e->cfg.v2transport ? CR_NODE_P2P_V2 : 0);
+}
 
 /* A connect mail placed by the coordinator (counted in w->placing). */
 #define CR_CONNECT_PLACED 0x100u
@@ -821,6 +834,10 @@ void cr__worker_net_mail(struct cr_worker *w, struct cr_mail *c);
 /* api_addrman.c: the CR_NETOP_AM_* calls (coordinator thread); returns
  * the caller's answer. */
 int cr__coord_am_op(struct cr_engine *e, struct cr_mail *c);
+/* Places n imported entries in e->co.am (coordinator thread, or the
+ * starting thread before the coordinator runs); returns how many were
+ * newly placed. */
+size_t cr__am_import(struct cr_engine *e, const struct cr_addr_import *in, size_t n);
 int cr__coord_add_manual(struct cr_engine *e, const char *hostport, const struct sockaddr_storage *addr,
 			 unsigned flags);
 /* addr_in.c: the networks we can reach (CR_ADDRMAN_NET bits): IPv4, IPv6,

@@ -62,10 +62,10 @@ static int send_version(struct cr_worker *w, struct cr_peer *p)
 	struct cr_version v;
 	memset(&v, 0, sizeof v);
 	v.version = e->cfg.protocol_version;
-	v.services = e->cfg.services;
+	v.services = cr__local_services(e);
 	v.timestamp = (int64_t)(cr__wall_us() / 1000000u);
 	to_version_addr(&v.addr_recv, &p->addr);
-	v.addr_from.services = e->cfg.services; /* Core: CService() with our services */
+	v.addr_from.services = v.services; /* Core: CService() with our services */
 	do
 		cr__wrandom(w, &v.nonce, sizeof v.nonce);
 	while (!v.nonce);

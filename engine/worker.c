@@ -466,6 +466,9 @@ static void *worker_main(void *arg)
 {
 	struct cr_worker *w = arg;
 	cr__cur_worker = w;
+	char name[16];
+	snprintf(name, sizeof name, "cr-worker%u", (unsigned)(w - w->e->w));
+	pthread_setname_np(pthread_self(), name);
 	uint64_t seed;
 	cr__wrandom(w, &seed, sizeof seed);
 	cr_rng_seed(&w->addr_rng, seed); /* address relay's policy RNG */

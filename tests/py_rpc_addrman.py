@@ -75,7 +75,8 @@ def main():
             f.write(peers_dat(new, tried))
         d = Daemon(build, "addrman", ["-routable127=1", "-importpeers=" + good])
         rpc = Client(d.rpcport, cookie=d.cookie)
-        check("5 addresses placed of 5 read (1 skipped" in d.text(), "import log line:\n" + d.text()[-2000:])
+        check("5 addresses read (1 skipped" in d.text() and "imported 5 of 5 addresses" in d.text(),
+              "import log lines:\n" + d.text()[-2000:])
 
         info = rpc.call("getaddrmaninfo")
         check(list(info) == ["ipv4", "ipv6", "onion", "i2p", "cjdns", "all_networks"], "networks %s" % list(info))

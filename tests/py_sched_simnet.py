@@ -7,8 +7,9 @@ and connringd started from an empty datadir with only -chain=regtest,
 groups by itself (the time it took is printed), open feelers, and keep
 its address manager: after a clean stop anchors.dat holds its two
 block-relay-only peers, the next start tries them first (as
-block-relay-only) and deletes the file; after a SIGKILL peers.dat, saved
-periodically, still loads. Growth of the address manager beyond the DNS
+block-relay-only), connects to them and deletes the file; after a SIGKILL
+peers.dat, saved periodically by the killed run, still loads, and the
+temp file of a save cut short is removed by the next save. Growth of the address manager beyond the DNS
 seed's answer is asserted only where the engine ingests gossiped
 addresses (engine/coord_addr.c present). Bounded: about 30 s.
 
@@ -118,18 +119,34 @@ def main():
         check("loaded %d addresses" % before in d.text(), "peers.dat of %d did not load" % before)
         print("restart: anchors %s tried first, anchors.dat deleted, %d addresses loaded" % (block, before))
         rpc = Client(d.rpcport, cookie=d.cookie)
-        wait_full(d, rpc, 20)
+        peers2 = wait_full(d, rpc, 20)
         rpc.close()
+        # the anchors were not only tried first: they are connected
+        block2 = {p["addr"] for p in peers2 if p["connection_type"] == "block-relay-only"}
+        check(set(block) <= block2, "anchors %s not among the block-relay-only peers %s" % (block, sorted(block2)))
         # SIGKILL: the periodic save is what is left, and it loads
         d.wait_log("saved ", 10)
         d.proc.send_signal(signal.SIGKILL)
         d.proc.wait(10)
         d.logf.close()
+        saves = [int(n) for n in re.findall(r"saved (\d+) addresses to", d.text())]
+        # a save cut short by a kill leaves its temp file: the next start
+        # loads peers.dat regardless, and its first save removes it
+        stale = os.path.join(d.netdir, "peers.dat.new-0123456789abcdef")
+        with open(stale, "wb") as f:
+            f.write(b"\xfa\xbf\xb5\xda half a file")
         d = Daemon(build, "sched3", args, datadir=d.dir)
         d.wait_log("loaded ", 10)
         m = re.search(r"loaded (\d+) addresses from", d.text())
         check(m and int(m.group(1)) >= 25, "peers.dat after SIGKILL: %s" % d.text()[-2000:])
-        print("after SIGKILL: peers.dat loads (%s addresses)" % m.group(1))
+        # what loaded is a periodic save of the killed run (a later one
+        # than its last log line only if the kill fell between rename and log)
+        n = int(m.group(1))
+        check(n in saves or n > max(saves), "loaded %d, the killed run saved %s" % (n, saves))
+        d.wait_log("saved ", 10)
+        check(not os.path.exists(stale), "a stale temp file of a killed save was left after a save")
+        print("after SIGKILL: peers.dat of the killed run's periodic save loads (%d addresses; saves %s), "
+              "a stale temp file is removed" % (n, saves[-3:]))
         check(d.stop() == 0, "clean stop")
         d = None
     except Failure as e:

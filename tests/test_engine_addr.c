@@ -11,6 +11,7 @@
 #include "engine_util.h"
 #include "raw_peer.h"
 #include "addr_peer.h"
+#include "proto/services.h"
 
 static struct cr_engine *start(struct rec *r, const char *name, const char *bind,
 			       struct cr_config *(*tweak)(struct cr_config *))
@@ -105,6 +106,44 @@ static void test_engine_addr_feeler(void)
 	cr_engine_free(e);
 	close(fd);
 	close(lfd);
+}
+
+static struct cr_config *v1_only(struct cr_config *c)
+{
+	CHECK_EQ(cr_config_set_v2transport(c, false), 0);
+	return c;
+}
+
+static struct cr_config *witness_v1_only(struct cr_config *c)
+{
+	CHECK_EQ(cr_config_set_services(c, CR_NODE_NETWORK | CR_NODE_WITNESS), 0);
+	return v1_only(c);
+}
+
+/* Our version message's services (and its addr_from's): NODE_P2P_V2 while
+ * V2 transport is on, as Core adds it with -v2transport, even on a V1
+ * connection; the configured services besides; not with V2 off. */
+static void version_services(struct cr_config *(*tweak)(struct cr_config *), uint64_t want)
+{
+	struct rec r;
+	struct cr_engine *e = start(&r, "S", NULL, tweak);
+	uint16_t port;
+	int lfd = ap_listen(&port);
+	struct cr_version v;
+	memset(&v, 0, sizeof v);
+	int fd = ap_outbound(e, &r, lfd, port, CR_CONN_OUTBOUND_FULL_RELAY, &v);
+	CHECK_EQ(v.services, want);
+	CHECK_EQ(v.addr_from.services, want);
+	cr_engine_free(e);
+	close(fd);
+	close(lfd);
+}
+
+static void test_engine_addr_version_services(void)
+{
+	version_services(NULL, CR_NODE_P2P_V2);
+	version_services(v1_only, 0);
+	version_services(witness_v1_only, CR_NODE_NETWORK | CR_NODE_WITNESS);
 }
 
 static struct cr_config *short_fetch(struct cr_config *c)
@@ -259,6 +298,7 @@ int main(void)
 	RUN(test_engine_addr_block_relay_only);
 	RUN(test_engine_addr_full_relay_getaddr);
 	RUN(test_engine_addr_feeler);
+	RUN(test_engine_addr_version_services);
 	RUN(test_engine_addr_fetch);
 	RUN(test_engine_addr_oversize);
 	RUN(test_engine_addr_token_bucket);

@@ -288,6 +288,18 @@ static void test_self_advertisement(void)
 	}
 	printf("mean self-advertisement interval %.1f h\n", sum / 1000 / 3.6e9);
 	CHECK(sum / 1000 / 3.6e9 > 21 && sum / 1000 / 3.6e9 < 27);
+	/* a shorter mean (tests' local_addr_interval_ms) is the one drawn */
+	sum = 0;
+	for (int i = 0; i < 1000; i++) {
+		struct cr_addr_relay q;
+		cr_addr_relay_init(&q, now);
+		CHECK_EQ(q.local_mean_us, CR_AVG_LOCAL_ADDR_SEND_US);
+		q.local_mean_us = 1000000;
+		cr_maybe_send_addr(out, &q, &keys, &self, now, &next, &rng);
+		sum += (double)(q.next_local_us - now);
+		cr_addr_relay_clear(&q);
+	}
+	CHECK(sum / 1000 > 0.85e6 && sum / 1000 < 1.15e6);
 	cr_addr_relay_clear(&r);
 }
 

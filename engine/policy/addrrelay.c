@@ -18,6 +18,7 @@ void cr_addr_relay_init(struct cr_addr_relay *r, int64_t now_us)
 	r->tokens = 1.0;
 	r->tokens_us = now_us;
 	r->send_mean_us = CR_AVG_ADDR_SEND_US;
+	r->local_mean_us = CR_AVG_LOCAL_ADDR_SEND_US;
 }
 
 void cr_addr_relay_clear(struct cr_addr_relay *r)
@@ -222,7 +223,7 @@ size_t cr_maybe_send_addr(struct cr_peeraddr *out, struct cr_addr_relay *r,
 		if (r->next_local_us != 0)
 			r->known_n = r->known_next = 0;
 		cr_push_address(r, k, self, now_us, rng);
-		r->next_local_us = cr_poisson_next_send(now_us, CR_AVG_LOCAL_ADDR_SEND_US, rng);
+		r->next_local_us = cr_poisson_next_send(now_us, r->local_mean_us, rng);
 	}
 	size_t n = 0;
 	if (r->nqueue && now_us > r->next_send_us) {

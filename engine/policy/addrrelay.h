@@ -69,6 +69,7 @@ struct cr_addr_relay {
 	int64_t next_send_us;     /* m_next_addr_send */
 	int64_t next_local_us;    /* m_next_local_addr_send, 0 = not yet */
 	int64_t send_mean_us;     /* mean send interval (init: Core's 30 s; tests shorten it) */
+	int64_t local_mean_us;    /* mean self-advertisement interval (init: Core's 24 h) */
 	bool wants_addrv2;        /* the peer sent sendaddrv2 */
 	/* ProcessAddrs state */
 	double tokens;            /* m_addr_token_bucket */

@@ -403,7 +403,9 @@ CR_API int cr_config_add_addnode(struct cr_config *cfg, const char *hostport);
 CR_API int cr_config_set_manual_retry_ms(struct cr_config *cfg, unsigned ms);
 CR_API int cr_config_set_manual_retry_max_ms(struct cr_config *cfg, unsigned ms);
 
-/* BIP324: try V2 first outbound and accept it inbound (default true). */
+/* BIP324: try V2 first outbound and accept it inbound (default true).
+ * While on, NODE_P2P_V2 is added to our services (version message, our
+ * own address), as Core does with -v2transport. */
 CR_API int cr_config_set_v2transport(struct cr_config *cfg, bool on);
 /* Connect outbound through a SOCKS5 proxy at a numeric "ip:port" (port
  * defaults to 1080); NULL or "" for none (the default). Returns
@@ -411,7 +413,8 @@ CR_API int cr_config_set_v2transport(struct cr_config *cfg, bool on);
 CR_API int cr_config_set_proxy(struct cr_config *cfg, const char *hostport);
 
 /* Our version message: protocol version, >= 31800 (default 70016); service
- * bits (default 0, NODE_NONE); start height (default 0); fRelay (default
+ * bits (default 0, NODE_NONE; NODE_P2P_V2 is added while V2 transport is
+ * on); start height (default 0); fRelay (default
  * true); user agent up to CR_UA_MAX bytes (NULL or "": "/connring:<version>/"). */
 CR_API int cr_config_set_protocol_version(struct cr_config *cfg, int32_t version);
 CR_API int cr_config_set_services(struct cr_config *cfg, uint64_t services);
@@ -583,10 +586,14 @@ CR_API int cr_config_set_dns_server(struct cr_config *cfg, const char *hostport)
  * long after it connected if no addresses came (default 300,000: Core's
  * 10 x the 30 s address broadcast interval). addr_send_interval_ms, >= 1:
  * the average interval between addr messages to one peer (default 30,000,
- * Core's; tests shorten it). */
+ * Core's; tests shorten it). local_addr_interval_ms, >= 1: the average
+ * interval between advertisements of external_ip to one peer, exponential
+ * (default 86,400,000: Core's AVG_LOCAL_ADDRESS_BROADCAST_INTERVAL; tests
+ * shorten it). */
 CR_API int cr_config_set_external_ip(struct cr_config *cfg, const char *hostport);
 CR_API int cr_config_set_addr_fetch_timeout_ms(struct cr_config *cfg, unsigned ms);
 CR_API int cr_config_set_addr_send_interval_ms(struct cr_config *cfg, unsigned ms);
+CR_API int cr_config_set_local_addr_interval_ms(struct cr_config *cfg, unsigned ms);
 
 /* ---- engine lifecycle ------------------------------------------------------ */
 
@@ -945,8 +952,12 @@ CR_API int cr_addrman_sizes(struct cr_engine *e, struct cr_addrman_sizes *out);
 /* Imports n addresses (-importpeers): each goes into the new table with
  * its time and services, as told by its source, and a tried one then into
  * the tried table. The address manager rebuckets them with its own key.
- * *added (may be NULL) = how many were newly placed. Returns 0, -ENOMEM
- * or -ESHUTDOWN. */
+ * *added (may be NULL) = how many were newly placed. Called before
+ * cr_engine_start (on the thread that will start it), the entries are
+ * copied and placed at start, after the address file is loaded and before
+ * the scheduler's first pass, so the first automatic connections can go to
+ * them; *added is then 0 and the engine logs the count. Returns 0,
+ * -EINVAL (n too large), -ENOMEM or -ESHUTDOWN. */
 CR_API int cr_import_addresses(struct cr_engine *e, const struct cr_addr_import *in, size_t n,
 			       size_t *added);
 
