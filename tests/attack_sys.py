@@ -21,6 +21,14 @@ is asserted: every wait is bounded and a node slow to answer only makes a
 test slower. Under a sanitizer build (CR_SANITIZE=1) RSS means nothing
 (redzones, quarantine): the bound is printed, not asserted; the rest is.
 
+Honest bystanders: each attack holds a Bystander (an honest V1 peer
+connected before the attack) and asserts its ping RTT during the attack,
+best of 3, within RTT_FACTOR (20) times its RTT before or RTT_FLOOR_S
+(1 s), whichever is larger; and a fresh peer's ping is answered at the
+end. No leaks: peers back to 0, and /metrics' fixed files, receive bytes
+held and reserved, send bytes queued and pool buffers and segments back to
+their values at start (check_released).
+
 Loopback only: peers connect from 127.0.0.x (x from 2) to 127.0.0.1.
 Bounded: at most MAX_PEERS sockets at once, every loop has a deadline."""
 import os
@@ -78,13 +86,13 @@ def mib(kib):
 class Node:
     """A connringd for one attack, with the suite's limits."""
 
-    def __init__(self, build, name, extra=()):
+    def __init__(self, build, name, extra=(), nofile=None):
         self.mport = free_port()
         self.d = Daemon(build, name, ["-workers=1", "-metricsbind=127.0.0.1:%d" % self.mport, "-maxreceivetotal=%d" % RECV_BUDGET_MIB,
                                       "-maxsendtotal=%d" % SEND_BUDGET_MIB,
                                       "-peertimeout=%d" % PEER_TIMEOUT_S, "-floodguard=0",
                                       "-maxconnections=%d" % MAX_CONNECTIONS,
-                                      "-pinginterval=3600"] + list(extra))
+                                      "-pinginterval=3600"] + list(extra), nofile=nofile)
         self.name = name
         self.pid = self.d.proc.pid
         self.port = self.d.port
@@ -105,6 +113,16 @@ class Node:
                 out[parts[0]] = int(float(parts[1]))
         check(len(out) == len(HELD), "%s: /metrics lacks some of %s" % (self.name, HELD))
         return out
+
+    def capacity(self):
+        """The node's peer capacity (/metrics connring_peer_capacity)."""
+        url = "http://127.0.0.1:%d/metrics" % self.mport
+        with urllib.request.urlopen(url, timeout=10) as r:
+            for line in r.read().decode().splitlines():
+                parts = line.split()
+                if len(parts) == 2 and parts[0] == "connring_peer_capacity":
+                    return int(float(parts[1]))
+        raise Failure("%s: /metrics lacks connring_peer_capacity" % self.name)
 
     def check_released(self):
         """Once no peer is left: fixed files, receive buffers, reservations,
@@ -223,6 +241,75 @@ def ping_answered(port, i, nonce=0x1234567890abcdef, timeout=60):
         return read_until(s, lambda c, p: c == "pong" and p == struct.pack("<Q", nonce), timeout)
     finally:
         s.close()
+
+
+RTT_FACTOR = 20    # a bystander's ping RTT under attack: within 20x its RTT before,
+RTT_FLOOR_S = 1.0  # or 1 s, whichever is larger (each the best of 3 pings)
+
+
+class Bystander:
+    """An honest V1 peer (from 127.0.0.255 - i) held through an attack, whose
+    ping RTT is measured before it and during it. Best of 3 pings each
+    time: one ping delayed by this busy shared machine's scheduler is
+    noise; a worker that the attack keeps from answering delays all three.
+    A starved worker shows as seconds or no pong at all, so the floor of
+    1 s keeps the check about starvation, not about speed; under a
+    sanitizer build the figures are printed, not asserted."""
+
+    def __init__(self, port, i=249):
+        self.s = handshaked(port, i)
+        self.buf = b""
+        self.nonce = 0
+        self.before = self.best()
+        check(self.before is not None, "bystander: no pong before the attack")
+
+    def rtt(self, timeout=30):
+        self.nonce += 1
+        want = struct.pack("<Q", self.nonce)
+        t0 = time.perf_counter()
+        self.s.sendall(frame("ping", want))
+        end = time.time() + timeout
+        while time.time() < end:
+            while len(self.buf) >= 24:
+                n = struct.unpack("<I", self.buf[16:20])[0]
+                if len(self.buf) < 24 + n:
+                    break
+                cmd = self.buf[4:16].rstrip(b"\0")
+                payload = self.buf[24:24 + n]
+                self.buf = self.buf[24 + n:]
+                if cmd == b"pong" and payload == want:
+                    return time.perf_counter() - t0
+            self.s.settimeout(max(0.05, end - time.time()))
+            try:
+                data = self.s.recv(65536)
+            except socket.timeout:
+                continue
+            except OSError:
+                return None
+            if not data:
+                return None
+            self.buf += data
+        return None
+
+    def best(self):
+        rtts = [r for r in (self.rtt() for _ in range(3)) if r is not None]
+        return min(rtts) if rtts else None
+
+    def check(self, name, what):
+        """Asserts the RTT now is within RTT_FACTOR of the one before."""
+        during = self.best()
+        bound = max(RTT_FACTOR * self.before, RTT_FLOOR_S)
+        print("%s: %s: bystander ping RTT before %.2f ms, during %s ms (bound %.0f ms)" %
+              (name, what, self.before * 1000, "%.2f" % (during * 1000) if during is not None else "none",
+               bound * 1000))
+        check(during is not None, "%s: %s: the bystander's pings were not answered" % (name, what))
+        if os.environ.get("CR_SANITIZE"):
+            return
+        check(during <= bound, "%s: %s: bystander ping RTT %.0f ms above %.0f ms (%dx %.2f ms or %.0f ms)" %
+              (name, what, during * 1000, bound * 1000, RTT_FACTOR, self.before * 1000, RTT_FLOOR_S * 1000))
+
+    def close(self):
+        self.s.close()
 
 
 def close_all(socks):

@@ -4,6 +4,7 @@ Not a test itself (ctest globs py_*.py only)."""
 import json
 import os
 import random
+import resource
 import signal
 import socket
 import subprocess
@@ -47,8 +48,10 @@ def check(cond, what):
 class Daemon:
     """One connringd process on 127.0.0.1 with its own temporary datadir."""
 
-    def __init__(self, build, name, args, port=None, datadir=None):
-        """datadir: an earlier Daemon's dir, to restart on its files."""
+    def __init__(self, build, name, args, port=None, datadir=None, nofile=None):
+        """datadir: an earlier Daemon's dir, to restart on its files.
+        nofile: RLIMIT_NOFILE (soft and hard) for connringd, which sizes
+        each worker's fixed-file table and so its peer capacity."""
         self.name = name
         self.dir = datadir or tempfile.mkdtemp(prefix="cr-%s-" % name)
         # bitcoind's layout: regtest's files live in <datadir>/regtest
@@ -66,7 +69,11 @@ class Daemon:
                     "-port=%d" % self.port, "-datadir=" + self.dir, "-statsfile=stats.json",
                     "-rpcport=%d" % self.rpcport, "-statsinterval=3600"] + args
             self.logf = open(self.log, "w")
-            self.proc = subprocess.Popen(argv, stdout=self.logf, stderr=subprocess.STDOUT)
+            pre = None
+            if nofile:
+                def pre():
+                    resource.setrlimit(resource.RLIMIT_NOFILE, (nofile, nofile))
+            self.proc = subprocess.Popen(argv, stdout=self.logf, stderr=subprocess.STDOUT, preexec_fn=pre)
             try:
                 self.wait_log("started:", 15)
                 return

@@ -32,10 +32,12 @@ import attack_sys as A  # noqa: E402
 from attack_sys import check  # noqa: E402
 
 
-def finish(n, peers_held, what, socks=(), per_peer=A.PER_PEER):
+def finish(n, peers_held, what, socks=(), per_peer=A.PER_PEER, by=None):
     """Common end of an attack: bound, bystander, attackers gone, peers 0."""
     n.check_bound(peers_held, what, per_peer)
     check(A.ping_answered(n.port, 250), "%s: a bystander's ping was not answered" % n.name)
+    if by:
+        by.close()
     A.close_all(socks)
     check(n.wait_peers(0, 20), "%s: %d peers still counted 20 s after the attackers closed" %
           (n.name, n.peers()))
@@ -49,13 +51,18 @@ def pingflood(build, peers=20, seconds=8):
     n = A.Node(build, "pingflood")
     socks = []
     try:
+        by = A.Bystander(n.port)
         socks = [A.handshaked(n.port, i, rcvbuf=4096) for i in range(peers)]
         burst = b"".join(A.frame("ping", struct.pack("<Q", i)) for i in range(64))
         for s in socks:
             s.setblocking(False)
         sent = 0
         end = time.time() + seconds
+        measured = False
         while time.time() < end:
+            if not measured and time.time() > end - seconds / 2:
+                by.check(n.name, "halfway through the flood")
+                measured = True
             _, w, _ = select.select([], socks, [], 0.2)
             for s in w:
                 try:
@@ -64,7 +71,7 @@ def pingflood(build, peers=20, seconds=8):
                     pass  # the node's buffers are full or it closed us: its bound at work
             n.sample()
         print("pingflood: %d peers sent %.1f MB of pings without reading" % (peers, sent / 1e6))
-        finish(n, peers, "%d non-reading peers ping-flooded for %d s" % (peers, seconds), socks)
+        finish(n, peers, "%d non-reading peers ping-flooded for %d s" % (peers, seconds), socks, by=by)
     finally:
         A.close_all(socks)
         n.stop()
@@ -98,12 +105,14 @@ def partial_pre(build, peers=50):
     n = A.Node(build, "partial_pre")
     socks = []
     try:
+        by = A.Bystander(n.port)
         socks = [A.connect(n.port, i) for i in range(peers)]
         done = send_partial(n, socks, "version", 10)
+        by.check(n.name, "partials held")
         print("partial_pre: %d of %d peers got rid of their 3,999,999 bytes (refused or held)" %
               (done, peers))
         finish(n, peers, "%d peers x 4 MB partial version before the handshake" % peers, socks,
-               A.PER_PEER_QUIET)
+               A.PER_PEER_QUIET, by)
     finally:
         A.close_all(socks)
         n.stop()
@@ -113,11 +122,13 @@ def partial_post(build, peers=40):
     n = A.Node(build, "partial_post")
     socks = []
     try:
+        by = A.Bystander(n.port)
         socks = [A.handshaked(n.port, i) for i in range(peers)]
         done = send_partial(n, socks, "tx", 12)
+        by.check(n.name, "partials held")
         print("partial_post: %d of %d peers sent all but a byte of 4,000,000" % (done, peers))
         finish(n, peers, "%d handshaked peers x 4 MB partial tx, -maxreceivetotal=%d" %
-               (peers, A.RECV_BUDGET_MIB), socks, A.PER_PEER_QUIET)
+               (peers, A.RECV_BUDGET_MIB), socks, A.PER_PEER_QUIET, by)
     finally:
         A.close_all(socks)
         n.stop()
@@ -143,6 +154,7 @@ def slowloris(build, peers=200):
     n = A.Node(build, "slowloris")
     socks = []
     try:
+        by = A.Bystander(n.port)
         socks = [A.connect(n.port, i) for i in range(peers)]
         for s in socks:
             s.setblocking(False)
@@ -162,6 +174,8 @@ def slowloris(build, peers=200):
                     closed.add(s)
             pos += 1
             n.sample()
+            if pos == 2:
+                by.check(n.name, "slow handshakes in progress")
             while time.time() < t0 + pos:  # the next byte a second after this one
                 r, _, _ = select.select([s for s in socks if s not in closed], [], [],
                                         max(0, t0 + pos - time.time()))
@@ -177,7 +191,7 @@ def slowloris(build, peers=200):
               (got, peers, A.PEER_TIMEOUT_S, pos))
         check(got == peers, "slowloris: only %d of %d slow handshakes were closed" % (got, peers))
         finish(n, peers, "%d peers sending a version header a byte a second" % peers, socks,
-               A.PER_PEER_QUIET)
+               A.PER_PEER_QUIET, by)
     finally:
         A.close_all(socks)
         n.stop()
@@ -187,6 +201,7 @@ def v2garbage(build, peers=200, over=50):
     n = A.Node(build, "v2garbage")
     socks = []
     try:
+        by = A.Bystander(n.port)
         socks = [A.connect(n.port, i) for i in range(peers + over)]
         for i, s in enumerate(socks):
             # any 64 bytes decode as an ElligatorSwift key (BIP324); then
@@ -201,6 +216,7 @@ def v2garbage(build, peers=200, over=50):
             s.sendall(key + os.urandom(glen))
             s.setblocking(False)
         n.sample()
+        by.check(n.name, "V2 garbage handshakes in progress")
         early = wait_closed(n, socks[peers:], 10)
         print("v2garbage: %d of %d peers past the garbage limit closed" % (early, over))
         check(early == over, "v2garbage: only %d of %d peers past BIP324's garbage limit were closed" %
@@ -211,7 +227,7 @@ def v2garbage(build, peers=200, over=50):
         check(stalled == peers, "v2garbage: only %d of %d stalled V2 handshakes were closed" %
               (stalled, peers))
         finish(n, peers + over, "%d V2 peers with garbage 0..4095 bytes, %d past the limit" %
-               (peers, over), socks, A.PER_PEER_QUIET)
+               (peers, over), socks, A.PER_PEER_QUIET, by)
     finally:
         A.close_all(socks)
         n.stop()

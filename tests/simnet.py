@@ -15,11 +15,20 @@ SKIP = 77  # SKIP_RETURN_CODE of the tests that use these helpers
 
 
 def free_udp_port():
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
+    """A UDP port for dnsmasq, drawn below the ephemeral range as
+    crdaemon.free_port does (bind-then-close on port 0 hands out one from
+    the range every socket without an explicit port takes its own from)."""
+    for _ in range(200):
+        port = random.randrange(20000, 32000)
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        try:
+            s.bind(("127.0.0.1", port))
+            return port
+        except OSError:
+            continue
+        finally:
+            s.close()
+    raise RuntimeError("no free UDP port in 20000..32000")
 
 
 class Simnet:

@@ -18,6 +18,7 @@
 
 #include "check.h"
 #include "engine_util.h"
+#include "port_util.h"
 #include "proto/chain.h"
 #include "proto/msg.h"
 #include "proto/v1.h"
@@ -493,16 +494,14 @@ static void test_flood_bucket(void)
 	cr_engine_free(a);
 }
 
+/* A port for the whitebind listener, below the ephemeral range
+ * (port_util.h): bind-then-close in that range hands out a port that a
+ * parallel test's outgoing connection may take before the engine binds it. */
 static uint16_t free_port(void)
 {
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-	struct sockaddr_in sa = { .sin_family = AF_INET };
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	socklen_t l = sizeof sa;
-	bind(fd, (struct sockaddr *)&sa, sizeof sa);
-	getsockname(fd, (struct sockaddr *)&sa, &l);
-	close(fd);
-	return ntohs(sa.sin_port);
+	int p = cr_test_free_port();
+	CHECK(p > 0);
+	return (uint16_t)(p > 0 ? p : 0);
 }
 
 static void test_permissions(void)

@@ -178,7 +178,14 @@ static void test_engine_stale_id(void)
 		struct cr_peer_info info;
 		CHECK_EQ(cr_peer_info(pr.b, idb, &info, sizeof info), -ESTALE);
 		CHECK_EQ(info.id, 0);
-		/* a new peer reuses the slot: the old id still must not reach it */
+		/* a new peer reuses the slot: the old id still must not reach it.
+		 * on_peer_closed comes before the slot is free: the slot waits
+		 * until its cancelled operations complete (engine/peer.c), and a
+		 * peer accepted meanwhile takes a fresh slot. Wait until A counts
+		 * no peer, i.e. the slot is back on the free stack (a sanitizer's
+		 * slower completions made the reconnect win that race). */
+		struct cr_totals t;
+		CHECK(WAIT_FOR((cr_engine_totals(pr.a, &t, sizeof t), t.peers == 0), 5000));
 		char hp[64];
 		snprintf(hp, sizeof hp, "127.0.0.1:%u", cr_engine_port(pr.a));
 		CHECK_EQ(cr_connect(pr.b, hp, CR_CONNECT_V1), 0);

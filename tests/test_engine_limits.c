@@ -212,9 +212,15 @@ static void test_engine_pause_send(void)
 		memset(nonce + 4, 0x77, 4);
 		raw_send(fd, "ping", nonce, 8);
 	}
+	/* wait until the worker has seen the pings and paused (a busy machine
+	 * may take longer than any fixed sleep), then give it 300 ms in which
+	 * a wrong engine would answer some */
+	struct cr_totals t;
+	CHECK(WAIT_FOR((cr_engine_totals(a, &t, sizeof t), t.recv_send_pauses >= 1) &&
+			       cr_peer_info(a, id, &after, sizeof after) == 0 && after.recv_paused,
+		       10000));
 	sleep_ms(300);
 	CHECK_EQ(cr_peer_info(a, id, &after, sizeof after), 0);
-	struct cr_totals t;
 	cr_engine_totals(a, &t, sizeof t);
 	printf("  queue %zu -> %zu bytes, pongs %u -> %u while paused, %llu pauses\n",
 	       before.send_queue_bytes, after.send_queue_bytes, stat_of(&before, "pong", true),
